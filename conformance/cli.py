@@ -1,0 +1,41 @@
+"""`kapacitor-conformance`: run the suite with pytest and exit 0 only when every MUST check passes.
+
+All options are pytest options (the plugin adds --target, --profile, --quick, ...); anything else,
+e.g. `-k`, `-x`, `--junitxml`, is passed through. Exit status: 0 every MUST passed, 1 some MUST
+failed, 2 interrupted, 3 target unreachable, 4 usage error, 5 nothing selected.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import pytest
+
+_DEFAULTS = ["-p", "conformance.plugin", "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count"]
+
+
+def build_args(argv: Sequence[str]) -> list[str]:
+    args = list(argv)
+    out = list(_DEFAULTS)
+    if "--pyargs" not in args:
+        positional = [a for a in args if not a.startswith("-")]
+        # Only add the package when the caller names no tests of its own (option values are kept).
+        if not positional or all(_is_option_value(args, a) for a in positional):
+            out += ["--pyargs", "conformance"]
+    return out + args
+
+
+def _is_option_value(args: list[str], value: str) -> bool:
+    i = args.index(value)
+    return i > 0 and args[i - 1].startswith("-") and "=" not in args[i - 1]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_args(sys.argv[1:] if argv is None else argv)
+    code = pytest.main(args)
+    return int(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

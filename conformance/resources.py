@@ -1,0 +1,162 @@
+"""Safety on live servers: a random per-run prefix, a registry of what this run created, and cleanup.
+
+Every resource the suite creates either carries the run's prefix or is registered from the
+response that created it (server-generated UUIDs). Cleanup deletes exactly those, per test and
+again at session end (also after a failure or Ctrl-C); nothing else on the target is touched.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from conformance import api
+from conformance.target import Client, Exchange
+
+#: Deletion order: dependants first (replays use recordings and tasks, handlers live in topics).
+_ORDER = {"replay": 0, "recording": 1, "task": 2, "template": 3, "handler": 4, "topic": 5, "user": 6,
+          "flux-task": 7, "undo": 8}
+_DELETE_OP = {
+    "replay": "deleteReplay",
+    "recording": "deleteRecording",
+    "task": "deleteTask",
+    "template": "deleteTemplate",
+    "topic": "deleteTopic",
+    "user": "deleteUser",
+    "flux-task": "deleteFluxTask",
+}
+
+
+def new_prefix() -> str:
+    """`kcf` + 8 random hex digits + `-`: valid in every ID grammar and unlikely to collide."""
+    return f"kcf{secrets.token_hex(4)}-"
+
+
+@dataclass
+class Entry:
+    kind: str
+    ident: str
+    topic: str | None = None
+    undo: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    seq: int = 0
+    owner: str = "session"
+
+
+class Registry:
+    """What this run created. Thread-safe; cleanup never raises (errors are collected)."""
+
+    def __init__(self, client: Client, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self._items: dict[tuple[str, str | None, str], Entry] = {}
+        self._lock = threading.Lock()
+        self._seq = 0
+        self.errors: list[str] = []
+
+    def add(self, kind: str, ident: str, *, topic: str | None = None,
+            undo: Callable[[], None] | None = None, owner: str = "session") -> Entry:
+        with self._lock:
+            self._seq += 1
+            entry = Entry(kind, ident, topic, undo, self._seq, owner)
+            self._items[(kind, topic, ident)] = entry
+            return entry
+
+    def forget(self, kind: str, ident: str, *, topic: str | None = None) -> None:
+        with self._lock:
+            self._items.pop((kind, topic, ident), None)
+
+    def rename(self, kind: str, old: str, new: str, *, owner: str = "session") -> None:
+        with self._lock:
+            entry = self._items.pop((kind, None, old), None)
+            if entry is not None:
+                entry.ident = new
+                self._items[(kind, None, new)] = entry
+            else:
+                self._seq += 1
+                self._items[(kind, None, new)] = Entry(kind, new, None, None, self._seq, owner)
+
+    def entries(self, owner: str | None = None) -> list[Entry]:
+        with self._lock:
+            return [e for e in self._items.values() if owner is None or e.owner == owner]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def owned(self, owner: str) -> OwnedRegistry:
+        return OwnedRegistry(self, owner)
+
+    def cleanup(self, owner: str | None = None) -> list[str]:
+        """Delete what `owner` registered (None = everything), dependants first."""
+        todo = sorted(self.entries(owner), key=lambda e: (_ORDER.get(e.kind, 9), -e.seq))
+        errors: list[str] = []
+        for entry in todo:
+            try:
+                ex = self._delete(entry)
+            except Exception as exc:  # cleanup must go on whatever happens
+                errors.append(f"{entry.kind} {entry.ident!r}: {type(exc).__name__}: {exc}")
+                continue
+            if ex is not None and (ex.error or ex.status >= 300):
+                errors.append(f"{entry.kind} {entry.ident!r}: {ex.status or ex.error}")
+            self.forget(entry.kind, entry.ident, topic=entry.topic)
+        self.errors.extend(errors)
+        return errors
+
+    def _delete(self, entry: Entry) -> Exchange | None:
+        if entry.kind == "undo":
+            if entry.undo is not None:
+                entry.undo()
+            return None
+        if entry.kind == "handler":
+            path = api.path_for("deleteTopicHandler", topic=entry.topic, handler=entry.ident)
+        else:
+            op_id = _DELETE_OP[entry.kind]
+            (name,) = api.path_params(op_id)
+            path = api.path_for(op_id, **{name: entry.ident})
+        ex = self.client.delete(path)
+        if ex.status == 404 and entry.kind in ("user", "flux-task", "handler", "topic"):
+            return None  # the area is not served (or already gone): nothing to undo
+        return ex
+
+    def sweep(self) -> list[str]:
+        """Belt and braces: delete any listed task/template/recording/replay carrying this run's prefix."""
+        errors: list[str] = []
+        for fam in api.FAMILIES.values():
+            try:
+                ex = self.client.get(api.path_for(fam.list_op),
+                                     query=[("pattern", self.prefix + "*"), ("fields", "id"), ("limit", "100000")])
+                items = ex.json().get(fam.list_key) or [] if ex.status == 200 else []
+            except Exception:
+                continue
+            for item in items:
+                ident = item.get("id") if isinstance(item, dict) else None
+                if isinstance(ident, str) and ident.startswith(self.prefix):
+                    (name,) = api.path_params(fam.delete_op)
+                    ex = self.client.delete(api.path_for(fam.delete_op, **{name: ident}))
+                    if ex.error or ex.status >= 300:
+                        errors.append(f"{fam.kind} {ident!r}: {ex.status or ex.error}")
+        self.errors.extend(errors)
+        return errors
+
+
+class OwnedRegistry:
+    """The registry as one test sees it: what it adds is deleted when that test ends."""
+
+    def __init__(self, registry: Registry, owner: str) -> None:
+        self.registry = registry
+        self.owner = owner
+        self.prefix = registry.prefix
+
+    def add(self, kind: str, ident: str, *, topic: str | None = None,
+            undo: Callable[[], None] | None = None) -> Entry:
+        return self.registry.add(kind, ident, topic=topic, undo=undo, owner=self.owner)
+
+    def forget(self, kind: str, ident: str, *, topic: str | None = None) -> None:
+        self.registry.forget(kind, ident, topic=topic)
+
+    def rename(self, kind: str, old: str, new: str) -> None:
+        self.registry.rename(kind, old, new, owner=self.owner)
+
+    def cleanup(self) -> list[str]:
+        return self.registry.cleanup(self.owner)

@@ -1,0 +1,52 @@
+"""Headers: `X-Kapacitor-Version` on every response (api#ping), Request-Id and JSON Content-Type."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conformance._runner import run_case
+from conformance.cases import CASES, Case, ids
+from conformance.checks import MUST, SHOULD, check, expect
+from conformance.context import Kap
+from conformance.world import World
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+#: Operations whose answers are not JSON by design (behaviour §1.3).
+_NOT_JSON = {"backupStorage", "pprofIndex", "pprofProfile", "streamLogs"}
+
+
+@check("headers.version", MUST, "api#ping")
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_version_header(kap: Kap, world: World, case: Case) -> None:
+    """Every response carries X-Kapacitor-Version with the server's version."""
+    ex, _ = run_case(kap, world, case)
+    values = ex.headers_all("X-Kapacitor-Version")
+    expect(bool(values) and all(v == values[0] and v for v in values),
+           f"{case.op} ({case.condition}): X-Kapacitor-Version header", expected=kap.suite.version_header,
+           actual=values or "(absent)", ref="api#ping", exchange=ex)
+    expect(values[0] == kap.suite.version_header, f"{case.op} ({case.condition}): same version as ping",
+           expected=kap.suite.version_header, actual=values[0], ref="api#ping", exchange=ex)
+
+
+@check("headers.request-id", SHOULD, "behaviour §1.3")
+@pytest.mark.parametrize("case", CASES[:40], ids=ids(CASES[:40]))
+def test_request_id(kap: Kap, world: World, case: Case) -> None:
+    """Every routed response carries a Request-Id UUID."""
+    ex, _ = run_case(kap, world, case)
+    rid = ex.header("Request-Id") or ""
+    expect(_UUID.fullmatch(rid) is not None, f"{case.op} ({case.condition}): Request-Id header",
+           expected="a UUID", actual=rid or "(absent)", ref="behaviour §1.3", exchange=ex)
+
+
+@check("headers.content-type", SHOULD, "behaviour §1.3")
+@pytest.mark.parametrize("case", [c for c in CASES if c.op not in _NOT_JSON],
+                         ids=ids([c for c in CASES if c.op not in _NOT_JSON]))
+def test_json_content_type(kap: Kap, world: World, case: Case) -> None:
+    """JSON routes answer `application/json; charset=utf-8`, even for 204 and errors."""
+    ex, _ = run_case(kap, world, case)
+    ctype = (ex.header("Content-Type") or "").lower().replace(" ", "")
+    expect(ctype == "application/json;charset=utf-8", f"{case.op} ({case.condition}): Content-Type",
+           expected="application/json; charset=utf-8", actual=ex.header("Content-Type") or "(absent)",
+           ref="behaviour §1.3", exchange=ex)

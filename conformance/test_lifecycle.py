@@ -1,0 +1,140 @@
+"""Lifecycles: PATCH really applies, template updates reach tasks, recordings/replays run to completion."""
+
+from __future__ import annotations
+
+from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
+from conformance.context import Kap, stream_script, template_script
+
+REF_TASK = "api#define-or-update-a-task"
+
+
+def _get_task(kap: Kap, tid: str, **query: str) -> dict:
+    ex = kap.call("getTask", id=tid, query=list(query.items()))
+    return kap.json_ok(ex, 200, f"GET task {tid!r}", ref="api#get-a-task")
+
+
+@check("lifecycle.task-roundtrip", MUST, REF_TASK, mutates=True)
+def test_task_roundtrip(kap: Kap) -> None:
+    """What a create stores is what GET returns (id, inferred type, dbrps, status, script, link)."""
+    tid = kap.uid("rt-")
+    dbrps = [{"db": kap.suite.db, "rp": "autogen"}]
+    created = kap.create_task(tid, dbrps=dbrps)
+    got = _get_task(kap, tid, **{"script-format": "raw"})
+    for key, want in (("id", tid), ("type", "stream"), ("dbrps", dbrps), ("status", "disabled"),
+                      ("script", stream_script())):
+        expect_equal(got.get(key), want, f"GET task after create: {key}", ref=REF_TASK)
+    expect_equal(created.get("link", {}).get("href"), f"/kapacitor/v1/tasks/{tid}", "create task: link href",
+                 ref="api#links")
+
+
+@check("lifecycle.task-status", MUST, REF_TASK, mutates=True)
+def test_patch_status(kap: Kap) -> None:
+    """PATCH status enables and disables a task (and GET shows it)."""
+    tid = kap.create_task(kap.uid("st-"))["id"]
+    for status in ("enabled", "disabled"):
+        ex = kap.call("updateTask", id=tid, json={"status": status})
+        body = kap.json_ok(ex, 200, f"PATCH task status={status}", ref=REF_TASK)
+        expect_equal(body.get("status"), status, f"PATCH status={status}: response status", ref=REF_TASK,
+                     exchange=ex)
+        expect_equal(_get_task(kap, tid).get("status"), status, f"GET after PATCH status={status}", ref=REF_TASK)
+
+
+@check("lifecycle.task-executing", SHOULD, "behaviour §3.6", mutates=True)
+def test_enabled_task_executes(kap: Kap) -> None:
+    """An enabled stream task is executing; a disabled one is not."""
+    tid = kap.create_task(kap.uid("ex-"))["id"]
+    expect_status(kap.call("updateTask", id=tid, json={"status": "enabled"}), 200, "enable task")
+    expect_equal(_get_task(kap, tid).get("executing"), True, "executing after enable", ref="behaviour §3.6")
+    expect_status(kap.call("updateTask", id=tid, json={"status": "disabled"}), 200, "disable task")
+    expect_equal(_get_task(kap, tid).get("executing"), False, "executing after disable", ref="behaviour §3.6")
+
+
+@check("lifecycle.task-script", MUST, REF_TASK, mutates=True)
+def test_patch_script(kap: Kap) -> None:
+    """PATCH script replaces the script."""
+    tid = kap.create_task(kap.uid("sc-"))["id"]
+    new = stream_script("other")
+    ex = kap.call("updateTask", id=tid, json={"script": new})
+    kap.json_ok(ex, 200, "PATCH task script", ref=REF_TASK)
+    expect_equal(_get_task(kap, tid, **{"script-format": "raw"}).get("script"), new, "GET after PATCH script",
+                 ref=REF_TASK)
+
+
+@check("lifecycle.task-vars", MUST, "api#vars", mutates=True)
+def test_patch_vars(kap: Kap) -> None:
+    """PATCH vars replaces the whole var map."""
+    tid = kap.create_task(kap.uid("vr-"), vars={"a": {"type": "string", "value": "x"}})["id"]
+    ex = kap.call("updateTask", id=tid, json={"vars": {"b": {"type": "int", "value": 5}}})
+    kap.json_ok(ex, 200, "PATCH task vars", ref="api#vars")
+    got = _get_task(kap, tid).get("vars") or {}
+    expect_equal(sorted(got), ["b"], "GET after PATCH vars: var names (the map is replaced)", ref="api#vars")
+    expect_equal(got["b"].get("value"), 5, "GET after PATCH vars: value of b", ref="api#vars")
+
+
+@check("lifecycle.task-rename", MUST, REF_TASK, mutates=True)
+def test_rename(kap: Kap) -> None:
+    """PATCH id renames: the new ID resolves, the old one is gone, the link follows."""
+    old = kap.create_task(kap.uid("rn-"))["id"]
+    new = kap.uid("rn-new-")
+    ex = kap.call("updateTask", id=old, json={"id": new})
+    kap.registry.rename("task", old, new)
+    body = kap.json_ok(ex, 200, "PATCH task id", ref=REF_TASK)
+    expect_equal(body.get("link", {}).get("href"), f"/kapacitor/v1/tasks/{new}", "renamed task: link",
+                 ref="behaviour §3.6", exchange=ex)
+    expect_status(kap.call("getTask", id=new), 200, "GET renamed task", ref=REF_TASK)
+    expect_status(kap.call("getTask", id=old), 404, "GET old task id after rename", ref=REF_TASK)
+
+
+@check("lifecycle.template-update", MUST, "api#update-a-template", mutates=True)
+def test_template_update_reaches_tasks(kap: Kap) -> None:
+    """Updating a template updates the tasks created from it."""
+    tpl = kap.create_template(kap.uid("tpl-"))["id"]
+    tid = kap.create_task(kap.uid("tt-"), template_id=tpl)["id"]
+    expect_equal(_get_task(kap, tid).get("template-id"), tpl, "task created from template: template-id",
+                 ref="api#define-or-update-a-task")
+    new = template_script("other")
+    ex = kap.call("updateTemplate", id=tpl, json={"script": new})
+    kap.json_ok(ex, 200, "PATCH template script", ref="api#update-a-template")
+    expect_equal(_get_task(kap, tid, **{"script-format": "raw"}).get("script"), new,
+                 "task script after its template changed", ref="api#update-a-template")
+
+
+@check("lifecycle.template-rename", SHOULD, "behaviour §4.5", mutates=True)
+def test_template_rename(kap: Kap) -> None:
+    """Renaming a template moves its tasks' template-id along."""
+    tpl = kap.create_template(kap.uid("tpr-"))["id"]
+    tid = kap.create_task(kap.uid("tr-"), template_id=tpl)["id"]
+    new = kap.uid("tpr-new-")
+    ex = kap.call("updateTemplate", id=tpl, json={"id": new})
+    kap.registry.rename("template", tpl, new)
+    kap.json_ok(ex, 200, "PATCH template id", ref="behaviour §4.5")
+    expect_equal(_get_task(kap, tid).get("template-id"), new, "task template-id after template rename",
+                 ref="behaviour §4.5")
+
+
+@check("lifecycle.recording", MUST, "api#create-a-recording", mutates=True)
+def test_recording_lifecycle(kap: Kap) -> None:
+    """A recording answers 201 with a link, GET answers 202 while running and 200 when done."""
+    rec = kap.create_recording(kap.uid("rl-"))
+    href = rec.get("link", {}).get("href")
+    expect_equal(href, f"/kapacitor/v1/recordings/{rec['id']}", "recording link", ref="api#create-a-recording")
+    final = kap.wait_finished("getRecording", rec["id"], ref="api#wait-for-a-recording")
+    body = kap.json_ok(final, 200, "finished recording", ref="api#wait-for-a-recording")
+    expect(body.get("status") in ("finished", "failed"), "finished recording: status",
+           expected="finished or failed", actual=body.get("status"), ref="behaviour §6.1", exchange=final)
+
+
+@check("lifecycle.replay", MUST, "api#replay-a-recording", mutates=True)
+def test_replay_lifecycle(kap: Kap) -> None:
+    """A replay answers 201 with a link and runs to completion (202 while running, then 200)."""
+    tid = kap.create_task(kap.uid("rpt-"))["id"]
+    rec = kap.create_recording(kap.uid("rpr-"))["id"]
+    kap.wait_finished("getRecording", rec)
+    rp = kap.create_replay(tid, rec, kap.uid("rp-"))
+    expect_equal(rp.get("task"), tid, "replay: task", ref="api#replay-a-recording")
+    expect_equal(rp.get("link", {}).get("href"), f"/kapacitor/v1/replays/{rp['id']}", "replay link",
+                 ref="api#replay-a-recording")
+    final = kap.wait_finished("getReplay", rp["id"], ref="api#wait-for-replays")
+    body = kap.json_ok(final, 200, "finished replay", ref="api#wait-for-replays")
+    expect(body.get("status") in ("finished", "failed"), "finished replay: status", expected="finished or failed",
+           actual=body.get("status"), ref="behaviour §7.1", exchange=final)

@@ -1,0 +1,240 @@
+"""Schema conformance: schemathesis-generated requests over every operation of the spec.
+
+Checks are chosen for Kapacitor's real semantics: the response code must be one the spec documents
+(so a duplicate create may be 400 and a missing delete 204), responses must match the documented
+content type, schema and headers. Requests go through the suite's own client: every ID the
+generator produces carries the run's prefix, and whatever a create answers with is registered for
+cleanup, so fuzzing is safe on a shared server. A stateful run follows the spec's links.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import spec
+from conformance import api
+from conformance.checks import MUST, SHOULD, check, fail
+from conformance.context import Kap
+from conformance.target import Exchange
+
+schemathesis = pytest.importorskip("schemathesis")
+from schemathesis import GenerationMode  # noqa: E402
+from schemathesis.core import NotSet  # noqa: E402
+from schemathesis.specs.openapi import checks as oa_checks  # noqa: E402
+
+#: Filled in at run time; the ID formats read it so every generated ID carries this run's prefix.
+_PREFIX = ["kcf-unset-"]
+_ID_BODY = st.text(st.sampled_from(list("abcxyz0189-._éж")), min_size=1, max_size=6)
+
+
+def _prefixed(draw_suffix: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return draw_suffix.map(lambda s: _PREFIX[0] + s)
+
+
+for _fmt in ("kapacitor-id", "kapacitor-topic-id", "kapacitor-username"):
+    schemathesis.openapi.format(_fmt, _prefixed(_ID_BODY))
+schemathesis.openapi.format("kapacitor-config-name", st.sampled_from(["smtp", "kcfnosuch", "influxdb", "slack"]))
+
+#: Operations never fuzzed: they stream forever, take long, or act on the server as a whole.
+_NEVER = {"streamLogs", "pprofProfile", "getTaskHttpOut"}
+_CONFIG_WRITES = {"setLogLevel", "reloadSideload", "updateConfigSection", "updateConfigElement", "runServiceTest",
+                  "runStoreAction"}
+_WRITES = {"writePoints", "writePointsRoot"}
+#: Create operations and the kind of resource their 2xx answer creates.
+_CREATES = {"createTask": "task", "createTemplate": "template", "recordStream": "recording",
+            "recordBatch": "recording", "recordQuery": "recording", "createReplay": "replay", "replayBatch": "replay",
+            "replayQuery": "replay", "createUser": "user", "createFluxTask": "flux-task"}
+
+
+def _document() -> dict[str, Any]:
+    doc = copy.deepcopy(spec.load_spec())
+    doc.pop("x-fragments", None)
+    return doc
+
+
+SCHEMA = schemathesis.openapi.from_dict(_document())
+
+
+def _fuzzable(op_id: str, kap: Kap) -> None:
+    s = kap.suite.settings
+    if op_id in _NEVER:
+        pytest.skip(f"{op_id} is not fuzzed (streams or takes long)")
+    if s.read_only and api.mutates(op_id):
+        pytest.skip("--read-only: this operation changes state")
+    if op_id in _CONFIG_WRITES and not s.allow_config_writes:
+        pytest.skip("server-wide settings are opt-in: pass --allow-config-writes")
+    if op_id in _WRITES and not s.allow_writes:
+        pytest.skip("writing points is opt-in: pass --allow-writes")
+    kap.need(op_id)
+
+
+def _sanitize(case: Any, prefix: str) -> None:
+    """Force this run's prefix onto every ID a mutating request could touch."""
+    for name, value in list((case.path_parameters or {}).items()):
+        if isinstance(value, str) and not value.startswith(prefix) and name not in ("section", "element", "profile",
+                                                                                    "store", "name", "endpoint"):
+            case.path_parameters[name] = prefix + value.replace("/", "_")
+    if case.operation.definition.raw.get("operationId") in ("runStoreAction",):
+        case.path_parameters["store"] = "kcfnosuch"
+    body = case.body
+    if isinstance(body, dict):
+        for key in ("id", "name", "task", "recording"):
+            if key in body and isinstance(body[key], str) and not body[key].startswith(prefix):
+                body[key] = prefix + body[key]
+
+
+def _send(kap: Kap, case: Any) -> Exchange:
+    path = case.formatted_path
+    query: list[tuple[str, Any]] = []
+    for k, v in (case.query or {}).items():
+        if isinstance(v, list):
+            query += [(k, x) for x in v]
+        else:
+            query.append((k, v))
+    headers = {k: str(v) for k, v in (case.headers or {}).items()}
+    body: bytes | None = None
+    if not isinstance(case.body, NotSet):
+        media = case.media_type or "application/json"
+        if isinstance(case.body, bytes):
+            body = case.body
+        elif "json" in media:
+            body = json.dumps(case.body, default=str).encode()
+        else:
+            body = str(case.body).encode()
+        headers.setdefault("Content-Type", media)
+    return kap.client.request(case.method.upper(), path, query=query, body=body, headers=headers, timeout=10.0)
+
+
+def _register(kap: Kap, op_id: str, case: Any, ex: Exchange) -> None:
+    kind = _CREATES.get(op_id)
+    if op_id == "createTopicHandler" and 200 <= ex.status < 300:
+        topic = case.path_parameters.get("topic")
+        body = ex.json_or_none()
+        kap.registry.add("topic", topic)
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            kap.registry.add("handler", body["id"], topic=topic)
+        return
+    if kind and 200 <= ex.status < 300:
+        body = ex.json_or_none()
+        key = "name" if kind == "user" else "id"
+        if isinstance(body, dict) and isinstance(body.get(key), str) and body[key]:
+            kap.registry.add(kind, body[key])
+    if op_id in ("updateTask", "updateTemplate") and 200 <= ex.status < 300:
+        body = ex.json_or_none()
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            kap.registry.add(op_id.replace("update", "").lower(), body["id"])
+    if op_id == "replaceTopicHandler" and 200 <= ex.status < 300:
+        body = ex.json_or_none()
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            kap.registry.add("handler", body["id"], topic=case.path_parameters.get("topic"))
+
+
+def _response(ex: Exchange) -> Any:
+    import requests
+
+    req = requests.Request(ex.method, ex.url, headers=dict(ex.request_headers), data=ex.request_body).prepare()
+    headers: dict[str, list[str]] = {}
+    for k, v in ex.response_headers:
+        headers.setdefault(k.lower(), []).append(v)
+    return schemathesis.Response(status_code=ex.status, headers=headers, content=ex.body, request=req,
+                                 elapsed=ex.elapsed, verify=True, message=ex.reason)
+
+
+_POSITIVE_CHECKS = [oa_checks.status_code_conformance, oa_checks.content_type_conformance,
+                    oa_checks.response_schema_conformance, oa_checks.response_headers_conformance]
+_NEGATIVE_CHECKS = [oa_checks.status_code_conformance, oa_checks.content_type_conformance]
+
+
+def _validate(case: Any, ex: Exchange, checks: list[Any], ref: str) -> None:
+    if ex.error:
+        fail(f"{case.method} {case.path}: the target answers", expected="an HTTP response", actual=ex.error,
+             ref=ref, exchange=ex)
+    try:
+        case.validate_response(_response(ex), checks=checks)
+    except AssertionError as exc:
+        text = str(exc).strip().splitlines()
+        fail(f"{case.method} {case.path}: response conforms to the spec", expected="see the spec for "
+             f"{case.operation.definition.raw.get('operationId')}", actual="\n".join(text[:12]), ref=ref,
+             exchange=ex)
+
+
+def _settings(kap: Kap, quick: int, full: int) -> settings:
+    return settings(max_examples=quick if kap.suite.settings.quick else full, deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+OP_IDS = [op.operation_id for op in spec.operations()]
+
+
+def _fuzz(kap: Kap, op_id: str, mode: Any, checks: list[Any], ref: str, quick: int, full: int) -> None:
+    _fuzzable(op_id, kap)
+    _PREFIX[0] = kap.prefix
+    operation = SCHEMA.find_operation_by_id(op_id)
+    try:
+        strategy = operation.as_strategy(generation_mode=mode)
+    except Exception as exc:  # an operation schemathesis cannot negate, e.g. nothing to mutate
+        pytest.skip(f"no {mode.value} cases for {op_id}: {type(exc).__name__}")
+
+    @given(case=strategy)
+    @_settings(kap, quick, full)
+    def prop(case: Any) -> None:
+        _sanitize(case, kap.prefix)
+        ex = _send(kap, case)
+        _register(kap, op_id, case, ex)
+        _validate(case, ex, checks, ref)
+
+    prop()
+    kap.finish()
+
+
+@check("schema.positive", MUST, "spec", mutates=True)
+@pytest.mark.parametrize("op_id", OP_IDS)
+def test_schema_positive(kap: Kap, op_id: str) -> None:
+    """Valid generated requests get documented codes and responses that match the spec."""
+    _fuzz(kap, op_id, GenerationMode.POSITIVE, _POSITIVE_CHECKS, f"spec {op_id}", 3, 10)
+
+
+@check("schema.negative", SHOULD, "spec", mutates=True)
+@pytest.mark.parametrize("op_id", OP_IDS)
+def test_schema_negative(kap: Kap, op_id: str) -> None:
+    """Invalid generated requests still get a documented code and content type (never a crash)."""
+    _fuzz(kap, op_id, GenerationMode.NEGATIVE, _NEGATIVE_CHECKS, f"spec {op_id}", 2, 6)
+
+
+@check("schema.stateful", SHOULD, "spec links", mutates=True)
+def test_schema_stateful(kap: Kap) -> None:
+    """Sequences that follow the spec's links (create → get/update/delete) stay conformant."""
+    if kap.suite.settings.read_only:
+        pytest.skip("--read-only: stateful runs create resources")
+    _PREFIX[0] = kap.prefix
+    allowed = [o for o in OP_IDS if o not in _NEVER | _CONFIG_WRITES | _WRITES and kap.suite.served(o)
+               and not o.startswith(("listFluxTask", "startFluxTask", "getFluxTaskRun", "cancelFluxTask",
+                                     "retryFluxTask"))]
+    base = SCHEMA.include(operation_id=allowed).as_state_machine()
+
+    class Machine(base):  # type: ignore[misc, valid-type]
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            op_id = case.operation.definition.raw.get("operationId")
+            _sanitize(case, kap.prefix)
+            ex = _send(kap, case)
+            _register(kap, op_id, case, ex)
+            self._last_ex = ex
+            return _response(ex)
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            _validate(case, self._last_ex, _NEGATIVE_CHECKS[:1], "spec links")
+
+    n = 3 if kap.suite.settings.quick else 10
+    try:
+        Machine.run(settings=settings(max_examples=n, stateful_step_count=5, deadline=None, database=None,
+                                      suppress_health_check=list(HealthCheck)))
+    except Exception as exc:  # pragma: no cover - depends on schemathesis internals
+        if type(exc).__name__ in ("NoLinksFound", "IncorrectUsage"):
+            pytest.skip(f"stateful testing unavailable: {exc}")
+        raise

@@ -1,0 +1,152 @@
+"""`create_app()`: the Falcon WSGI app of the mock, with Kapacitor's global HTTP behaviour.
+
+Falcon's own router would answer 405s and merge trailing slashes differently from Kapacitor's Go
+mux, so the app has a single sink that applies the server's wrappers (path cleaning, v1preview
+rewrite, CORS, OPTIONS short-circuit, version/request-id/content-type headers, error format) and
+dispatches through `routing.Router`, whose table comes from the spec.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import falcon
+
+from mockserver import gojson, operations
+from mockserver.config import MockConfig
+from mockserver.errors import KapacitorError, PlainTextError
+from mockserver.operations.registry import CONTROL, CONTROL_PREFIX, HANDLERS, Call, Reply
+from mockserver.render import BASE, PREVIEW, error_body, go_clean_path
+from mockserver.routing import Router
+from mockserver.store import MockState
+from spec import operations as spec_operations
+
+_PARAM = re.compile(r"\{(\w+)\}")
+JSON_TYPE = "application/json; charset=utf-8"
+ROUTED_METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"})
+CORS_HEADERS = (
+    ("Access-Control-Allow-Methods", "DELETE, GET, OPTIONS, POST, PATCH"),
+    (
+        "Access-Control-Allow-Headers",
+        "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, X-CSRF-Token, X-HTTP-Method-Override",
+    ),
+)
+
+
+class KapacitorSink:
+    """Every request enters here; see the module docstring for why Falcon's router is not used."""
+
+    def __init__(self, config: MockConfig, state: MockState) -> None:
+        self.config = config
+        self.state = state
+        self.router = Router(spec_operations(), HANDLERS, operations.claimed(config))
+        self._not_found = gojson.dumps_pretty(error_body("Not Found", config.at_least_1_6))
+        self._control = [
+            (method, re.compile(_PARAM.sub(r"(?P<\1>[^/]+)", re.escape(t).replace(r"\{", "{").replace(r"\}", "}")) + r"\Z"), h)
+            for (method, t), h in CONTROL.items()
+        ]
+
+    def __call__(self, req: falcon.Request, resp: falcon.Response, **_: Any) -> None:
+        method = req.method
+        if method not in ROUTED_METHODS:
+            # Outside the per-method muxes: a bare 404 with none of the wrappers.
+            resp.status = 404
+            resp.content_type = "text/plain; charset=utf-8"
+            resp.data = self._not_found
+            return
+        path = req.path
+        cleaned = go_clean_path(path)
+        if cleaned != path:
+            location = cleaned + ("?" + req.query_string if req.query_string else "")
+            resp.status = 301
+            resp.set_header("Location", location)
+            resp.content_type = "text/html; charset=utf-8"
+            resp.data = f'<a href="{location}">Moved Permanently</a>.\n\n'.encode()
+            return
+        resp.set_header("Request-Id", str(uuid.uuid1()))
+        origin = req.get_header("Origin")
+        if origin:
+            resp.set_header("Access-Control-Allow-Origin", origin)
+            for name, value in CORS_HEADERS:
+                resp.set_header(name, value)
+        if method == "OPTIONS":
+            # Real: 200, empty body, no Content-Type. WSGI validators insist on one for a 200.
+            resp.status = 200
+            resp.content_type = "text/plain; charset=utf-8"
+            resp.data = b""
+            return
+        version = self.config.kapacitor_version
+        resolved = self.router.resolve(method, path)
+        if resolved is None and path.startswith(CONTROL_PREFIX):
+            resolved = self._resolve_control(method, path)
+        if resolved is None and path.startswith(PREVIEW + "/"):
+            path = path.replace(PREVIEW, BASE, 1)
+            resp.append_header("X-Kapacitor-Version", version)
+            resolved = self.router.resolve(method, path)
+        resp.append_header("X-Kapacitor-Version", version)
+        if resolved is None:
+            self._write(resp, Reply(404, raw=self._not_found))
+            return
+        route, params = resolved
+        call = Call(req=req, state=self.state, config=self.config, params=params, path=path)
+        try:
+            reply = route.handler(call)
+        except PlainTextError as exc:
+            reply = Reply(exc.status, raw=(exc.message + "\n").encode("utf-8"))
+        except KapacitorError as exc:
+            reply = Reply(exc.status, raw=gojson.dumps_pretty(error_body(exc.message, self.config.at_least_1_6)))
+        self._write(resp, reply)
+
+    def _resolve_control(self, method: str, path: str) -> tuple[Any, dict[str, str]] | None:
+        for m, regex, handler in self._control:
+            match = regex.match(path) if m == method else None
+            if match:
+                return _ControlRoute(handler), match.groupdict()
+        return None
+
+    @staticmethod
+    def _write(resp: falcon.Response, reply: Reply) -> None:
+        resp.status = reply.status
+        # The real server also labels 204s as JSON; WSGI (PEP 3333 validators) forbids a
+        # Content-Type on a bodiless 204, so the mock leaves it out there (recorded in PROVENANCE).
+        resp.content_type = None if reply.status == 204 else reply.content_type
+        for name, value in reply.headers:
+            resp.set_header(name, value)
+        if reply.stream is not None:
+            resp.stream = reply.stream
+        elif reply.raw is not None:
+            resp.data = reply.raw
+        elif reply.body is not None:
+            resp.data = gojson.dumps_pretty(reply.body) if reply.pretty else gojson.dumps_compact(reply.body)
+        else:
+            resp.data = b""
+
+
+class _ControlRoute:
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+
+class MockApp(falcon.App):
+    """A Falcon app that also exposes the mock's state and configuration (tests, backups)."""
+
+    mock_state: MockState
+    mock_config: MockConfig
+
+
+def create_app(config: MockConfig | None = None, state: MockState | None = None) -> MockApp:
+    """Build the WSGI app; the state is injectable so tests and `--restore` can pre-load it."""
+    config = config or MockConfig()
+    state = state or MockState(config)
+    app = MockApp(media_type=falcon.MEDIA_JSON)
+    app.req_options.strip_url_path_trailing_slash = False
+    app.req_options.keep_blank_qs_values = True
+    app.resp_options.default_media_type = None  # every reply sets its own (OPTIONS sends none)
+    app.add_sink(KapacitorSink(config, state), prefix="/")
+    app.mock_state = state
+    app.mock_config = config
+    return app

@@ -1,0 +1,38 @@
+"""Start-up options of the mock: which Kapacitor version it imitates and which optional services run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_VERSION = "1.8.3"
+
+
+def version_tuple(version: str) -> tuple[int, int]:
+    """`"1.5.9"` → (1, 5); anything unparsable counts as the newest behaviour."""
+    parts = version.split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return (99, 0)
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    kapacitor_version: str = DEFAULT_VERSION
+    auth: bool = False
+    flux_tasks: bool = False
+    config_override: bool = True
+    #: Seconds a batch/query recording or a replay stays `running` before it finishes.
+    run_delay: float = 0.05
+    #: Seconds after which a stream recording that saw no point past `stop` finishes anyway.
+    stream_timeout: float = 1.0
+
+    @property
+    def at_least_1_6(self) -> bool:
+        """1.6 added the `message` key to errors and the Flux task API."""
+        return version_tuple(self.kapacitor_version) >= (1, 6)
+
+    @property
+    def lists_template_id(self) -> bool:
+        """1.7 made `template-id` a task list field (omitted when empty)."""
+        return version_tuple(self.kapacitor_version) >= (1, 7)

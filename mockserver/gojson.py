@@ -1,0 +1,234 @@
+"""JSON the way Go's encoding/json writes and reads it.
+
+Real clients compare bodies with what a Kapacitor server sends, and fuzzers send bodies that Python's
+`json.loads` would judge differently from Go. Both directions live here so the HTTP layer never
+guesses: output is Go's `MarshalIndent(v, "", "    ")` (or compact + newline), input is decoded
+like `json.NewDecoder(body).Decode(&struct)` (first value only, case-insensitive keys, invalid UTF-8
+replaced, type errors worded as Go words them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+_NEEDS_ESCAPE = re.compile("[<>&\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+_pretty = json.JSONEncoder(ensure_ascii=False, indent=4, separators=(",", ": "), allow_nan=False)
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _go_escape(text: str) -> str:
+    # `<`, `>`, `&`, U+2028 and U+2029 only ever occur inside JSON strings, so a global replace is exact.
+    if _NEEDS_ESCAPE.search(text):
+        for raw, esc in _ESCAPES:
+            text = text.replace(raw, esc)
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def dumps_pretty(obj: Any) -> bytes:
+    """`json.MarshalIndent(obj, "", "    ")`: 4-space indent, no trailing newline."""
+    return _go_escape(_pretty.encode(obj)).encode("utf-8")
+
+
+def dumps_compact(obj: Any) -> bytes:
+    """`json.NewEncoder(w).Encode(obj)`: compact with a trailing newline."""
+    return (_go_escape(_compact.encode(obj)) + "\n").encode("utf-8")
+
+
+def go_number(value: float | int) -> float | int:
+    """Go prints a float64 holding an integral value without a fraction (`1`, not `1.0`)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return value
+
+
+class DecodeError(Exception):
+    """A body Go's decoder rejects; `str()` is Go's error text."""
+
+
+def _clean(obj: Any) -> Any:
+    """Replace lone surrogates (from `\\ud800` escapes) by U+FFFD as Go's decoder does."""
+    if isinstance(obj, str):
+        return _SURROGATE.sub("\ufffd", obj) if _SURROGATE.search(obj) else obj
+    if isinstance(obj, dict):
+        return {_clean(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise DecodeError(f"invalid character '{name[0]}' looking for beginning of value")
+
+
+_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_WS = " \t\r\n"
+
+
+def decode_first(body: bytes) -> Any:
+    """Decode the first JSON value of `body`; trailing bytes are ignored, as Go's Decoder does."""
+    text = body.decode("utf-8", errors="replace")
+    start = 0
+    n = len(text)
+    while start < n and text[start] in _WS:
+        start += 1
+    if start >= n:
+        raise DecodeError("EOF")
+    try:
+        value, _end = _decoder.raw_decode(text, start)
+    except RecursionError:
+        raise DecodeError("exceeded max depth") from None
+    except json.JSONDecodeError as exc:
+        if exc.pos >= n:
+            raise DecodeError("unexpected EOF") from None
+        ch = text[exc.pos]
+        raise DecodeError(f"invalid character {_go_quote_char(ch)} {_context(exc.msg)}") from None
+    return _clean(value)
+
+
+def _go_quote_char(ch: str) -> str:
+    if ch == "'":
+        return "'\\''"
+    if ch == '"':
+        return "'\"'"
+    if ch.isprintable():
+        return f"'{ch}'"
+    return "'" + ch.encode("unicode_escape").decode("ascii") + "'"
+
+
+def _context(msg: str) -> str:
+    if "Expecting property name" in msg:
+        return "looking for beginning of object key string"
+    if "Expecting ',' delimiter" in msg:
+        return "after object key:value pair" if "object" in msg else "after array element"
+    if "Expecting ':' delimiter" in msg:
+        return "after object key"
+    return "looking for beginning of value"
+
+
+# ---- struct decoding ------------------------------------------------------------------------------
+
+Kind = str | Callable[[Any, str], Any]
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def type_error(value: Any, struct: str, field: str, go_type: str) -> DecodeError:
+    kind = _json_kind(value)
+    if kind == "number":
+        kind = f"number {value}" if go_type in ("int64", "int") else "number"
+    return DecodeError(f"json: cannot unmarshal {kind} into Go struct field {struct}.{field} of type {go_type}")
+
+
+def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *, raw: bool = False) -> dict[str, Any]:
+    """Decode a JSON object into the named fields, Go style.
+
+    `fields` maps the JSON field name to a kind: "string", "bool", "int64", "float64", "any",
+    "[]string", or a callable(value, field) -> converted value raising DecodeError. Keys match
+    case-insensitively, the last duplicate wins, unknown keys are ignored, `null` leaves a field
+    absent. `raw=True` means `body` is an already decoded value.
+    """
+    value = body if raw else decode_first(body)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DecodeError(f"json: cannot unmarshal {_json_kind(value)} into Go value of type {struct}")
+    folded = {name.lower(): name for name in fields}
+    out: dict[str, Any] = {}
+    first_error: DecodeError | None = None
+    for key, item in value.items():
+        name = folded.get(key.lower())
+        if name is None:
+            continue
+        if item is None:
+            out.pop(name, None)
+            continue
+        try:
+            out[name] = _convert(item, fields[name], struct, name)
+        except DecodeError as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return out
+
+
+def _convert(item: Any, kind: Kind, struct: str, name: str) -> Any:
+    if callable(kind):
+        return kind(item, f"{struct}.{name}")
+    if kind == "any":
+        return item
+    if kind == "string":
+        if isinstance(item, str):
+            return item
+        raise type_error(item, struct, name, "string")
+    if kind == "bool":
+        if isinstance(item, bool):
+            return item
+        raise type_error(item, struct, name, "bool")
+    if kind in ("int64", "int"):
+        if isinstance(item, int) and not isinstance(item, bool) and -(2**63) <= item < 2**63:
+            return item
+        raise type_error(item, struct, name, kind)
+    if kind == "float64":
+        if isinstance(item, (int, float)) and not isinstance(item, bool) and math.isfinite(item):
+            return float(item)
+        raise type_error(item, struct, name, "float64")
+    if kind == "[]string":
+        if not isinstance(item, list):
+            raise type_error(item, struct, name, "[]string")
+        for element in item:
+            if not isinstance(element, str):
+                raise type_error(element, struct, name, "string")
+        return list(item)
+    raise AssertionError(f"unknown kind {kind!r}")
+
+
+def enum(values: tuple[str, ...], go_type: str) -> Callable[[Any, str], str]:
+    """A text-unmarshalled Go enum: any other string, `""` included, is a decode error."""
+
+    def convert(item: Any, where: str) -> str:
+        if not isinstance(item, str):
+            struct, _, field = where.rpartition(".")
+            raise type_error(item, struct, field, go_type)
+        if item in values:
+            return item
+        raise DecodeError(f"unknown {go_type} {item}")
+
+    return convert
+
+
+def pretty_fragment(obj: Any) -> bytes:
+    """An object encoded as it appears at the top level of a MarshalIndent document."""
+    return dumps_pretty(obj)
+
+
+def pretty_list_document(key: str, fragments: list[bytes]) -> bytes:
+    """`{"<key>": [items]}` MarshalIndent-style, from items pre-encoded with `pretty_fragment`.
+
+    Lists reuse per-item encodings cached on the model, so a page of 100 costs joins, not encodes.
+    """
+    head = b'{\n    "' + key.encode() + b'": ['
+    if not fragments:
+        return head + b"]\n}"
+    inner = b",\n        ".join(f.replace(b"\n", b"\n        ") for f in fragments)
+    return head + b"\n        " + inner + b"\n    ]\n}"

@@ -1,0 +1,111 @@
+"""Config override handlers: `GET /config[/<section>[/<element>]]` and `POST /config/<section>[/...]`.
+
+The real server serves all of these from two prefix handlers that re-split the raw path, so the
+handlers here work from `call.path` too: whether the path ends in `/` matters (a section path
+without it cannot `set`), and 1.5 split the remainder differently from 1.8.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver import gojson
+from mockserver.errors import BadRequest, Forbidden
+from mockserver.operations.registry import Call, Reply, operation
+from mockserver.render import BASE
+
+CONFIG_PREFIX = BASE + "/config/"
+DISABLED = "config override service is not enabled"
+
+
+def _locate(call: Call) -> tuple[bool, str, str, bool]:
+    """(has_section, section, element, has_element) as the server derives them from the path."""
+    if not call.path.startswith(CONFIG_PREFIX):
+        return False, "", "", False
+    section, element = call.state.configs.split_id(call.path[len(CONFIG_PREFIX) :])
+    has_element = element != "" or (section != "" and call.path.endswith("/"))
+    return True, section, element, has_element
+
+
+def _check_enabled(call: Call) -> None:
+    if not call.config.config_override:
+        raise Forbidden(DISABLED)
+
+
+@operation("getConfig")
+@operation("getConfigSection")
+@operation("getConfigElement")
+def get_config(call: Call) -> Reply:
+    _check_enabled(call)
+    has_section, section, element, has_element = _locate(call)
+    store = call.state.configs
+    store.check_resolvable()
+    if has_section and section == "":
+        raise BadRequest("section not specified, do you have an extra trailing '/'?")
+    if not has_section:
+        body = store.get_config()
+    elif has_element:
+        body = store.get_element(section, element)
+    else:
+        body = store.get_section(section)
+    return Reply(200, body=body, pretty=False)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _object(item: Any, where: str) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    struct, _, name = where.rpartition(".")
+    raise gojson.type_error(item, struct, name, "map[string]interface {}")
+
+
+def _strings(item: Any, where: str) -> list[str]:
+    struct, _, name = where.rpartition(".")
+    if not isinstance(item, list):
+        raise gojson.type_error(item, struct, name, "[]string")
+    out = []
+    for element in item:
+        if element is None:
+            out.append("")  # null leaves a Go string at its zero value
+        elif isinstance(element, str):
+            out.append(element)
+        else:
+            raise gojson.type_error(element, struct, name, "string")
+    return out
+
+
+UPDATE_ACTION = {"set": _object, "delete": _strings, "add": _object, "remove": _strings}
+
+
+def decode_update(body: bytes) -> dict[str, Any]:
+    """The server's `updateAction` decode; errors carry Go's wording."""
+    try:
+        value = gojson.decode_first(body)
+        if value is not None and not isinstance(value, dict):
+            raise gojson.DecodeError(
+                f"json: cannot unmarshal {_json_kind(value)} into Go value of type config.updateAction"
+            )
+        return gojson.decode_struct(value, "updateAction", UPDATE_ACTION, raw=True)
+    except gojson.DecodeError as exc:
+        raise BadRequest(f"failed to decode JSON:{exc}") from None
+
+
+@operation("updateConfigSection")
+@operation("updateConfigElement")
+def update_config(call: Call) -> Reply:
+    _check_enabled(call)
+    _has_section, section, element, has_element = _locate(call)
+    action = decode_update(call.body())
+    call.state.configs.update(section, element, has_element, action)
+    return Reply(204)

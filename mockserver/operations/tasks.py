@@ -1,0 +1,210 @@
+"""Task handlers: decode like Go, delegate to the task store, render the client's JSON shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver import gojson, tickscript
+from mockserver.errors import BadRequest
+from mockserver.gotime import format_ns
+from mockserver.operations.common import dot_view, list_fields, paging, path_id, script_format
+from mockserver.operations.registry import Call, Reply, operation
+from mockserver.render import BASE, link
+from mockserver.store.listing import go_quote
+from mockserver.tickscript.dot import node_names
+from mockserver.store.tasks import Task, formatted
+
+TASK_FIELDS = (
+    "link", "id", "type", "dbrps", "script", "dot", "status", "executing", "error", "stats",
+    "created", "modified", "last-enabled", "vars", "template-id",
+)  # fmt: skip
+NODE_STAT_KEYS = ("avg_exec_time_ns", "collected", "emitted", "errors", "working_cardinality")
+
+
+def _dbrp(item: Any, where: str) -> tuple[str, str]:
+    fields = gojson.decode_struct(item, "DBRP", {"db": "string", "rp": "string"}, raw=True)
+    return fields.get("db", ""), fields.get("rp", "")
+
+
+def _dbrps(item: Any, where: str) -> list[tuple[str, str]]:
+    if not isinstance(item, list):
+        struct, _, name = where.rpartition(".")
+        raise gojson.type_error(item, struct, name, "[]client.DBRP")
+    return [_dbrp(d, where) for d in item if d is not None]
+
+
+def _vars(item: Any, where: str) -> Any:
+    try:
+        return tickscript.decode_vars(item)
+    except tickscript.VarDecodeError as exc:
+        raise gojson.DecodeError(str(exc)) from None
+    except tickscript.VarError as exc:
+        return exc  # reported later, at the step where the server converts vars
+
+
+TASK_REQUEST = {
+    "id": "string",
+    "template-id": "string",
+    "type": gojson.enum(("stream", "batch", "invalid"), "TaskType"),
+    "dbrps": _dbrps,
+    "script": "string",
+    "status": gojson.enum(("enabled", "disabled"), "TaskStatus"),
+    "vars": _vars,
+}
+
+
+def decode_task_request(call: Call, struct: str) -> dict[str, Any]:
+    try:
+        return gojson.decode_struct(call.body(), struct, TASK_REQUEST)
+    except gojson.DecodeError:
+        raise BadRequest("invalid JSON") from None
+
+
+# ---- rendering ------------------------------------------------------------------------------------
+
+
+def task_link(task_id: str) -> dict[str, str]:
+    return link(BASE, "tasks", task_id)
+
+
+def _stats(task: Task) -> dict[str, Any]:
+    pipeline = task.analysis().pipeline
+    names = sorted(node_names(pipeline)) if pipeline is not None else []
+    return {
+        "task-stats": {"throughput": 0},
+        "node-stats": {name: dict.fromkeys(NODE_STAT_KEYS, 0) for name in names},
+    }
+
+
+def _dot(task: Task, view: str) -> str | None:
+    pipeline = task.analysis().pipeline
+    if pipeline is None:
+        return None
+    return tickscript.dot(pipeline, task.id, executing=task.executing, labels=view == "labels")
+
+
+def _value(task: Task, name: str, view: str, fmt: str, *, in_list: bool) -> Any:
+    if name == "id":
+        return task.id
+    if name == "link":
+        return task_link(task.id)
+    if name == "template-id":
+        return task.template_id
+    if name == "type":
+        return task.type
+    if name == "dbrps":
+        return [{"db": db, "rp": rp} for db, rp in task.dbrps]
+    if name == "script":
+        return formatted(task.script, task._cache) if fmt == "formatted" else task.script
+    if name == "vars":
+        return tickscript.encode_vars(task.vars)
+    if name == "dot":
+        dot = _dot(task, view)
+        return dot if (dot is not None or in_list) else ""
+    if name == "status":
+        return task.status
+    if name == "executing":
+        return task.executing
+    if name == "error":
+        return task.error or task.analysis().build_error
+    if name == "stats":
+        if task.executing:
+            return _stats(task)
+        return None if in_list else {}
+    if name == "created":
+        return format_ns(task.created)
+    if name == "modified":
+        return format_ns(task.modified)
+    if name == "last-enabled":
+        return format_ns(task.last_enabled)
+    raise KeyError(name)
+
+
+SINGLE_ORDER = (
+    "link", "id", "template-id", "type", "dbrps", "script", "vars", "dot", "status", "executing",
+    "error", "stats", "created", "modified", "last-enabled",
+)  # fmt: skip
+
+
+def task_body(task: Task, view: str = "attributes", fmt: str = "formatted") -> bytes:
+    key = ("single", view, fmt)
+    body = task._cache.get(key)
+    if body is None:
+        obj = {name: _value(task, name, view, fmt, in_list=False) for name in SINGLE_ORDER}
+        body = task._cache[key] = gojson.dumps_pretty(obj)
+    return body
+
+
+# ---- handlers -------------------------------------------------------------------------------------
+
+
+@operation("getTask")
+def get_task(call: Call) -> Reply:
+    task_id = path_id(call, "id", "task")
+    task = call.state.tasks.get_task(task_id)
+    fmt = script_format(call)
+    view = dot_view(call)
+    replay_id = call.first("replay-id")
+    if replay_id and replay_id != "main":
+        raise BadRequest(f"no running replay with ID: {replay_id}")
+    return Reply(200, raw=task_body(task, view, fmt))
+
+
+@operation("getTaskHttpOut")
+def get_task_http_out(call: Call) -> Reply:
+    """No task of the mock exposes httpOut data yet: the path is a task ID, as on the real mux."""
+    call.params = {"id": f"{call.params['id']}/{call.params['endpoint']}"}
+    return get_task(call)
+
+
+@operation("createTask")
+def create_task(call: Call) -> Reply:
+    req = decode_task_request(call, "CreateTaskOptions")
+    task = call.state.tasks.create_task(req)
+    return Reply(200, raw=task_body(task))
+
+
+@operation("updateTask")
+def update_task(call: Call) -> Reply:
+    task_id = path_id(call, "id", "task")
+    req = decode_task_request(call, "UpdateTaskOptions")
+    task = call.state.tasks.update_task(task_id, req)
+    return Reply(200, raw=task_body(task))
+
+
+@operation("deleteTask")
+def delete_task(call: Call) -> Reply:
+    call.state.tasks.delete_task(path_id(call, "id", "task"))
+    return Reply(204)
+
+
+@operation("listTasks")
+def list_tasks(call: Call) -> Reply:
+    pattern = call.first("pattern")
+    defaults = TASK_FIELDS if call.config.lists_template_id else TASK_FIELDS[:-1]
+    fields = list_fields(call, defaults)
+    fmt = script_format(call)
+    view = dot_view(call)
+    offset, limit = paging(call)
+    tasks = call.state.tasks.list_tasks(pattern, offset, limit)
+    allowed = frozenset(defaults)
+    for name in fields:
+        if name not in allowed and tasks:
+            raise BadRequest(f"unsupported field {go_quote(name)}")
+    # Only the default projection is cached: `fields` combinations are client-chosen and unbounded.
+    key = ("list", view, fmt) if call.all("fields") is None else None
+    ordered = sorted(set(fields))
+    fragments = []
+    for task in tasks:
+        fragment = task._cache.get(key) if key else None
+        if fragment is None:
+            item: dict[str, Any] = {}
+            for name in ordered:
+                if name == "template-id" and not task.template_id:
+                    continue
+                item[name] = _value(task, name, view, fmt, in_list=True)
+            fragment = gojson.pretty_fragment(item)
+            if key:
+                task._cache[key] = fragment
+        fragments.append(fragment)
+    return Reply(200, raw=gojson.pretty_list_document("tasks", fragments))

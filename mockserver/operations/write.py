@@ -1,0 +1,119 @@
+"""The write endpoint (`/kapacitor/v1/write` and the root `/write` alias), InfluxDB 1.x style.
+
+Order as on the server: gunzip, read, parse (so a bad body is reported even without `db`), `db`
+check, write. Every failure is a plain-text body plus newline although the content type says JSON.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from mockserver.errors import PlainTextError
+from mockserver.operations.registry import Call, Reply, operation
+from mockserver.store import lineprotocol
+
+_HEADER_FLAG_CRC, _FLAG_EXTRA, _FLAG_NAME, _FLAG_COMMENT = 0x02, 0x04, 0x08, 0x10
+_MAX_HEADER_STRING = 512
+
+
+class GzipError(Exception):
+    """A body Go's gzip reader rejects; `str()` is Go's error text."""
+
+
+def go_gunzip(data: bytes) -> bytes:
+    """Decompress like Go's `gzip.Reader` read to the end (multistream, header and trailer checks)."""
+    out: list[bytes] = []
+    pos, n = 0, len(data)
+    first = True
+    while pos < n or first:
+        if pos >= n:
+            raise GzipError("EOF")  # an empty body: the header read hits EOF
+        if n - pos < 10:
+            raise GzipError("unexpected EOF")
+        start = pos
+        if data[pos] != 0x1F or data[pos + 1] != 0x8B or data[pos + 2] != 8:
+            raise GzipError("gzip: invalid header")
+        flags = data[pos + 3]
+        pos += 10
+        if flags & _FLAG_EXTRA:
+            if n - pos < 2:
+                raise GzipError("unexpected EOF")
+            (size,) = struct.unpack_from("<H", data, pos)
+            pos += 2
+            if n - pos < size:
+                raise GzipError("unexpected EOF")
+            pos += size
+        for flag in (_FLAG_NAME, _FLAG_COMMENT):
+            if flags & flag:
+                end = data.find(b"\0", pos, pos + _MAX_HEADER_STRING)
+                if end < 0:
+                    raise GzipError("gzip: invalid header" if n - pos >= _MAX_HEADER_STRING else "unexpected EOF")
+                pos = end + 1
+        if flags & _HEADER_FLAG_CRC:
+            if n - pos < 2:
+                raise GzipError("unexpected EOF")
+            (digest,) = struct.unpack_from("<H", data, pos)
+            if digest != zlib.crc32(data[start:pos]) & 0xFFFF:
+                raise GzipError("gzip: invalid header")
+            pos += 2
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            chunk = inflater.decompress(data[pos:])
+        except zlib.error:
+            raise GzipError(f"flate: corrupt input before offset {_corrupt_offset(data[pos:])}") from None
+        if not inflater.eof:
+            raise GzipError("unexpected EOF")
+        pos = n - len(inflater.unused_data)
+        if n - pos < 8:
+            raise GzipError("unexpected EOF")
+        crc, size = struct.unpack_from("<II", data, pos)
+        if crc != zlib.crc32(chunk) or size != len(chunk) & 0xFFFFFFFF:
+            raise GzipError("gzip: invalid checksum")
+        pos += 8
+        out.append(chunk)
+        first = False
+    return b"".join(out)
+
+
+def _corrupt_offset(stream: bytes) -> int:
+    """How far Go's inflater reads before giving up: the shortest prefix zlib rejects."""
+    low, high = 1, len(stream)
+    while low < high:
+        mid = (low + high) // 2
+        try:
+            zlib.decompressobj(-zlib.MAX_WBITS).decompress(stream[:mid])
+        except zlib.error:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def _write(call: Call) -> Reply:
+    body = call.body()
+    if call.req.get_header("Content-Encoding") == "gzip":
+        try:
+            body = go_gunzip(body)
+        except GzipError as exc:
+            raise PlainTextError(str(exc), 400) from None
+    precision = call.first("precision") or "n"
+    try:
+        points = lineprotocol.parse_points(body, call.state.clock(), precision)
+    except lineprotocol.ParseError as exc:
+        raise PlainTextError(str(exc), 400) from None
+    db = call.first("db")
+    if not db:
+        raise PlainTextError("database is required", 400)
+    call.state.points.write(db, call.first("rp"), points)
+    return Reply(204)
+
+
+@operation("writePoints")
+def write_points(call: Call) -> Reply:
+    return _write(call)
+
+
+@operation("writePointsRoot")
+def write_points_root(call: Call) -> Reply:
+    return _write(call)

@@ -1,0 +1,246 @@
+"""Listing primitives shared by every collection: Go `path.Match` globs, strconv-style integer
+parameters, and offset/limit windows over an always-sorted index.
+
+Collections keep their IDs in a `SortedList`, so a page costs O(log n + limit) whatever the offset:
+no full sort or copy per request. Python compares `str` by code point, which is the same order as
+raw UTF-8 bytes (the order of Kapacitor's bolt keys), because the store never holds lone surrogates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import TypeVar
+
+from sortedcontainers import SortedList
+
+from mockserver.errors import BadRequest
+
+T = TypeVar("T")
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+
+
+class GlobSyntaxError(ValueError):
+    """Go's path.ErrBadPattern."""
+
+    def __init__(self) -> None:
+        super().__init__("syntax error in pattern")
+
+
+def parse_int_param(name: str, raw: str | None, default: int) -> int:
+    """Parse like `strconv.ParseInt(s, 10, 64)`: optional sign, ASCII digits only, int64 range."""
+    if raw is None or raw == "":
+        return default
+    body = raw[1:] if raw[:1] in "+-" else raw
+    if not body or not all("0" <= c <= "9" for c in body):
+        raise BadRequest(
+            f'invalid {name} parameter "{raw}" must be an integer: '
+            f'strconv.ParseInt: parsing "{_go_quote_inner(raw)}": invalid syntax'
+        )
+    value = int(raw)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise BadRequest(
+            f'invalid {name} parameter "{raw}" must be an integer: '
+            f'strconv.ParseInt: parsing "{_go_quote_inner(raw)}": value out of range'
+        )
+    return value
+
+
+def _go_quote_inner(text: str) -> str:
+    """The inside of Go's %q for the text (escapes quotes, backslashes and control characters)."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif not ch.isprintable():
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x80 else (f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def go_quote(text: str) -> str:
+    """Go's `%q` formatting of a string."""
+    return '"' + _go_quote_inner(text) + '"'
+
+
+# ---- path.Match -----------------------------------------------------------------------------------
+
+
+def _check_class(pattern: str, i: int) -> int:
+    """Validate a character class starting after `[`; return the index after `]`."""
+    n = len(pattern)
+    if i < n and pattern[i] == "^":
+        i += 1
+    first = True
+    while True:
+        if i >= n:
+            raise GlobSyntaxError()
+        if pattern[i] == "]" and not first:
+            return i + 1
+        first = False
+        _lo, i = _class_char(pattern, i)
+        if i < n and pattern[i] == "-":
+            _hi, i = _class_char(pattern, i + 1)
+
+
+def _class_char(pattern: str, i: int) -> tuple[str, int]:
+    n = len(pattern)
+    if i >= n or pattern[i] in "-]":
+        raise GlobSyntaxError()
+    if pattern[i] == "\\":
+        i += 1
+        if i >= n:
+            raise GlobSyntaxError()
+    return pattern[i], i + 1
+
+
+def validate_glob(pattern: str) -> None:
+    """Raise GlobSyntaxError where Go's path.Match would return ErrBadPattern for any name."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                raise GlobSyntaxError()
+            i += 2
+        elif c == "[":
+            i = _check_class(pattern, i + 1)
+        else:
+            i += 1
+
+
+def compile_glob(pattern: str) -> Callable[[str], bool]:
+    """A predicate equivalent to `path.Match(pattern, name)` (malformed patterns raise)."""
+    validate_glob(pattern)
+    if not any(c in pattern for c in "*?[\\"):
+        return pattern.__eq__
+    return lambda name: _match(pattern, 0, name, 0)
+
+
+def _match(p: str, pi: int, s: str, si: int) -> bool:
+    np, ns = len(p), len(s)
+    while pi < np:
+        c = p[pi]
+        if c == "*":
+            while pi < np and p[pi] == "*":
+                pi += 1
+            if pi == np:
+                return "/" not in s[si:]
+            for k in range(si, ns + 1):
+                if _match(p, pi, s, k):
+                    return True
+                if k < ns and s[k] == "/":
+                    return False
+            return False
+        if si >= ns:
+            return False
+        ch = s[si]
+        if c == "?":
+            if ch == "/":
+                return False
+            pi += 1
+        elif c == "[":
+            pi, ok = _match_class(p, pi + 1, ch)
+            if not ok or ch == "/":
+                return False
+        elif c == "\\":
+            if p[pi + 1] != ch:
+                return False
+            pi += 2
+        else:
+            if c != ch:
+                return False
+            pi += 1
+        si += 1
+    return si == ns
+
+
+def _match_class(p: str, i: int, ch: str) -> tuple[int, bool]:
+    negated = False
+    if p[i] == "^":
+        negated = True
+        i += 1
+    matched = False
+    first = True
+    while True:
+        if p[i] == "]" and not first:
+            i += 1
+            break
+        first = False
+        lo, i = _class_char(p, i)
+        hi = lo
+        if p[i] == "-":
+            hi, i = _class_char(p, i + 1)
+        if lo <= ch <= hi:
+            matched = True
+    return i, matched != negated
+
+
+def literal_prefix(pattern: str) -> str:
+    """The part of a glob before its first meta character: lets a sorted index skip to it."""
+    for i, c in enumerate(pattern):
+        if c in "*?[\\":
+            return pattern[:i]
+    return pattern
+
+
+# ---- windows --------------------------------------------------------------------------------------
+
+
+class SortedIndex:
+    """IDs in the store's list order, with glob-aware offset/limit windows."""
+
+    def __init__(self, key: Callable[[str], object] | None = None) -> None:
+        self._ids: SortedList = SortedList(key=key) if key else SortedList()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def add(self, item: str) -> None:
+        self._ids.add(item)
+
+    def discard(self, item: str) -> None:
+        self._ids.discard(item)
+
+    def matching(self, pattern: str) -> Iterator[str]:
+        """IDs matching `pattern` in order; malformed patterns match nothing (as the task store does)."""
+        if not pattern:
+            return iter(self._ids)
+        try:
+            match = compile_glob(pattern)
+        except GlobSyntaxError:
+            return iter(())
+        prefix = literal_prefix(pattern)
+        if prefix and self._ids.key is None:
+            start = self._ids.bisect_left(prefix)
+            ids = self._ids.islice(start)
+            return (i for i in _take_prefixed(ids, prefix) if match(i))
+        return (i for i in self._ids if match(i))
+
+    def window(self, pattern: str, offset: int, limit: int) -> list[str]:
+        """`M[offset:offset+limit]` of the IDs matching `pattern`; negative offset counts as 0."""
+        if limit <= 0:
+            return []
+        offset = max(offset, 0)
+        if not pattern:
+            return list(self._ids.islice(offset, offset + limit)) if offset < len(self._ids) else []
+        return list(islice(self.matching(pattern), offset, offset + limit))
+
+
+def _take_prefixed(ids: Iterable[str], prefix: str) -> Iterator[str]:
+    for i in ids:
+        if not i.startswith(prefix):
+            return
+        yield i

@@ -1,0 +1,488 @@
+"""Recordings and replays: the replay service of the real server, without HTTP or files.
+
+Both run asynchronously on Kapacitor: a create answers `running` and a client polls until the
+object is `finished` or `failed`. Here nothing runs in the background. Each create registers a
+*run* with a deadline (or, for stream recordings, a filter over written points); every access
+first *settles* the runs that are due, in deadline order, exactly as if they had completed at
+their deadline. So the lifecycle a client observes is the real one, there are no threads to leak,
+and tests can drive it with an injected clock.
+
+Choices where the mock cannot do what the server does:
+* There is no InfluxDB behind the mock, so batch and query recordings, and batch/query replays,
+  **finish successfully** (a server without InfluxDB fails them with `InfluxDB not configured,
+  cannot record batch query`): clients need the success path. Their size is that of the empty
+  container Kapacitor writes (an empty zip for batch data, an empty gzip stream for stream data).
+* A stream recording records the points written through /write that its task would receive and
+  finishes at the first such point after `stop`, as on the server; it also finishes by itself after
+  `MockConfig.stream_timeout` seconds, because a real client has no other way to end it here.
+  Its size counts the uncompressed recording lines (the server reports the gzip file size).
+* Deleting a recording or replay drops its pending run (the server lets it run to completion and
+  then fails to save the result, which is observably the same).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from mockserver.errors import BadRequest, NotFound, ServerError
+from mockserver.gotime import format_seconds
+from mockserver.store.lineprotocol import Point
+from mockserver.store.listing import GlobSyntaxError, compile_glob, go_quote
+from mockserver.tickscript.dot import node_names
+from spec.ids import ID_PATTERN, is_valid_id
+
+RUNNING, FINISHED, FAILED = "running", "finished", "failed"
+#: Sizes of the empty data files Kapacitor writes: a zip archive without entries (batch data) and
+#: a gzip stream without content (stream data).
+EMPTY_BATCH_SIZE = 22
+EMPTY_STREAM_SIZE = 23
+#: `time.Time{}` in Unix nanoseconds; Go's IsZero() is true for it.
+ZERO_TIME_NS = -62135596800 * 1_000_000_000
+SHUTDOWN_ERROR = "unexpected Kapacitor shutdown"
+
+
+@dataclass(frozen=True)
+class Recording:
+    id: str
+    type: str  # stream | batch
+    date: int  # ns: creation while running, completion once done
+    status: str = RUNNING
+    error: str = ""
+    size: int = 0
+    progress: float = 0.0
+    #: False for a query recording without a valid type: the server gives it no data file.
+    has_data: bool = True
+
+
+@dataclass(frozen=True)
+class Replay:
+    id: str
+    task: str
+    recording: str
+    recording_time: bool
+    clock: str
+    date: int
+    status: str = RUNNING
+    error: str = ""
+    progress: float = 0.0
+    #: Node names of the replayed task's pipeline; stats are reported once the replay finished.
+    nodes: tuple[str, ...] = ()
+
+
+@dataclass
+class _RecordingRun:
+    recording: Recording
+    deadline: int
+    error: str = ""
+    base_size: int = 0
+    stream: bool = False
+    dbrps: frozenset[tuple[str, str]] = frozenset()
+    measurements: frozenset[str] = frozenset()
+    stop: int | None = None
+    recorded: int = 0
+
+
+@dataclass
+class _ReplayRun:
+    replay: Replay
+    deadline: int
+    error: str = ""
+    seq: int = 0
+
+
+class _DateIndex:
+    """Newest-first order of the server's `date` index: key `<RFC 3339 seconds>/<id>` path-joined.
+
+    Go's path.Join cleans the key, so ID `.` sorts as the bare date and ID `..` falls outside the
+    index directory (stored, never listed).
+    """
+
+    def __init__(self) -> None:
+        self._keys: SortedList = SortedList()
+        self._by_id: dict[str, tuple[str, str]] = {}
+
+    def put(self, item_id: str, date: int) -> None:
+        self.discard(item_id)
+        if item_id == "..":
+            return
+        stamp = format_seconds(date)
+        entry = (stamp if item_id == "." else f"{stamp}/{item_id}", item_id)
+        self._keys.add(entry)
+        self._by_id[item_id] = entry
+
+    def discard(self, item_id: str) -> None:
+        entry = self._by_id.pop(item_id, None)
+        if entry is not None:
+            self._keys.remove(entry)
+
+    def clear(self) -> None:
+        self._keys.clear()
+        self._by_id.clear()
+
+    def window(self, pattern: str, offset: int, limit: int) -> list[str]:
+        """The IndexedStore listing: a negative limit returns everything, ignoring pattern and offset."""
+        newest_first = (entry[1] for entry in reversed(self._keys))
+        if limit < 0:
+            return list(newest_first)
+        if limit == 0:
+            return []
+        offset = max(offset, 0)
+        if pattern:
+            try:
+                match = compile_glob(pattern)
+            except GlobSyntaxError:
+                return []
+            newest_first = (i for i in newest_first if match(i))
+        out: list[str] = []
+        for position, item_id in enumerate(newest_first):
+            if position < offset:
+                continue
+            out.append(item_id)
+            if len(out) == limit:
+                break
+        return out
+
+
+def invalid_recording_id(recording_id: str) -> BadRequest:
+    return BadRequest(f"recording ID must contain only letters, numbers, '-', '.' and '_'. {go_quote(recording_id)}")
+
+
+class RecordingStore:
+    """Recordings and replays behind the mock state's shared lock; see the module docstring."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self.recordings: dict[str, Recording] = {}
+        self.replays: dict[str, Replay] = {}
+        self._recording_index = _DateIndex()
+        self._replay_index = _DateIndex()
+        self._recording_runs: dict[str, _RecordingRun] = {}
+        self._replay_runs: list[_ReplayRun] = []
+        self._seq = 0
+
+    # ---- time ---------------------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        now = self.state.clock()
+        self._settle(now)
+        return now
+
+    def _delay(self) -> int:
+        return int(self.state.config.run_delay * 1_000_000_000)
+
+    def _settle(self, now: int) -> None:
+        """Complete every run whose deadline has passed, in deadline order, at its deadline."""
+        due: list[tuple[int, int, Any]] = [
+            (run.deadline, 0, run) for run in self._recording_runs.values() if run.deadline <= now
+        ]
+        due.extend((run.deadline, 1, run) for run in self._replay_runs if run.deadline <= now)
+        if not due:
+            return
+        due.sort(key=lambda item: (item[0], item[1], getattr(item[2], "seq", 0)))
+        for deadline, kind, run in due:
+            if kind == 0:
+                self._finish_recording(run, deadline)
+            else:
+                self._finish_replay(run, deadline)
+
+    # ---- recordings -----------------------------------------------------------------------------
+
+    def get_recording(self, recording_id: str) -> Recording | None:
+        with self.state.lock:
+            self._now()
+            return self.recordings.get(recording_id)
+
+    def list_recordings(self, pattern: str, offset: int, limit: int) -> list[Recording]:
+        with self.state.lock:
+            self._now()
+            return [self.recordings[i] for i in self._recording_index.window(pattern, offset, limit)]
+
+    def delete_recording(self, recording_id: str) -> None:
+        with self.state.lock:
+            self._now()
+            if self.recordings.pop(recording_id, None) is not None:
+                self._recording_index.discard(recording_id)
+            self._recording_runs.pop(recording_id, None)
+
+    def record_stream(self, req: dict[str, Any]) -> Recording:
+        """`req`: decoded `id`, `task`, `stop` (ns or absent)."""
+        with self.state.lock:
+            now = self._now()
+            recording_id = self._new_recording_id(req)
+            task = self.state.tasks.get_task(req.get("task", ""))
+            stop = req.get("stop")
+            run = _RecordingRun(
+                recording=Recording(recording_id, "stream", now),
+                deadline=now + int(self.state.config.stream_timeout * 1_000_000_000),
+                base_size=EMPTY_STREAM_SIZE,
+                stream=True,
+                dbrps=frozenset((db, rp) for db, rp in task.dbrps),
+                measurements=_stream_measurements(task),
+                stop=None if stop is None or stop == ZERO_TIME_NS else stop,
+            )
+            return self._start_recording(run)
+
+    def record_batch(self, req: dict[str, Any]) -> Recording:
+        """`req`: decoded `id`, `task`, `start`, `stop`; no InfluxDB, so the data is empty."""
+        with self.state.lock:
+            now = self._now()
+            recording_id = self._new_recording_id(req)
+            if req.get("start", ZERO_TIME_NS) == ZERO_TIME_NS:
+                raise BadRequest("must provide start time")
+            task = self.state.tasks.get_task(req.get("task", ""))
+            error = "" if task.type == "batch" else "wrong task type"
+            run = _RecordingRun(
+                recording=Recording(recording_id, "batch", now),
+                deadline=now + self._delay(),
+                error=error,
+                base_size=0 if error else EMPTY_BATCH_SIZE,
+            )
+            return self._start_recording(run)
+
+    def record_query(self, req: dict[str, Any]) -> Recording:
+        """`req`: decoded `id`, `query`, `type`, `cluster`. A type other than stream/batch makes a
+        stream recording without a data file, which then fails (it cannot be written)."""
+        with self.state.lock:
+            now = self._now()
+            recording_id = self._new_recording_id(req)
+            if not req.get("query"):
+                raise BadRequest("must provide query")
+            kind = req.get("type", "invalid")
+            has_data = kind in ("stream", "batch")
+            recording = Recording(recording_id, kind if has_data else "stream", now, has_data=has_data)
+            run = _RecordingRun(
+                recording=recording,
+                deadline=now + self._delay(),
+                error="" if has_data else "unsupported data source scheme ",
+                base_size=(EMPTY_BATCH_SIZE if kind == "batch" else EMPTY_STREAM_SIZE) if has_data else 0,
+            )
+            return self._start_recording(run)
+
+    def _new_recording_id(self, req: dict[str, Any]) -> str:
+        recording_id = req.get("id") or self.state.new_id()
+        if not is_valid_id(recording_id):
+            raise invalid_recording_id(recording_id)
+        return recording_id
+
+    def _start_recording(self, run: _RecordingRun) -> Recording:
+        recording = run.recording
+        if recording.id in self.recordings:
+            raise ServerError("recording already exists")
+        self.recordings[recording.id] = recording
+        self._recording_index.put(recording.id, recording.date)
+        self._recording_runs[recording.id] = run
+        return recording
+
+    def _finish_recording(self, run: _RecordingRun, when: int) -> None:
+        recording_id = run.recording.id
+        if self._recording_runs.get(recording_id) is not run:
+            return
+        del self._recording_runs[recording_id]
+        if recording_id not in self.recordings:
+            return
+        done = replace(
+            run.recording,
+            status=FAILED if run.error else FINISHED,
+            error=run.error,
+            date=when,
+            progress=1.0,
+            size=run.base_size + run.recorded,
+        )
+        self.recordings[recording_id] = done
+        self._recording_index.put(recording_id, when)
+
+    def feed(self, db: str, rp: str, points: list[Point]) -> None:
+        """Points written to the task master reach the stream recordings whose task would get them."""
+        with self.state.lock:
+            now = self._now()
+            for run in list(self._recording_runs.values()):
+                if run.stream and (db, rp) in run.dbrps:
+                    self._record(run, db, rp, points, now)
+
+    def _record(self, run: _RecordingRun, db: str, rp: str, points: list[Point], now: int) -> None:
+        header = len(db) + len(rp) + 2
+        for point in points:
+            # One copy per fork key the point matches: its measurement, and "" (all measurements).
+            copies = (point.measurement in run.measurements) + ("" in run.measurements)
+            for _ in range(copies):
+                if run.stop is None or point.time > run.stop:
+                    self._finish_recording(run, now)
+                    return
+                run.recorded += header + len(point.line()) + 1
+
+    # ---- replays ---------------------------------------------------------------------------------
+
+    def get_replay(self, replay_id: str) -> Replay | None:
+        with self.state.lock:
+            self._now()
+            return self.replays.get(replay_id)
+
+    def list_replays(self, pattern: str, offset: int, limit: int) -> list[Replay]:
+        with self.state.lock:
+            self._now()
+            return [self.replays[i] for i in self._replay_index.window(pattern, offset, limit)]
+
+    def delete_replay(self, replay_id: str) -> None:
+        with self.state.lock:
+            self._now()
+            if self.replays.pop(replay_id, None) is not None:
+                self._replay_index.discard(replay_id)
+            self._replay_runs = [run for run in self._replay_runs if run.replay.id != replay_id]
+
+    def replay_recording(self, req: dict[str, Any]) -> Replay:
+        """`req`: decoded `id`, `task`, `recording`, `recording-time`, `clock` (default fast)."""
+        with self.state.lock:
+            now = self._now()
+            replay_id = req.get("id") or self.state.new_id()
+            if not is_valid_id(replay_id):
+                raise BadRequest(
+                    f"replay ID must contain only letters, numbers, '-', '.' and '_'. {go_quote(replay_id)}"
+                )
+            task = self._load_task(req)
+            recording = self.recordings.get(req.get("recording", ""))
+            if recording is None:
+                raise NotFound("recording not found: no recording exists")
+            if not recording.has_data:
+                error = "load data source: unsupported data source scheme "
+            elif task.type == "stream" and recording.type == "batch":
+                error = "running replay: data source open: gzip: invalid header"
+            elif task.type == "batch" and recording.type == "stream":
+                error = "running replay: data source open: zip: not a valid zip file"
+            else:
+                error = ""
+            replay = self._new_replay(replay_id, task, recording.id, req, now)
+            # The server ignores the store's "already exists" here: the 201 describes the new
+            # replay, the old record stays visible until the new run replaces it.
+            if replay_id not in self.replays:
+                self._show_replay(replay)
+            return self._start_replay(replay, now, error)
+
+    def replay_batch(self, req: dict[str, Any]) -> Replay:
+        """`req`: decoded `id`, `task`, `start`, `stop`, `recording-time`, `clock`."""
+        with self.state.lock:
+            now = self._now()
+            replay_id = req.get("id") or self.state.new_id()
+            if not is_valid_id(replay_id):
+                raise BadRequest(f"replay ID must match {ID_PATTERN} {go_quote(replay_id)}")
+            task = self._load_task(req)
+            if task.type == "stream":
+                raise BadRequest(f"cannot replay batch against stream task: {req.get('task', '')}")
+            return self._create_replay(self._new_replay(replay_id, task, "", req, now), now)
+
+    def replay_query(self, req: dict[str, Any]) -> Replay:
+        """`req`: decoded `id`, `task`, `query`, `cluster`, `recording-time`, `clock`."""
+        with self.state.lock:
+            now = self._now()
+            replay_id = req.get("id") or self.state.new_id()
+            if not is_valid_id(replay_id):
+                raise BadRequest(f"recording ID must match {ID_PATTERN} {go_quote(replay_id)}")
+            if not req.get("query"):
+                raise BadRequest("must provide query")
+            task = self._load_task(req)
+            return self._create_replay(self._new_replay(replay_id, task, "", req, now), now)
+
+    def _load_task(self, req: dict[str, Any]) -> Any:
+        try:
+            return self.state.tasks.get_task(req.get("task", ""))
+        except NotFound as exc:
+            raise NotFound(f"task load: {exc.message}") from None
+
+    def _new_replay(self, replay_id: str, task: Any, recording_id: str, req: dict[str, Any], now: int) -> Replay:
+        return Replay(
+            id=replay_id,
+            task=req.get("task", ""),
+            recording=recording_id,
+            recording_time=bool(req.get("recording-time", False)),
+            clock=req.get("clock", "fast"),
+            date=now,
+            nodes=_node_names(task),
+        )
+
+    def _create_replay(self, replay: Replay, now: int) -> Replay:
+        if replay.id in self.replays:
+            raise ServerError("replay already exists")
+        self._show_replay(replay)
+        return self._start_replay(replay, now, "")
+
+    def _show_replay(self, replay: Replay) -> None:
+        self.replays[replay.id] = replay
+        self._replay_index.put(replay.id, replay.date)
+
+    def _start_replay(self, replay: Replay, now: int, error: str) -> Replay:
+        self._seq += 1
+        self._replay_runs.append(_ReplayRun(replay, now + self._delay(), error, self._seq))
+        return replay
+
+    def _finish_replay(self, run: _ReplayRun, when: int) -> None:
+        self._replay_runs = [r for r in self._replay_runs if r is not run]
+        if run.replay.id not in self.replays:
+            return  # deleted meanwhile: the server's final Replace fails the same way
+        done = replace(run.replay, status=FAILED if run.error else FINISHED, error=run.error, date=when, progress=1.0)
+        self._show_replay(done)
+
+    # ---- backup -------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.state.lock:
+            self._now()
+            return {
+                "recordings": [_to_json(r) for r in self.recordings.values()],
+                "replays": [_to_json(r) for r in self.replays.values()],
+            }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load a snapshot as a restarted server does: whatever was running failed with the shutdown."""
+        with self.state.lock:
+            self.recordings.clear()
+            self.replays.clear()
+            self._recording_index.clear()
+            self._replay_index.clear()
+            self._recording_runs.clear()
+            self._replay_runs.clear()
+            for item in data.get("recordings", []):
+                recording = Recording(**item)
+                if recording.status == RUNNING:
+                    recording = replace(recording, status=FAILED, error=SHUTDOWN_ERROR)
+                self.recordings[recording.id] = recording
+                self._recording_index.put(recording.id, recording.date)
+            for item in data.get("replays", []):
+                replay = Replay(**{**item, "nodes": tuple(item.get("nodes", ()))})
+                if replay.status == RUNNING:
+                    replay = replace(replay, status=FAILED, error=SHUTDOWN_ERROR)
+                self._show_replay(replay)
+
+
+def _to_json(obj: Recording | Replay) -> dict[str, Any]:
+    out = asdict(obj)
+    if "nodes" in out:
+        out["nodes"] = list(out["nodes"])
+    return out
+
+
+def _pipeline(task: Any) -> Any:
+    analysis = task.analysis() if hasattr(task, "analysis") else None
+    return getattr(analysis, "pipeline", None)
+
+
+def _node_names(task: Any) -> tuple[str, ...]:
+    pipeline = _pipeline(task)
+    if pipeline is None:
+        return ()
+    return tuple(node_names(pipeline))
+
+
+def _stream_measurements(task: Any) -> frozenset[str]:
+    """The measurements of the task's `from()` nodes ("" = every measurement), as `Task.Measurements`.
+
+    A task without `from()` nodes (a batch task) listens to nothing, so its stream recording only
+    ends by the timeout.
+    """
+    pipeline = _pipeline(task)
+    if pipeline is None:
+        return frozenset()
+    return frozenset(
+        str(node.fields.get("Measurement", "") or "") for node in pipeline.sorted() if node.gotype == "FromNode"
+    )

@@ -1,0 +1,478 @@
+"""Tasks and templates: the task store of the real server, without HTTP.
+
+Every rule of the real `task_store` service that a client can observe lives here, in the order
+the server applies it, so that a request with several faults gets the same error as on Kapacitor.
+Tasks and templates share one module because templates propagate into their tasks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mockserver import tickscript
+from mockserver.errors import BadRequest, NotFound, ServerError
+from mockserver.gotime import now_ns
+from mockserver.store.listing import SortedIndex
+from mockserver.store.listing import go_quote as _q
+from spec.ids import is_valid_id
+
+DBRP = tuple[str, str]
+_MISSING = object()
+
+
+def _invalid_script(exc: Exception) -> BadRequest:
+    return BadRequest(f"invalid TICKscript: {exc}")
+
+
+@dataclass
+class Template:
+    id: str
+    type: str
+    script: str
+    created: int
+    modified: int
+    tasks: set[str] = field(default_factory=set)
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def analysis(self) -> Analysis:
+        cached = self._cache.get("analysis")
+        if cached is None:
+            cached = self._cache["analysis"] = Analysis.of(self.script, None, template=True)
+        return cached
+
+
+@dataclass
+class Task:
+    id: str
+    template_id: str
+    type: str
+    dbrps: list[DBRP]
+    script: str
+    vars: dict[str, tickscript.Var]
+    status: str
+    error: str
+    created: int
+    modified: int
+    last_enabled: int | None
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def executing(self) -> bool:
+        """Enabled tasks run in the mock's task master (they never fail to start)."""
+        return self.status == "enabled"
+
+    def analysis(self) -> Analysis:
+        cached = self._cache.get("analysis")
+        if cached is None:
+            cached = self._cache["analysis"] = Analysis.of(self.script, self.vars)
+        return cached
+
+
+@dataclass
+class Analysis:
+    """What the engine derives from a script; `pipeline` is None when it cannot be built."""
+
+    program: Any
+    pipeline: Any
+    build_error: str
+
+    @classmethod
+    def of(cls, script: str, overrides: dict[str, tickscript.Var] | None, *, template: bool = False) -> Analysis:
+        try:
+            program = tickscript.parse(script)
+        except tickscript.TickscriptError as exc:
+            return cls(None, None, str(exc))
+        try:
+            pipeline = tickscript.build(program, overrides, template=template)
+        except tickscript.TickscriptError as exc:
+            return cls(program, None, str(exc))
+        return cls(program, pipeline, "")
+
+
+def formatted(script: str, cache: dict[Any, Any]) -> str:
+    value = cache.get("formatted")
+    if value is None:
+        value = cache["formatted"] = tickscript.format_script(script)
+    return value
+
+
+class TaskStore:
+    """Tasks and templates behind one lock shared with the rest of the mock state."""
+
+    def __init__(self, lock: Any, *, clock: Callable[[], int] = now_ns, new_id: Callable[[], str] | None = None):
+        self._lock = lock
+        self._clock = clock
+        self._new_id = new_id or (lambda: str(uuid.uuid4()))
+        self.tasks: dict[str, Task] = {}
+        self.task_index = SortedIndex()
+        self.templates: dict[str, Template] = {}
+        self.template_index = SortedIndex()
+        #: Observers told about (num_tasks, num_enabled_tasks) changes, e.g. /debug/vars.
+        self.enabled_count = 0
+
+    # ---- tasks ------------------------------------------------------------------------------------
+
+    def get_task(self, task_id: str) -> Task:
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise NotFound("no task exists")
+        return task
+
+    def create_task(self, req: dict[str, Any]) -> Task:
+        with self._lock:
+            task_id = req.get("id") or self._new_id()
+            if not is_valid_id(task_id):
+                raise BadRequest(f"task ID must contain only letters, numbers, '-', '.' and '_'. {_q(task_id)}")
+            if task_id in self.tasks:
+                raise BadRequest(f"task {task_id} already exists")
+            template_id = req.get("template-id", "")
+            if template_id:
+                template = self.templates.get(template_id)
+                if template is None:
+                    raise BadRequest(f"unknown template {template_id}: err: no template exists")
+                script = template.script
+            else:
+                template = None
+                script = req.get("script", "")
+                if not script:
+                    raise BadRequest("must provide TICKscript")
+            explicit = list(req.get("dbrps", []))
+            status = req.get("status", "disabled")
+            task_vars = tickscript_vars(req.get("vars"))
+            try:
+                program = tickscript.parse(script)
+            except tickscript.TickscriptError as exc:
+                raise _invalid_script(exc) from None
+            task_type = tickscript.task_type(program)
+            if task_type not in ("stream", "batch"):
+                raise BadRequest("invalid task type: invalid")
+            try:
+                pipeline = tickscript.build(program, task_vars)
+            except tickscript.TickscriptError as exc:
+                raise _invalid_script(exc) from None
+            implicit = [tuple(d) for d in tickscript.dbrps(program)]
+            if not implicit and not explicit:
+                raise BadRequest("must specify dbrp")
+            if implicit and explicit:
+                raise BadRequest("cannot specify dbrp in both implicitly and explicitly")
+            now = self._clock()
+            task = Task(
+                id=task_id,
+                template_id=template_id,
+                type=task_type,
+                dbrps=implicit or explicit,  # type: ignore[arg-type]
+                script=script,
+                vars=task_vars,
+                status=status,
+                error="",
+                created=now,
+                modified=now,
+                last_enabled=now if status == "enabled" else None,
+            )
+            task._cache["analysis"] = Analysis(program, pipeline, "")
+            self.tasks[task_id] = task
+            self.task_index.add(task_id)
+            if template is not None:
+                template.tasks.add(task_id)
+            if task.executing:
+                self.enabled_count += 1
+            return task
+
+    def update_task(self, task_id: str, req: dict[str, Any]) -> Task:
+        with self._lock:
+            old = self.tasks.get(task_id)
+            if old is None:
+                raise NotFound("task does not exist, cannot update")
+            new_id = req.get("id") or old.id
+            req_template = req.get("template-id", "")
+            template_id = req_template or old.template_id
+            dbrps = list(old.dbrps)
+            if template_id:
+                template = self.templates.get(template_id)
+                if template is None:
+                    raise BadRequest(f"unknown template {req_template}: err: no template exists")
+                script = template.script
+            else:
+                template = None
+                try:
+                    old_program = tickscript.parse(old.script)
+                except tickscript.TickscriptError as exc:
+                    raise _invalid_script(exc) from None
+                script = old.script
+                if req.get("script"):
+                    script = req["script"]
+                    try:
+                        new_program = tickscript.parse(script)
+                    except tickscript.TickscriptError as exc:
+                        raise _invalid_script(exc) from None
+                    if tickscript.dbrps(old_program) and not tickscript.dbrps(new_program) and not req.get("dbrps"):
+                        raise BadRequest("must specify dbrp")
+            try:
+                program = tickscript.parse(script)
+            except tickscript.TickscriptError as exc:
+                raise _invalid_script(exc) from None
+            implicit = [tuple(d) for d in tickscript.dbrps(program)]
+            if implicit and req.get("dbrps"):
+                raise BadRequest("cannot specify dbrp in implicitly and explicitly")
+            if implicit:
+                dbrps = implicit  # type: ignore[assignment]
+            elif req.get("dbrps"):
+                dbrps = list(req["dbrps"])
+            status = req.get("status", old.status)
+            task_vars = old.vars
+            new_vars = tickscript_vars(req.get("vars"))
+            if new_vars:
+                task_vars = new_vars
+            task_type = tickscript.task_type(program)
+            if task_type not in ("stream", "batch"):
+                raise BadRequest("invalid task type: invalid")
+            try:
+                pipeline = tickscript.build(program, task_vars)
+            except tickscript.TickscriptError as exc:
+                raise _invalid_script(exc) from None
+            now = self._clock()
+            task = replace(
+                old,
+                id=new_id,
+                template_id=template_id,
+                type=task_type,
+                dbrps=dbrps,
+                script=script,
+                vars=task_vars,
+                status=status,
+                modified=now,
+                last_enabled=now if status == "enabled" and old.status != "enabled" else old.last_enabled,
+                _cache={"analysis": Analysis(program, pipeline, "")},
+            )
+            if new_id != old.id:
+                if new_id in self.tasks:
+                    raise ServerError("failed to create new task during ID change: object already exists")
+                del self.tasks[old.id]
+                self.task_index.discard(old.id)
+                self.task_index.add(new_id)
+                if template is not None:
+                    template.tasks.discard(old.id)
+                    template.tasks.add(new_id)
+            self.tasks[new_id] = task
+            self.enabled_count += int(task.executing) - int(old.executing)
+            return task
+
+    def delete_task(self, task_id: str) -> None:
+        with self._lock:
+            task = self.tasks.pop(task_id, None)
+            if task is None:
+                return
+            self.task_index.discard(task_id)
+            template = self.templates.get(task.template_id) if task.template_id else None
+            if template is not None:
+                template.tasks.discard(task_id)
+            if task.executing:
+                self.enabled_count -= 1
+
+    def list_tasks(self, pattern: str, offset: int, limit: int) -> list[Task]:
+        """Negative limit: every task, ignoring pattern and offset (the IndexedStore quirk)."""
+        with self._lock:
+            ids = list(self.task_index) if limit < 0 else self.task_index.window(pattern, offset, limit)
+            return [self.tasks[i] for i in ids]
+
+    # ---- backup ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "tasks": [_snapshot_task(t) for t in self.tasks.values()],
+                "templates": [
+                    {
+                        "id": t.id,
+                        "type": t.type,
+                        "script": t.script,
+                        "created": t.created,
+                        "modified": t.modified,
+                        "tasks": sorted(t.tasks),
+                    }
+                    for t in self.templates.values()
+                ],
+            }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Replace the store's content with a snapshot (tasks keep their stored status)."""
+        with self._lock:
+            self.tasks.clear()
+            self.templates.clear()
+            self.task_index = SortedIndex()
+            self.template_index = SortedIndex()
+            for raw in data.get("templates", []):
+                template = Template(
+                    id=raw["id"],
+                    type=raw["type"],
+                    script=raw["script"],
+                    created=raw["created"],
+                    modified=raw["modified"],
+                    tasks=set(raw.get("tasks", [])),
+                )
+                self.templates[template.id] = template
+                self.template_index.add(template.id)
+            for raw in data.get("tasks", []):
+                task = Task(
+                    id=raw["id"],
+                    template_id=raw.get("template_id", ""),
+                    type=raw["type"],
+                    dbrps=[(d[0], d[1]) for d in raw.get("dbrps", [])],
+                    script=raw["script"],
+                    vars=tickscript.decode_vars(raw.get("vars") or {}),
+                    status=raw["status"],
+                    error=raw.get("error", ""),
+                    created=raw["created"],
+                    modified=raw["modified"],
+                    last_enabled=raw.get("last_enabled"),
+                )
+                self.tasks[task.id] = task
+                self.task_index.add(task.id)
+            self.enabled_count = sum(1 for t in self.tasks.values() if t.executing)
+
+    # ---- templates --------------------------------------------------------------------------------
+
+    def get_template(self, template_id: str) -> Template:
+        template = self.templates.get(template_id)
+        if template is None:
+            raise NotFound("no template exists")
+        return template
+
+    def create_template(self, req: dict[str, Any]) -> Template:
+        with self._lock:
+            template_id = req.get("id") or self._new_id()
+            if not is_valid_id(template_id):
+                raise BadRequest(
+                    f"template ID must contain only letters, numbers, '-', '.' and '_'. {_q(template_id)}"
+                )
+            if template_id in self.templates:
+                raise BadRequest(f"template {template_id} already exists")
+            script = req.get("script", "")
+            try:
+                program = tickscript.parse(script)
+            except tickscript.TickscriptError as exc:
+                raise _invalid_script(exc) from None
+            template_type = tickscript.task_type(program)
+            if template_type not in ("stream", "batch"):
+                raise BadRequest("invalid task type: invalid")
+            try:
+                pipeline = tickscript.build(program, None, template=True)
+            except tickscript.TickscriptError as exc:
+                raise _invalid_script(exc) from None
+            now = self._clock()
+            template = Template(id=template_id, type=template_type, script=script, created=now, modified=now)
+            template._cache["analysis"] = Analysis(program, pipeline, "")
+            self.templates[template_id] = template
+            self.template_index.add(template_id)
+            return template
+
+    def update_template(self, template_id: str, req: dict[str, Any]) -> Template:
+        with self._lock:
+            old = self.templates.get(template_id)
+            if old is None:
+                raise NotFound("template does not exist, cannot update")
+            new_id = req.get("id") or old.id
+            template_type = req.get("type") or old.type
+            script = req.get("script") or old.script
+            try:
+                program = tickscript.parse(script)
+                pipeline = tickscript.build(program, None, template=True)
+            except tickscript.TickscriptError as exc:
+                raise _invalid_script(exc) from None
+            now = self._clock()
+            template = Template(
+                id=new_id,
+                type=template_type,
+                script=script,
+                created=old.created,
+                modified=now,
+                tasks=set(old.tasks),
+            )
+            template._cache["analysis"] = Analysis(program, pipeline, "")
+            if new_id != old.id:
+                if new_id in self.templates:
+                    raise ServerError("failed to create new template for ID change: template already exists")
+                del self.templates[old.id]
+                self.template_index.discard(old.id)
+                self.template_index.add(new_id)
+            self.templates[new_id] = template
+            self._propagate(old, template, program)
+            return template
+
+    def _propagate(self, old: Template, template: Template, program: Any) -> None:
+        """Push a template change into its tasks; on the first failure roll the tasks back (only)."""
+        old_implicit = bool(tickscript.dbrps(tickscript.parse(old.script)))
+        new_implicit = [tuple(d) for d in tickscript.dbrps(program)]
+        done: list[Task] = []
+        for task_id in sorted(template.tasks):
+            task = self.tasks.get(task_id)
+            if task is None:
+                self._rollback(done)
+                raise ServerError(f"error retrieving associated task {task_id}: no task exists")
+            dbrps = new_implicit if (old_implicit or new_implicit) else task.dbrps
+            updated = replace(
+                task,
+                template_id=template.id,
+                script=template.script,
+                type=template.type,
+                dbrps=list(dbrps),  # type: ignore[arg-type]
+                _cache={},
+            )
+            if updated.executing:
+                reason = ""
+                try:
+                    updated._cache["analysis"] = Analysis(
+                        program, tickscript.build(program, updated.vars), ""
+                    )
+                except tickscript.TickscriptError as exc:
+                    reason = str(exc)
+                if not reason and not updated.dbrps:
+                    reason = "must specify dbrp"
+                if reason:
+                    self._rollback(done)
+                    raise ServerError(f"error reloading associated task {task_id}: {reason}")
+            done.append(task)
+            self.tasks[task_id] = updated
+
+    def _rollback(self, originals: list[Task]) -> None:
+        for task in originals:
+            self.tasks[task.id] = task
+
+    def delete_template(self, template_id: str) -> None:
+        """Tasks of a deleted template stay, orphaned, with their script and template-id."""
+        with self._lock:
+            if self.templates.pop(template_id, None) is not None:
+                self.template_index.discard(template_id)
+
+    def list_templates(self, pattern: str, offset: int, limit: int) -> list[Template]:
+        """Templates implement their own listing: a negative limit gives an empty list."""
+        with self._lock:
+            ids = self.template_index.window(pattern, offset, limit)
+            return [self.templates[i] for i in ids]
+
+
+def tickscript_vars(value: Any) -> dict[str, tickscript.Var]:
+    """Vars were decoded with the request body; a VarError found then is reported at this step."""
+    if isinstance(value, tickscript.VarError):
+        raise BadRequest(f"invalid var {value.name}: {value.reason}")
+    return dict(value) if value else {}
+
+
+
+def _snapshot_task(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "template_id": task.template_id,
+        "type": task.type,
+        "dbrps": [list(d) for d in task.dbrps],
+        "script": task.script,
+        "vars": tickscript.encode_vars(task.vars),
+        "status": task.status,
+        "error": task.error,
+        "created": task.created,
+        "modified": task.modified,
+        "last_enabled": task.last_enabled,
+    }

@@ -1,0 +1,226 @@
+"""Users and their privileges (served only with --auth), with the auth service's rules.
+
+Kapacitor stores a user as a name, a password hash, an admin flag and a map of API resources
+(`/api`, `/api/write`, `/api/config`, `/api/ping`) to privileges. Permissions (`api`,
+`config_api`, `write_points`, `all`, `none`) are only a client-side vocabulary converted to and
+from that map, which is why e.g. `api` + `config_api` + `write_points` is reported as `["all"]`.
+The map is what authorization walks, so the store keeps the map, not the permission list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.errors import NotFound, ServerError
+from mockserver.store.listing import SortedIndex
+
+#: Name of the implicit user of every request when authentication is off.
+ANONYMOUS_ADMIN = "ADMIN_USER"
+#: Bootstrap administrator created when the mock starts with auth enabled (a real server needs
+#: one created before auth is switched on; the mock cannot ask for that, so it ships one).
+DEFAULT_ADMIN_USER = "admin"
+DEFAULT_ADMIN_PASSWORD = "admin"
+
+PERMISSIONS = ("none", "api", "config_api", "write_points", "all")
+
+ROOT_RESOURCE = "/api"
+WRITE_RESOURCE = "/api/write"
+PING_RESOURCE = "/api/ping"
+CONFIG_RESOURCE = "/api/config"
+
+#: Privilege values stored per resource: the auth service only ever grants these two.
+ALL = "all"
+NONE = "none"
+
+
+@dataclass
+class User:
+    name: str
+    admin: bool
+    salt: str
+    digest: str
+    privileges: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return "admin" if self.admin else "normal"
+
+    @property
+    def permissions(self) -> list[str]:
+        return permissions_of(self.privileges)
+
+    def check_password(self, password: str) -> bool:
+        return hmac.compare_digest(_digest(self.salt, password), self.digest)
+
+
+def _digest(salt: str, password: str) -> str:
+    return hashlib.sha256(bytes.fromhex(salt) + password.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _hash_password(password: str) -> tuple[str, str]:
+    salt = os.urandom(16).hex()
+    return salt, _digest(salt, password)
+
+
+def privileges_for(permissions: list[str]) -> dict[str, str]:
+    """Permissions → resource privileges, applied in request order like the server does.
+
+    `api` grants the root but fences off write and config unless something already granted
+    them, so the order of the list matters (e.g. `["write_points", "api"]` keeps writes).
+    """
+    privileges: dict[str, str] = {}
+    for perm in permissions:
+        if perm == "none":
+            continue
+        if perm == "api":
+            privileges[ROOT_RESOURCE] = ALL
+            privileges.setdefault(WRITE_RESOURCE, NONE)
+            privileges.setdefault(CONFIG_RESOURCE, NONE)
+        elif perm == "config_api":
+            privileges[PING_RESOURCE] = ALL
+            privileges[CONFIG_RESOURCE] = ALL
+        elif perm == "write_points":
+            privileges[PING_RESOURCE] = ALL
+            privileges[WRITE_RESOURCE] = ALL
+        elif perm == "all":
+            privileges[ROOT_RESOURCE] = ALL
+            privileges[CONFIG_RESOURCE] = ALL
+            privileges[WRITE_RESOURCE] = ALL
+        else:  # decoding already rejected anything else
+            raise ValueError(f"unknown permission {perm}")
+    return privileges
+
+
+def permissions_of(privileges: dict[str, str]) -> list[str]:
+    has_api = privileges.get(ROOT_RESOURCE) == ALL
+    has_config = privileges.get(CONFIG_RESOURCE) == ALL
+    has_write = privileges.get(WRITE_RESOURCE) == ALL
+    if has_api and has_config and has_write:
+        return ["all"]
+    perms = []
+    if has_api:
+        perms.append("api")
+    if has_config:
+        perms.append("config_api")
+    if has_write:
+        perms.append("write_points")
+    return perms
+
+
+class UserStore:
+    """Users by name, listed in byte order like the bolt-backed indexed store."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self._lock = state.lock
+        self.users: dict[str, User] = {}
+        self.index = SortedIndex()
+        config = getattr(state, "config", None)
+        self.bootstrap_name = getattr(config, "auth_user", DEFAULT_ADMIN_USER)
+        self.bootstrap_password = getattr(config, "auth_password", DEFAULT_ADMIN_PASSWORD)
+        if config is not None and getattr(config, "auth", False):
+            self.ensure_bootstrap()
+
+    def ensure_bootstrap(self) -> None:
+        """Create the configured administrator unless a user of that name exists."""
+        with self._lock:
+            if self.bootstrap_name and self.bootstrap_name not in self.users:
+                self._put(self._new_user(self.bootstrap_name, self.bootstrap_password, True, {}))
+
+    # ---- queries ----------------------------------------------------------------------------------
+
+    def get(self, name: str) -> User:
+        user = self.users.get(name)
+        if user is None:
+            raise NotFound("no user exists")
+        return user
+
+    def find(self, name: str) -> User | None:
+        return self.users.get(name)
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        user = self.users.get(name)
+        if user is None or not user.check_password(password):
+            return None
+        return user
+
+    def list(self, pattern: str, offset: int, limit: int) -> list[User]:
+        """A negative limit lists every user, ignoring pattern and offset (IndexedStore quirk)."""
+        with self._lock:
+            names = list(self.index) if limit < 0 else self.index.window(pattern, offset, limit)
+            return [self.users[n] for n in names]
+
+    # ---- mutations --------------------------------------------------------------------------------
+
+    def create(self, name: str, password: str, admin: bool, permissions: list[str]) -> User | None:
+        """None when the user exists: the server then answers an empty user and changes nothing."""
+        with self._lock:
+            if name in self.users:
+                return None
+            user = self._new_user(name, password, admin, privileges_for(permissions))
+            self._put(user)
+            return user
+
+    def update(self, name: str, password: str, *, set_type: bool, admin: bool, permissions: list[str] | None) -> User:
+        with self._lock:
+            old = self.users.get(name)
+            if old is None:
+                raise ServerError("failed to create user: updating user: no user exists")
+            user = User(old.name, old.admin, old.salt, old.digest, dict(old.privileges))
+            if password:
+                user.salt, user.digest = _hash_password(password)
+            if permissions is not None:
+                user.privileges = privileges_for(permissions)
+            if set_type:
+                user.admin = admin
+                if admin:
+                    user.privileges = {}
+            self._put(user)
+            return user
+
+    def delete(self, name: str) -> None:
+        with self._lock:
+            if self.users.pop(name, None) is not None:
+                self.index.discard(name)
+
+    def _new_user(self, name: str, password: str, admin: bool, privileges: dict[str, str]) -> User:
+        salt, digest = _hash_password(password)
+        return User(name, admin, salt, digest, privileges)
+
+    def _put(self, user: User) -> None:
+        if user.name not in self.users:
+            self.index.add(user.name)
+        self.users[user.name] = user
+
+    # ---- backup -----------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "users": [
+                    {
+                        "name": u.name,
+                        "admin": u.admin,
+                        "salt": u.salt,
+                        "hash": u.digest,
+                        "privileges": dict(sorted(u.privileges.items())),
+                    }
+                    for u in (self.users[n] for n in self.index)
+                ]
+            }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Replace all users; the bootstrap admin is re-added if the snapshot lacks it, so a
+        restored mock with auth on can still be logged into."""
+        with self._lock:
+            self.users.clear()
+            self.index = SortedIndex()
+            for raw in data.get("users", []):
+                privileges = {str(k): (ALL if v == ALL else NONE) for k, v in (raw.get("privileges") or {}).items()}
+                self._put(User(raw["name"], bool(raw.get("admin")), raw["salt"], raw["hash"], privileges))
+            if getattr(getattr(self.state, "config", None), "auth", False):
+                self.ensure_bootstrap()

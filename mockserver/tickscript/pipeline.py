@@ -1,0 +1,861 @@
+"""Evaluation of a parsed TICKscript into a pipeline graph, as the real `tick.Evaluate` does it.
+
+The real evaluator is a stack machine that calls Go methods by reflection on pipeline node objects;
+here the same walk calls into the node table of `nodes.py`. What is reproduced is what the API
+exposes: the node graph (names, IDs, edges, order), the declared vars with their defaults, and the
+errors with their wording — unknown methods/properties, argument type mismatches reported the way a
+reflective Go call panics, missing template vars, type-mismatched var overrides and node validation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from . import ast
+from .consteval import const_eval
+from .durations import go_duration_string
+from .formatter import format_expression, format_float
+from .lexer import (
+    MINUS,
+    NOT,
+)
+from .nodes import describe
+from .regexes import RegexError
+from .values import (
+    DECL_TYPES,
+    T_BOOL,
+    T_DURATION,
+    T_FLOAT,
+    T_INT,
+    T_INVALID,
+    T_LAMBDA,
+    T_LIST,
+    T_REGEX,
+    T_STAR,
+    T_STRING,
+    Dur,
+    GlobalTime,
+    GoRegex,
+    GoValue,
+    TickscriptError,
+    TimeDimension,
+    value_type,
+)
+
+
+class _Panic(Exception):
+    """A Go panic inside a reflective call; turned into `error calling func ...`."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Pipeline graph
+
+class PNode:
+    __slots__ = ("children", "ctor_args", "desc", "fields", "gotype", "id", "name", "parents", "pipeline",
+                 "provides", "settings")
+
+    def __init__(self, pipeline: Pipeline, gotype: str, desc: str, provides: str) -> None:
+        self.pipeline = pipeline
+        self.gotype = gotype
+        self.desc = desc
+        self.provides = provides
+        self.id = -1
+        self.name = ""
+        self.children: list[PNode] = []
+        self.parents: list[PNode] = []
+        self.fields: dict[str, Any] = {}
+        self.settings: dict[str, list[tuple]] = {}  # property method -> calls' arguments
+        self.ctor_args: tuple = ()
+
+    @property
+    def node(self) -> PNode:
+        return self
+
+    def get_name(self) -> str:
+        if not self.name:
+            self.name = f"{self.desc}{self.id}"
+        return self.name
+
+    def link_child(self, child: PNode) -> None:
+        self.pipeline.assign_id(child)
+        self.children.append(child)
+        child.parents.append(self)
+
+
+class View:
+    """An alert handler (or the alert's data) returned by a property method; acts on its alert node."""
+
+    __slots__ = ("gotype", "node")
+
+    def __init__(self, node: PNode, gotype: str) -> None:
+        self.node = node
+        self.gotype = gotype
+
+
+class Pipeline:
+    """The built node graph; `vars` holds the declared vars with their defaults (API form)."""
+
+    def __init__(self) -> None:
+        self.sources: list[PNode] = []
+        self.next_id = 0
+        self.vars: dict[str, Any] = {}
+        self.kind = "stream"
+        self._sorted: list[PNode] | None = None
+
+    def assign_id(self, n: PNode) -> None:
+        n.id = self.next_id
+        self.next_id += 1
+
+    def add_source(self, n: PNode) -> None:
+        self.assign_id(n)
+        self.sources.append(n)
+
+    def sorted(self) -> list[PNode]:
+        """Topological order of the real `Pipeline.Walk` (DFS from the last source, reversed)."""
+        if self._sorted is None:
+            out: list[PNode] = []
+            done: set[int] = set()
+            for src in reversed(self.sources):
+                # Iterative post-order DFS over children in order.
+                if id(src) in done:
+                    continue
+                stack = [(src, iter(src.children))]
+                on_path = {id(src)}
+                while stack:
+                    node, it = stack[-1]
+                    for c in it:
+                        if id(c) in done:
+                            continue
+                        if id(c) in on_path:
+                            raise TickscriptError("pipeline contains a cycle")
+                        on_path.add(id(c))
+                        stack.append((c, iter(c.children)))
+                        break
+                    else:
+                        stack.pop()
+                        on_path.discard(id(node))
+                        done.add(id(node))
+                        out.append(node)
+            out.reverse()
+            self._sorted = out
+        return self._sorted
+
+    def __len__(self) -> int:
+        return len(self.sorted())
+
+
+# --------------------------------------------------------------------------------------------------
+# Type names and value rendering (Go's %T and %v)
+
+_PARAM_TYPES = {"Node": "pipeline.Node", "interface{}": "interface {}", "[]byte": "[]uint8",
+                "[]interface{}": "[]interface {}", "ReduceCreater": "pipeline.ReduceCreater"}
+
+
+def reflect_type(t: str) -> str:
+    return _PARAM_TYPES.get(t, t)
+
+
+def type_name(v: Any) -> str:
+    """Go's `%T` of a value."""
+    if v is None:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int64"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, Dur):
+        return "time.Duration"
+    if isinstance(v, GoRegex):
+        return "*regexp.Regexp"
+    if isinstance(v, list):
+        return "[]interface {}"
+    if isinstance(v, (PNode, View)):
+        return "*pipeline." + v.gotype
+    if isinstance(v, ast.Lambda):
+        return "*ast.LambdaNode"
+    if isinstance(v, ast.Star):
+        return "*ast.StarNode"
+    if isinstance(v, ast.Reference):
+        return "*ast.ReferenceNode"
+    if isinstance(v, ast.Identifier):
+        return "*ast.IdentifierNode"
+    if isinstance(v, ast.Node):
+        return "*ast." + type(v).__name__ + "Node"
+    if isinstance(v, TimeDimension):
+        return "kapacitor.TimeDimension"
+    if isinstance(v, GlobalTime):
+        return "func(time.Duration, ...time.Duration) (kapacitor.TimeDimension, error)"
+    if isinstance(v, GoValue):
+        return v.type_name
+    if isinstance(v, _Unbound):
+        return "tick.unboundFunc"
+    return "<nil>"
+
+
+def _kind(v: Any) -> str:
+    """reflect.Kind name, for `call of reflect.Value.Call on <kind> Value`."""
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, Dur)):
+        return "int64"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "slice"
+    if isinstance(v, TimeDimension):
+        return "struct"
+    return "ptr"
+
+
+def go_v(v: Any) -> str:
+    """Go's `%v` for the simple values that appear in error texts."""
+    if v is None:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return _go_float_v(v)
+    if isinstance(v, Dur):
+        return go_duration_string(v.ns)
+    if isinstance(v, list):
+        return "[" + " ".join(go_v(x) for x in v) + "]"
+    if isinstance(v, (int, str)):
+        return str(v)
+    if isinstance(v, GoRegex):
+        return v.pattern
+    return "&{...}"
+
+
+def _go_float_v(f: float) -> str:
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    if f == int(f) and abs(f) < 1e21:
+        return str(int(f))
+    r = repr(f)
+    if "e" in r:
+        mant, exp = r.split("e")
+        sign = exp[0] if exp[0] in "+-" else "+"
+        digits = exp.lstrip("+-")
+        return f"{mant}e{sign}{int(digits):02d}"
+    return r
+
+
+# Zero values a template's type-only declarations take (typed nils where Go has them).
+_ZERO: dict[str, Callable[[], Any]] = {
+    T_FLOAT: lambda: 0.0, T_INT: lambda: 0, T_STRING: lambda: "", T_BOOL: lambda: False,
+    T_REGEX: lambda: GoRegex(""), T_DURATION: lambda: Dur(0),
+    T_LAMBDA: lambda: ast.Lambda(-1, None),  # type: ignore[arg-type]
+    T_LIST: lambda: [], T_STAR: lambda: ast.Star(-1),
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Scope
+
+class Scope:
+    def __init__(self) -> None:
+        self.vars: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        if name in self.vars:
+            return self.vars[name]
+        names = ",".join(self.vars)
+        raise TickscriptError(f'name "{name}" is undefined. Names in scope: {names}')
+
+
+def _pos_err(prog: ast.Program, n: ast.Node | int, msg: str) -> TickscriptError:
+    pos = n if isinstance(n, int) else n.pos
+    line, char = prog.line_char(pos)
+    return TickscriptError(f"line {line} char {char}: {msg}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Reflective calls
+
+def _assignable(v: Any, go_type: str) -> bool:
+    if go_type == "interface{}":
+        return True
+    if go_type == "Node":
+        return isinstance(v, (PNode, View))
+    return type_name(v) == reflect_type(go_type)
+
+
+def _check_call(params: tuple[str, ...], variadic: bool, args: list[Any]) -> None:
+    """The argument checks of reflect.Value.Call, panicking with its messages."""
+    n = len(params) - (1 if variadic else 0)
+    if len(args) < n:
+        raise _Panic("reflect: Call with too few input arguments")
+    if not variadic and len(args) > n:
+        raise _Panic("reflect: Call with too many input arguments")
+    for a in args:
+        if a is None:
+            raise _Panic("reflect: Call using zero Value argument")
+    for i in range(n):
+        if not _assignable(args[i], params[i]):
+            raise _Panic(f"reflect: Call using {type_name(args[i])} as type {reflect_type(params[i])}")
+    if variadic:
+        elem = params[-1]
+        for a in args[n:]:
+            if not _assignable(a, elem):
+                raise _Panic(f"reflect: cannot use {type_name(a)} as type {reflect_type(elem)} in Call")
+
+
+def _capitalize(name: str) -> str:
+    first = name[:1].upper()
+    if len(first) != 1:
+        first = name[:1]
+    return first + name[1:]
+
+
+class _Unbound:
+    """A function call waiting for its receiver (the real `unboundFunc`)."""
+
+    __slots__ = ("args", "ev", "f")
+
+    def __init__(self, ev: Evaluator, f: ast.Function, args: list[Any]) -> None:
+        self.ev = ev
+        self.f = f
+        self.args = args
+
+    def __call__(self, obj: Any) -> Any:
+        f = self.f
+        try:
+            return self.ev.call(f, obj, self.args)
+        except _Panic as e:
+            msg = f'error calling func "{f.func}" on obj {type_name(obj)}: {e}'
+            if "*ast.ReferenceNode" in msg and "type string" in msg:
+                msg = ("cannot assign *ast.ReferenceNode to type string, did you use double quotes instead of "
+                       "single quotes?")
+            raise _pos_err(self.ev.prog, f, msg) from None
+
+
+# --------------------------------------------------------------------------------------------------
+# The evaluator
+
+class Evaluator:
+    def __init__(self, prog: ast.Program, kind: str, predefined: dict[str, tuple[str, Any]] | None,
+                 ignore_missing: bool) -> None:
+        self.prog = prog
+        self.kind = kind
+        self.pipeline = Pipeline()
+        self.pipeline.kind = kind
+        self.scope = Scope()
+        self.scope.vars["time"] = GlobalTime()
+        src = PNode(self.pipeline, "StreamNode" if kind == "stream" else "BatchNode", kind, kind)
+        self.pipeline.add_source(src)
+        self.scope.vars[kind] = src
+        self.predefined = predefined or {}
+        self.ignore_missing = ignore_missing
+        self.default_vars: dict[str, tuple[str, Any, str]] = {}  # name -> (ValueType, value, desc)
+        self.stack: list[Any] = []
+
+    # -- stack machine ---------------------------------------------------------------------------
+    def pop(self) -> Any:
+        if not self.stack:
+            raise TickscriptError("evaluation caused stack error: stack is empty")
+        return self.stack.pop()
+
+    def run(self) -> None:
+        for stmt in self.prog.nodes:
+            self.eval(stmt)  # type: ignore[arg-type]
+            if self.stack:
+                ret = self.stack.pop()
+                if isinstance(ret, _Unbound):
+                    ret(None)
+
+    def eval(self, n: ast.Node) -> None:
+        t = type(n)
+        push = self.stack.append
+        if t is ast.Chain:
+            self._eval_chain(n)  # type: ignore[arg-type]
+        elif t is ast.Function:
+            args = []
+            for a in n.args:  # type: ignore[attr-defined]
+                self.eval(a)
+                v = self.pop()
+                if type(v) is ast.Identifier:
+                    v = self.scope.get(v.ident)
+                elif isinstance(v, _Unbound):
+                    v = v(None)
+                args.append(v)
+            push(_Unbound(self, n, args))  # type: ignore[arg-type]
+        elif t is ast.Number or t is ast.Bool:
+            push(n.value)  # type: ignore[attr-defined]
+        elif t is ast.String:
+            push(n.literal)  # type: ignore[attr-defined]
+        elif t is ast.Duration:
+            push(Dur(n.ns))  # type: ignore[attr-defined]
+        elif t is ast.Regex:
+            push(GoRegex(n.pattern))  # type: ignore[attr-defined]
+        elif t is ast.Lambda:
+            push(ast.Lambda(n.pos, self.resolve(n.expression), n.comment))  # type: ignore[attr-defined]
+        elif t is ast.Declaration:
+            self.eval(n.right)  # type: ignore[attr-defined]
+            self._declaration(n)  # type: ignore[arg-type]
+        elif t is ast.TypeDeclaration:
+            self._type_declaration(n)  # type: ignore[arg-type]
+        elif t is ast.Unary:
+            self.eval(n.node)  # type: ignore[attr-defined]
+            self._unary(n)  # type: ignore[arg-type]
+        elif t is ast.Binary:
+            push(self._binary(self.resolve(n)))
+        elif t is ast.List:
+            items = []
+            for item in n.nodes:  # type: ignore[attr-defined]
+                self.eval(item)
+                v = self.pop()
+                if type(v) is ast.Identifier:
+                    v = self.scope.get(v.ident)
+                items.append(v)
+            push(items)
+        else:
+            push(n)
+
+    def _unary(self, n: ast.Unary) -> None:
+        v = self.pop()
+        if type(v) is ast.Identifier:
+            v = self.scope.get(v.ident)
+        if n.op == MINUS:
+            if isinstance(v, bool) or not isinstance(v, (int, float, Dur)):
+                raise _pos_err(self.prog, n, f"invalid arugument to '-' {go_v(v)}")
+            self.stack.append(Dur(-v.ns) if isinstance(v, Dur) else -v)
+        elif n.op == NOT:
+            if not isinstance(v, bool):
+                raise _pos_err(self.prog, n, f"invalid arugument to '!' {go_v(v)}")
+            self.stack.append(not v)
+
+    def _type_declaration(self, n: ast.TypeDeclaration) -> None:
+        tname = n.type.ident
+        actual = DECL_TYPES.get(tname)
+        if actual is None:
+            raise TickscriptError(f'invalid var type "{tname}"')
+        name = n.node.ident
+        desc = n.comment.text() if n.comment is not None else ""
+        self.default_vars[name] = (actual, None, desc)
+        if name in self.predefined:
+            ptype, pvalue = self.predefined[name]
+            if ptype != actual:
+                raise TickscriptError(f"invalid type supplied for {name}, got {ptype} exp {actual}")
+            self.scope.vars[name] = pvalue
+        elif self.ignore_missing:
+            self.scope.vars[name] = _ZERO[actual]()
+        else:
+            raise TickscriptError(f'missing value for var "{name}".')
+
+    def _declaration(self, n: ast.Declaration) -> None:
+        name = n.left.ident
+        if self.scope.vars.get(name) is not None:
+            raise TickscriptError(f"attempted to redefine {name}, vars are immutable")
+        value = self.pop()
+        if type(value) is ast.Identifier:
+            value = self.scope.get(value.ident)
+        actual = value_type(value)
+        if actual != T_INVALID:
+            desc = n.comment.text() if n.comment is not None else ""
+            self.default_vars[name] = (actual, value, desc)
+        if name in self.predefined:
+            ptype, pvalue = self.predefined[name]
+            if ptype != actual:
+                raise TickscriptError(f"invalid type supplied for {name}, got {ptype} exp {actual}")
+            value = pvalue
+        self.scope.vars[name] = value
+
+    def _eval_chain(self, n: ast.Chain) -> None:
+        # Chains are left-deep: evaluate iteratively from the innermost left operand.
+        links: list[ast.Chain] = []
+        node: ast.Node = n
+        while type(node) is ast.Chain:
+            links.append(node)  # type: ignore[arg-type]
+            node = node.left  # type: ignore[attr-defined]
+        self.eval(node)
+        for link in reversed(links):
+            self.eval(link.right)
+            r = self.pop()
+            left = self.pop()
+            if type(left) is ast.Identifier:
+                left = self.scope.get(left.ident)
+            if isinstance(r, _Unbound):
+                self.stack.append(r(left))
+            elif type(r) is ast.Identifier:
+                self.stack.append(self._read_property(link, left, r.ident))
+            else:
+                raise _pos_err(self.prog, link, f"invalid right operand of type {type_name(r)} to '.' operator")
+
+    def _read_property(self, link: ast.Chain, obj: Any, name: str) -> Any:
+        if not isinstance(obj, (PNode, View)):
+            raise _pos_err(self.prog, link, _describer_error(obj))
+        d = describe(obj.gotype)
+        cap = _capitalize(name)
+        if cap in d.fields:
+            return obj.node.fields.get(cap, _field_zero(d.fields[cap]))
+        if cap in d.property_methods:
+            raise _pos_err(self.prog, link, f"cannot read property {name} of {type_name(obj)}")
+        raise _pos_err(self.prog, link, f"object {type_name(obj)} has no property {name}")
+
+    # -- calls -------------------------------------------------------------------------------------
+    def call(self, f: ast.Function, obj: Any, args: list[Any]) -> Any:
+        if len(args) == 1 and isinstance(args[0], list):
+            args = list(args[0])
+        prog = self.prog
+        if f.ftype == ast.GLOBAL_FUNC:
+            if obj is not None:
+                raise _pos_err(prog, f, f"calling global function on object {type_name(obj)}")
+            fnc = self.scope.vars.get(f.func)
+            if fnc is None:
+                raise _pos_err(prog, f, f'no global function "{f.func}" defined')
+            if isinstance(fnc, GlobalTime):
+                _check_call(("time.Duration", "time.Duration"), True, args)
+                if len(args) > 2:
+                    raise _pos_err(prog, f, f"time() function expects 1 or 2 args, got {len(args)}")
+                return TimeDimension(args[0].ns, args[1].ns if len(args) == 2 else 0)
+            raise _Panic(f"reflect: call of reflect.Value.Call on {_kind(fnc)} Value")
+        if not isinstance(obj, (PNode, View)):
+            raise _pos_err(prog, f, _describer_error(obj))
+        d = describe(obj.gotype)
+        name = f.func
+        cap = _capitalize(name)
+        tname = type_name(obj)
+        has_prop = cap in d.property_methods or cap in d.fields
+        if f.ftype == ast.CHAIN_FUNC:
+            m = d.chain.get(cap)
+            if m is not None:
+                _check_call(m.params, m.variadic, args)
+                return self._chain_effect(f, obj, m, args)
+            if has_prop:
+                raise _pos_err(prog, f, f'no chaining method "{name}" on {tname}, but property does exist. '
+                                        f"Use '.' operator instead: 'node.{name}(..)'.")
+        elif f.ftype == ast.PROPERTY_FUNC:
+            pm = d.property_methods.get(cap)
+            if pm is not None:
+                _check_call(pm.params, pm.variadic, args)
+                return self._property_effect(obj, pm, args)
+            if cap in d.fields:
+                if len(args) != 1:
+                    raise _pos_err(prog, f, f"too many arguments to set property {cap} on {tname}")
+                ftype = d.fields[cap]
+                if args[0] is None:
+                    raise _Panic("reflect: call of reflect.Value.Type on zero Value")
+                if not _assignable(args[0], ftype):
+                    raise _Panic(f"reflect.Set: value of type {type_name(args[0])} is not assignable to type "
+                                 f"{reflect_type(ftype)}")
+                obj.node.fields[cap] = args[0]
+                return obj
+            if cap in d.chain:
+                raise _pos_err(prog, f, f'no property method "{name}" on {tname}, but chaining method does exist. '
+                                        f"Use '|' operator instead: 'node|{name}(..)'.")
+        else:  # dynamic (UDF): no UDFs are configured
+            if has_prop:
+                raise _pos_err(prog, f, f'no dynamic method "{name}" on {tname}, but property does exist. '
+                                        f"Use '.' operator instead: 'node.{name}(..)'.")
+            if cap in d.chain:
+                raise _pos_err(prog, f, f'no dynamic method "{name}" on {tname}, but chaining method does exist. '
+                                        f"Use '|' operator instead: 'node|{name}(..)'.")
+        raise _pos_err(prog, f, f'no method or property "{name}" on {tname}')
+
+    def _chain_effect(self, f: ast.Function, obj: PNode | View, m: Any, args: list[Any]) -> Any:
+        parent = obj.node
+        effect = m.effect
+        p = self.pipeline
+        if effect is None:
+            return _misc_method(obj, m, args)
+        kind = effect[0]
+        if kind == "node":
+            desc, provides = effect[1], effect[2]
+            if len(effect) > 3 and parent.provides != ("stream" if m.name == "Window" else "batch"):
+                raise _Panic(effect[3])
+            if m.name == "Sample" and not (isinstance(args[0], Dur) or type(args[0]) is int):
+                raise _Panic("must pass int64 or duration to new sample node")
+            child = PNode(p, m.result.lstrip("*"), desc, parent.provides if provides == "same" else provides)
+            child.ctor_args = tuple(args)
+            parent.link_child(child)
+            return child
+        if kind == "join":
+            j = PNode(p, "JoinNode", "join", parent.provides)
+            j.fields["Delimiter"] = "."
+            for other in [parent, *(a.node for a in args)]:
+                other.link_child(j)
+            return j
+        if kind == "union":
+            u = PNode(p, "UnionNode", "union", parent.provides)
+            for other in [a.node for a in args]:
+                other.link_child(u)
+            parent.link_child(u)
+            return u
+        if kind == "stats":
+            return self._stats(parent)
+        if kind == "deadman":
+            parent.get_name()
+            stats = self._stats(parent)
+            deriv = PNode(p, "DerivativeNode", "derivative", stats.provides)
+            stats.link_child(deriv)
+            alert = PNode(p, "AlertNode", "alert", deriv.provides)
+            deriv.link_child(alert)
+            return alert
+        raise TickscriptError(f"unsupported chain method {m.name}")  # pragma: no cover
+
+    def _stats(self, parent: PNode) -> PNode:
+        p = self.pipeline
+        stats = PNode(p, "StatsNode", "stats", "stream")
+        p.add_source(stats)
+        if not parent.children:
+            parent.link_child(PNode(p, "NoOpNode", "noop", parent.provides))
+        return stats
+
+    def _property_effect(self, obj: PNode | View, m: Any, args: list[Any]) -> Any:
+        obj.node.settings.setdefault(m.name, []).append(tuple(args))
+        if m.result is None:
+            return obj
+        rtype = m.result.lstrip("*")
+        if rtype == obj.gotype:
+            return obj
+        return View(obj.node, rtype)
+
+    # -- lambdas and constant expressions ----------------------------------------------------------
+    def resolve(self, n: ast.Node) -> ast.Node:
+        """`resolveIdents` (without mutating the tree): identifiers become literal nodes."""
+        t = type(n)
+        if t is ast.Identifier:
+            return _literal(n.pos, self.scope.get(n.ident))  # type: ignore[attr-defined]
+        if t is ast.Unary:
+            return ast.Unary(n.pos, n.op, self.resolve(n.node), n.comment)  # type: ignore[attr-defined]
+        if t is ast.Binary:
+            b = ast.Binary(n.pos, n.op, self.resolve(n.left), self.resolve(n.right),  # type: ignore[attr-defined]
+                           n.multiline, n.comment)  # type: ignore[attr-defined]
+            b.parens = n.parens  # type: ignore[attr-defined]
+            return b
+        if t is ast.Function:
+            return ast.Function(n.pos, n.ftype, n.func, [self.resolve(a) for a in n.args],  # type: ignore[attr-defined]
+                                n.multiline, n.comment)  # type: ignore[attr-defined]
+        return n
+
+    def _binary(self, n: ast.Node) -> Any:
+        return const_eval(n)
+
+
+def _describer_error(obj: Any) -> str:
+    if obj is None:
+        return "object is invalid <nil> of type <nil>"
+    if isinstance(obj, (bool, int, float, str, Dur, list, TimeDimension)):
+        return "cannot get properties of non pointer value"
+    return f"no method or property on {type_name(obj)}"
+
+
+def _field_zero(go_type: str) -> Any:
+    return {"string": "", "int64": 0, "float64": 0.0, "bool": False, "time.Duration": Dur(0)}.get(go_type)
+
+
+def _misc_method(obj: PNode | View, m: Any, args: list[Any]) -> Any:
+    """Exported helper methods that reflection also offers as chaining methods (`|desc()`...)."""
+    node = obj.node
+    name = m.name
+    if name == "Desc":
+        return node.desc
+    if name == "Name":
+        return node.get_name()
+    if name == "SetName":
+        node.name = args[0]
+        return None
+    if name == "IsQuiet":
+        return bool(node.settings.get("Quiet"))
+    if name == "Children":
+        return GoValue("[]pipeline.Node", list(node.children))
+    if name == "Parents":
+        return GoValue("[]pipeline.Node", list(node.parents))
+    if m.result is None:
+        return None
+    return GoValue(reflect_type(m.result.replace("ID", "pipeline.ID").replace("EdgeType", "pipeline.EdgeType")))
+
+
+def _literal(pos: int, v: Any) -> ast.Node:
+    """`ValueToLiteralNode`."""
+    if isinstance(v, bool):
+        return ast.Bool(pos, v)
+    if isinstance(v, int):
+        return ast.Number(pos, True, v, 10)
+    if isinstance(v, float):
+        return ast.Number(pos, False, v, 0)
+    if isinstance(v, Dur):
+        return ast.Duration(pos, v.ns, "")
+    if isinstance(v, str):
+        return ast.String(pos, v, False)
+    if isinstance(v, GoRegex):
+        return ast.Regex(pos, "", v.pattern)
+    if isinstance(v, ast.Lambda):
+        return ast.Lambda(pos, v.expression)
+    if isinstance(v, ast.Star):
+        return ast.Star(pos)
+    if isinstance(v, list):
+        return ast.List(pos, [_literal(pos, x) for x in v])
+    raise TickscriptError(f"unsupported literal type {type_name(v)}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation (`pipeline.Validate`)
+
+def _validate_dimensions(dims: list[Any], excluded: list[Any]) -> None:
+    has_star = False
+    for d in dims:
+        if isinstance(d, str):
+            if not d:
+                raise TickscriptError("dimensions cannot not be the empty string")
+        elif isinstance(d, ast.Star):
+            has_star = True
+        else:
+            raise TickscriptError(f"invalid dimension object of type {type_name(d)}")
+    if has_star and len(dims) > 1:
+        raise TickscriptError("cannot group by both '*' and named dimensions.")
+    if not has_star and excluded:
+        raise TickscriptError("exclude requires '*'")
+
+
+def _last(node: PNode, method: str) -> tuple | None:
+    calls = node.settings.get(method)
+    return calls[-1] if calls else None
+
+
+def _names_check(names: list[str], what: str, delimiter: str, parents: int | None, lambdas: int | None) -> None:
+    if not names:
+        raise TickscriptError(f"a call to {what}.as() is required to specify the output stream prefixes.")
+    if parents is not None and len(names) != parents:
+        raise TickscriptError("number of prefixes specified by join.as() must match the number of joined streams")
+    if lambdas is not None and len(names) != lambdas:
+        raise TickscriptError(
+            "number of prefixes specified by combine.as() must match the number of combine expressions")
+    for name in names:
+        if not name:
+            raise TickscriptError(f"must provide a prefix name for the {what} node, see .as() property method")
+        if delimiter and delimiter in name:
+            if what == "join":
+                raise TickscriptError(f'cannot use name {name} as field prefix, it contains the delimiter '
+                                      f'"{delimiter}"\t')
+            raise TickscriptError(f"cannot use name {name} as field prefix, it contains the delimiter character "
+                                  f"{delimiter}")
+    if len(set(names)) != len(names):
+        raise TickscriptError("cannot use the same prefix name see .as() property method")
+
+
+def _validate(n: PNode) -> None:
+    g = n.gotype
+    f = n.fields
+    if g == "FromNode":
+        dims = _last(n, "GroupBy")
+        _validate_dimensions(list(dims) if dims else [], [])
+    elif g == "GroupByNode":
+        excl = _last(n, "Exclude")
+        _validate_dimensions(list(n.ctor_args), list(excl) if excl else [])
+    elif g == "WindowNode":
+        pc, ec = f.get("PeriodCount", 0), f.get("EveryCount", 0)
+        period = f.get("Period", Dur(0)).ns
+        if pc != 0 and period != 0:
+            raise TickscriptError("cannot specify both period and periodCount")
+        if pc != 0 and "Align" in n.settings:
+            raise TickscriptError("can only align windows based off time, not count")
+        if pc != 0 and ec <= 0:
+            raise TickscriptError("everyCount must be greater than zero")
+    elif g == "EvalNode":
+        as_list = _last(n, "As") or ()
+        if len(as_list) != len(n.ctor_args):
+            raise TickscriptError(f"must specify same number of expressions and .as() names: got {len(as_list)} "
+                                  f"as names, and {len(n.ctor_args)} expressions.")
+        for tag in _last(n, "Tags") or ():
+            if tag not in as_list:
+                raise TickscriptError(f'invalid tag name "{tag}", name is not present is .as() names')
+    elif g == "JoinNode":
+        _names_check(list(_last(n, "As") or ()), "join", f.get("Delimiter", "."), len(n.parents), None)
+    elif g == "CombineNode":
+        _names_check(list(_last(n, "As") or ()), "combine", f.get("Delimiter", "."), None, len(n.ctor_args))
+    elif g == "BarrierNode":
+        idle, period = f.get("Idle", Dur(0)).ns, f.get("Period", Dur(0)).ns
+        if idle != 0 and period != 0:
+            raise TickscriptError("cannot specify both idle and period")
+        if period == 0 and idle <= 0:
+            raise TickscriptError("idle must be greater than zero")
+        if period <= 0 and idle == 0:
+            raise TickscriptError("period must be greater than zero")
+    elif g == "HTTPPostNode":
+        urls = len(n.ctor_args)
+        endpoints = len(n.settings.get("Endpoint", ()))
+        if urls >= 2:
+            raise TickscriptError(f"httpPost expects 0 or 1 arguments, got {urls}")
+        if endpoints > 1:
+            raise TickscriptError(f"httpPost expects 0 or 1 endpoints, got {endpoints}")
+        if urls == 0 and endpoints == 0:
+            raise TickscriptError("must provide url or endpoint")
+        if urls and endpoints:
+            raise TickscriptError("only one endpoint and url may be specified")
+        for k, _v in n.settings.get("Header", ()):
+            if k.upper() == "AUTHENTICATE":
+                raise TickscriptError("cannot set 'authenticate' header")
+    elif g == "KapacitorLoopbackNode":
+        if not f.get("Database"):
+            raise TickscriptError("must specify a database")
+        if not f.get("RetentionPolicy"):
+            raise TickscriptError("must specify a retention policy")
+    elif g == "DefaultNode":
+        for field, value in n.settings.get("Field", ()):
+            if not isinstance(value, (float, int, bool, str)):
+                raise TickscriptError(f'unsupported type {type_name(value)} for field "{field}", field default '
+                                      "values must be float,int,string or bool")
+    elif g in ("K8sAutoscaleNode", "SwarmAutoscaleNode", "Ec2AutoscaleNode"):
+        names = {"K8sAutoscaleNode": ("ResourceName", "ResourceNameTag"),
+                 "SwarmAutoscaleNode": ("ServiceName", "ServiceNameTag"),
+                 "Ec2AutoscaleNode": ("GroupName", "GroupNameTag")}[g]
+        a, b = f.get(names[0], ""), f.get(names[1], "")
+        if (a and b) or (not a and not b):
+            raise TickscriptError(f"must specify exactly one of {names[0]} or {names[1]}")
+        if g == "K8sAutoscaleNode":
+            kind = f.get("Kind", "deployments")
+            if kind not in ("deployments", "replicationcontrollers", "replicasets"):
+                raise TickscriptError("invalid Kind, must be 'deployments', 'replicasets' or "
+                                      f"'replicationcontrollers', got {kind}")
+        if f.get("Min", 1) < 1:
+            raise TickscriptError(f"min must be >= 1, got {f.get('Min')}")
+        if f.get("Replicas") is None:
+            raise TickscriptError("must provide a replicas lambda expression")
+    elif g == "AlertNode":
+        for (oid,) in n.settings.get("SnmpTrap", ()):
+            if oid == "":
+                raise TickscriptError(f'invalid SNMP trap "{oid}": you must supply a trap Oid')
+        for _oid, typ, _value in n.settings.get("Data", ()):
+            if typ not in ("c", "i", "n", "s", "t"):
+                trap = n.settings["SnmpTrap"][-1][0] if n.settings.get("SnmpTrap") else ""
+                raise TickscriptError(f'invalid SNMP trap "{trap}": unsupported data type "{typ}" for data entry '
+                                      f'"{_oid}"')
+        for k, _v in n.settings.get("Header", ()):
+            if k.upper() == "AUTHENTICATE":
+                raise TickscriptError("invalid post: cannot set 'authenticate' header")
+
+
+# --------------------------------------------------------------------------------------------------
+# Public entry point
+
+def evaluate(prog: ast.Program, kind: str, predefined: dict[str, tuple[str, Any]] | None = None,
+             ignore_missing: bool = False) -> tuple[Pipeline, dict[str, tuple[str, Any, str]]]:
+    """Build the pipeline for a `stream`/`batch` task; returns it with the declared vars."""
+    ev = Evaluator(prog, kind, predefined, ignore_missing)
+    try:
+        ev.run()
+        for node in ev.pipeline.sorted():
+            _validate(node)
+    except RecursionError:
+        raise TickscriptError("evaluation nested too deeply") from None
+    ev.pipeline.vars = ev.default_vars
+    return ev.pipeline, ev.default_vars
+
+
+def lambda_text(v: Any) -> str | None:
+    if isinstance(v, ast.Lambda):
+        return format_expression(v.expression)
+    return None
+
+
+__all__ = ["Dur", "GoRegex", "PNode", "Pipeline", "RegexError", "TickscriptError", "evaluate", "format_float",
+           "lambda_text"]

@@ -1,0 +1,208 @@
+"""Approximate Go (RE2) regex compilation for regex literals and regex vars.
+
+Only validity matters to the API (a bad pattern is a 400 with Go's `error parsing regexp: ...`
+message). The common RE2 rejections are detected with Go's wording; anything else Python's `regex`
+module rejects is reported in the same shape with Python's reason. Being lenient where RE2 and Python
+disagree on obscure syntax is acceptable.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import regex as _re
+
+
+class RegexError(ValueError):
+    pass
+
+
+def _err(code: str, expr: str) -> RegexError:
+    return RegexError(f"error parsing regexp: {code}: `{expr}`")
+
+
+_REPEAT = "*+?"
+
+
+def _check_go(pattern: str) -> None:
+    """Detect the RE2 errors people actually hit, in the order Go's parser would meet them."""
+    depth = 0
+    i = 0
+    n = len(pattern)
+    prev_repeat = False  # last item was a repetition operator
+    have_atom = False
+    last_repeat_start = 0
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                raise _err("trailing backslash at end of expression", "")
+            nxt = pattern[i + 1]
+            if nxt.isdigit() and nxt != "0":
+                raise _err("invalid escape sequence", pattern[i:i + 2])
+            if nxt in "pP" and i + 2 < n and pattern[i + 2] == "{":
+                j = pattern.find("}", i + 2)
+                i = (j + 1) if j != -1 else n
+            else:
+                i += 2
+            prev_repeat, have_atom = False, True
+            continue
+        if c == "[":
+            i = _check_class(pattern, i)
+            prev_repeat, have_atom = False, True
+            continue
+        if c == "(":
+            if pattern.startswith("(?", i):
+                j = i + 2
+                if pattern.startswith("P<", j) or pattern.startswith("<", j):
+                    k = pattern.find(">", j)
+                    if k == -1:
+                        raise _err("invalid named capture", pattern[i:])
+                    i = k + 1
+                else:
+                    while j < n and pattern[j] in "imsU-":
+                        j += 1
+                    if j >= n or pattern[j] not in ":)":
+                        raise _err("invalid or unsupported Perl syntax", pattern[i:j + 1])
+                    if pattern[j] == ")":
+                        i = j + 1
+                        prev_repeat, have_atom = False, False
+                        continue
+                    i = j + 1
+            else:
+                i += 1
+            depth += 1
+            prev_repeat, have_atom = False, False
+            continue
+        if c == ")":
+            if depth == 0:
+                raise _err("unexpected )", pattern)
+            depth -= 1
+            i += 1
+            prev_repeat, have_atom = False, True
+            continue
+        if c == "|":
+            i += 1
+            prev_repeat, have_atom = False, False
+            continue
+        if c in _REPEAT or (c == "{" and _is_repeat_count(pattern, i)):
+            end = i + 1 if c != "{" else pattern.index("}", i) + 1
+            op = pattern[i:end]
+            if end < n and pattern[end] == "?":
+                end += 1
+                op = pattern[i:end]
+            if not have_atom and not prev_repeat:
+                raise _err("missing argument to repetition operator", op)
+            if prev_repeat:
+                raise _err("invalid nested repetition operator", pattern[last_repeat_start:end])
+            if c == "{":
+                nums = pattern[i + 1:pattern.index("}", i)].split(",")
+                if any(x and int(x) > 1000 for x in nums) or (
+                        len(nums) == 2 and nums[1] and int(nums[0]) > int(nums[1])):
+                    raise _err("invalid repeat count", pattern[i:end])
+            last_repeat_start = i
+            i = end
+            prev_repeat, have_atom = True, False
+            continue
+        i += 1
+        prev_repeat, have_atom = False, True
+    if depth:
+        raise _err("missing closing )", pattern)
+
+
+def _class_item(p: str, j: int) -> tuple[str | None, int]:
+    """One class item at j: (its literal char, or None for a class escape like \\d), next index."""
+    if p[j] == "\\" and j + 1 < len(p):
+        e = p[j + 1]
+        if e in "dDsSwWpP":
+            if e in "pP" and j + 2 < len(p) and p[j + 2] == "{":
+                k = p.find("}", j)
+                return None, (k + 1) if k != -1 else len(p)
+            return None, j + 2
+        if e == "x" and j + 3 < len(p) + 1:
+            if j + 2 < len(p) and p[j + 2] == "{":
+                k = p.find("}", j)
+                if k != -1:
+                    try:
+                        return chr(int(p[j + 3:k], 16)), k + 1
+                    except ValueError:
+                        return None, k + 1
+            try:
+                return chr(int(p[j + 2:j + 4], 16)), j + 4
+            except ValueError:
+                return None, j + 2
+        simple = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
+        return simple.get(e, e), j + 2
+    return p[j], j + 1
+
+
+def _check_class(p: str, i: int) -> int:
+    """Scan a bracket class starting at i; returns the index after it. Checks ranges like Go."""
+    n = len(p)
+    j = i + 1
+    if j < n and p[j] == "^":
+        j += 1
+    first = True
+    while j < n and (p[j] != "]" or first):
+        first = False
+        if p.startswith("[:", j):
+            k = p.find(":]", j + 2)
+            if k != -1:
+                j = k + 2
+                continue
+        start = j
+        lo, j = _class_item(p, j)
+        if j + 1 < n and p[j] == "-" and p[j + 1] != "]":
+            hi, j2 = _class_item(p, j + 1)
+            if lo is None or hi is None or hi < lo:
+                raise _err("invalid character class range", p[start:j2])
+            j = j2
+    if j >= n:
+        raise _err("missing closing ]", p[i:])
+    return j + 1
+
+
+def _is_repeat_count(p: str, i: int) -> bool:
+    j = p.find("}", i)
+    if j == -1:
+        return False
+    body = p[i + 1:j]
+    if not body:
+        return False
+    parts = body.split(",")
+    return len(parts) <= 2 and parts[0].isdigit() and parts[0].isascii() and all(
+        x == "" or (x.isdigit() and x.isascii()) for x in parts[1:])
+
+
+def _to_python(pattern: str) -> str:
+    out = []
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            out.append("\\Z" if nxt == "z" else pattern[i:i + 2])
+            i += 2
+            continue
+        if pattern.startswith("(?<", i) and not pattern.startswith("(?<=", i) and not pattern.startswith(
+                "(?<!", i):
+            out.append("(?P<")
+            i += 3
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=512)
+def compile_go_regex(pattern: str) -> _re.Pattern[str]:
+    """Compile a Go regex; raises RegexError worded like Go's `regexp.Compile`."""
+    _check_go(pattern)
+    try:
+        return _re.compile(_to_python(pattern), _re.V0)
+    except (_re.error, ValueError, IndexError, OverflowError) as e:
+        msg = str(e).split(" at position")[0]
+        raise _err(msg, pattern) from None
+    except RecursionError:
+        raise _err("expression nests too deeply", pattern) from None

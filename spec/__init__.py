@@ -1,0 +1,78 @@
+"""The Kapacitor v1 OpenAPI document: the single source of truth for the mock and the suite.
+
+Everything that needs routes, parameters or schemas loads them from here, so there is never a
+second hand-written copy of the API.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPEC_PATH = Path(__file__).with_name("kapacitor-v1.yaml")
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method+path pair of the document, with what callers need to route or test it."""
+
+    operation_id: str
+    method: str  # upper case
+    path: str  # full path template, e.g. /kapacitor/v1/tasks/{id}
+    tags: tuple[str, ...]
+    raw: dict[str, Any] = field(repr=False, compare=False, hash=False)
+    path_item: dict[str, Any] = field(repr=False, compare=False, hash=False)
+
+    @property
+    def rest_param(self) -> bool:
+        """True when the last path parameter swallows the rest of the path, as Go prefix routes do."""
+        return bool(self.path_item.get("x-kapacitor-rest-param", False))
+
+    @property
+    def availability(self) -> dict[str, Any]:
+        """Version/feature gates (`since`, `requires`) declared with x-kapacitor-availability."""
+        return dict(self.raw.get("x-kapacitor-availability") or {})
+
+    def response_codes(self) -> list[str]:
+        return list(self.raw.get("responses", {}).keys())
+
+
+@functools.lru_cache(maxsize=1)
+def load_spec() -> dict[str, Any]:
+    """Parse the document once; callers must treat the result as read-only."""
+    with SPEC_PATH.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@functools.lru_cache(maxsize=1)
+def operations() -> tuple[Operation, ...]:
+    doc = load_spec()
+    ops: list[Operation] = []
+    for path, item in doc.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            ops.append(
+                Operation(
+                    operation_id=op["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    tags=tuple(op.get("tags", ())),
+                    raw=op,
+                    path_item=item,
+                )
+            )
+    return tuple(ops)
+
+
+def operation(operation_id: str) -> Operation:
+    for op in operations():
+        if op.operation_id == operation_id:
+            return op
+    raise KeyError(operation_id)

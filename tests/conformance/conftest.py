@@ -1,0 +1,66 @@
+"""Helpers for testing the conformance suite itself: a served mock (optionally mutated) and a
+runner that executes the suite in a subprocess against it and reads its JSON result file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class SuiteRun:
+    code: int
+    stdout: str
+    stderr: str
+    result: dict[str, Any] | None
+
+    def outcomes(self) -> dict[str, str]:
+        return {r["full_id"]: r["outcome"] for r in (self.result or {}).get("results", [])}
+
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in (self.result or {}).get("results", []) if r["outcome"] in ("failed", "error")]
+
+
+def run_suite(args: list[str], tmp: Path, *, timeout: float = 240, cli: bool = True) -> SuiteRun:
+    """Run the suite in a fresh interpreter (as a vendor would) and load its JSON result."""
+    report = tmp / f"result-{len(list(tmp.iterdir()))}.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("KAPACITOR_URL", None)
+    if cli:
+        cmd = [sys.executable, "-m", "conformance.cli", "-q", "-p", "no:randomly", "--report-json", str(report), *args]
+    else:
+        cmd = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "--pyargs", "conformance", "-q",
+               "-p", "no:cacheprovider", "--report-json", str(report), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(tmp))
+    result = json.loads(report.read_text()) if report.exists() else None
+    return SuiteRun(proc.returncode, proc.stdout, proc.stderr, result)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., str]]:
+    """Serve the mock (optionally wrapped by a middleware) on a free port; returns its URL."""
+    from mockserver.app import create_app
+    from mockserver.config import MockConfig
+    from mockserver.server import serve_in_thread
+
+    handles = []
+
+    def start(wrap: Callable[[Any], Any] | None = None, **config: Any) -> str:
+        app = create_app(MockConfig(**config))
+        handle = serve_in_thread(wrap(app) if wrap else app)
+        handles.append(handle)
+        return handle.url
+
+    yield start
+    for h in handles:
+        h.stop()
