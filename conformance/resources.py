@@ -58,6 +58,9 @@ class Registry:
     def add(self, kind: str, ident: str, *, topic: str | None = None,
             undo: Callable[[], None] | None = None, owner: str = "session") -> Entry:
         with self._lock:
+            existing = self._items.get((kind, topic, ident))
+            if existing is not None:  # first owner keeps it (a shared topic outlives one test)
+                return existing
             self._seq += 1
             entry = Entry(kind, ident, topic, undo, self._seq, owner)
             self._items[(kind, topic, ident)] = entry

@@ -25,7 +25,7 @@ def links_in(body: Any, where: str = "$") -> Iterator[tuple[str, str, str]]:
             yield from links_in(value, f"{where}[{i}]")
 
 
-# name -> (operation, params builder, id key compared between object and link target)
+# name -> (operation, params builder). Store links are left out: real Kapacitor serves no GET there.
 SOURCES: dict[str, tuple[str, Any]] = {
     "task": ("getTask", lambda w: {"id": w.task}),
     "tasks": ("listTasks", lambda w: {"query": [("pattern", w.task)]}),
@@ -41,7 +41,6 @@ SOURCES: dict[str, tuple[str, Any]] = {
     "handlers": ("listTopicHandlers", lambda w: {"topic": w.topic}),
     "config": ("getConfig", lambda w: {}),
     "service-tests": ("listServiceTests", lambda w: {}),
-    "stores": ("listStores", lambda w: {}),
 }
 
 

@@ -1,11 +1,16 @@
-"""Serving the app with waitress: in the foreground (the CLI) or in a thread (tests, the suite)."""
+"""Serving the app with waitress in a background thread (tests, the conformance suite's default target).
+
+Waitress's own `run()` loops until its socket map is empty and offers no clean stop from another
+thread (closing sockets under a running `select` fails with EBADF). This drives the same asyncore
+loop in short slices and closes everything from inside the loop thread when asked to stop.
+"""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from waitress import wasyncore
@@ -19,22 +24,29 @@ class ServerHandle:
     url: str
     host: str
     port: int
-    _server: Any
     _thread: threading.Thread
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
-        """Close every socket from inside waitress' own loop (closing them from here races select)."""
-        server = self._server
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        self._stopping.set()
         self._thread.join(timeout=10)
-        server.task_dispatcher.shutdown()
 
 
 def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> ServerHandle:
     """Start waitress on `host:port` (0 = a free port) and return once it accepts connections."""
-    server = create_server(app, host=host, port=port, threads=threads, ident="kapacitor-mock", clear_untrusted_proxy_headers=True)
-    actual_port = server.effective_port  # type: ignore[union-attr]
-    thread = threading.Thread(target=server.run, name=f"kapacitor-mock:{actual_port}", daemon=True)
+    server = create_server(app, host=host, port=port, threads=threads, ident="kapacitor-mock")
+    actual_port: int = server.effective_port  # type: ignore[union-attr]
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            while not stopping.is_set() and server._map:
+                wasyncore.loop(timeout=0.05, use_poll=True, map=server._map, count=1)
+        finally:
+            wasyncore.close_all(server._map)
+            server.task_dispatcher.shutdown()
+
+    thread = threading.Thread(target=run, name=f"kapacitor-mock:{actual_port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -43,4 +55,4 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, threads: i
                 break
         except OSError:
             time.sleep(0.02)
-    return ServerHandle(f"http://{host}:{actual_port}", host, actual_port, server, thread)
+    return ServerHandle(f"http://{host}:{actual_port}", host, actual_port, thread, stopping)
