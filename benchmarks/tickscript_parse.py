@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from mockserver.tickscript import parse  # noqa: E402
+from mockserver.tickscript import parse
 
 # A realistic 50-line script (comments, vars, chains, properties, lambdas, strings, durations).
 TEMPLATE = """\

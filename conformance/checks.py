@@ -237,3 +237,13 @@ def is_catch_all(ex: Exchange) -> bool:
         return False
     body = ex.json_or_none()
     return isinstance(body, dict) and body.get("error") == "Not Found"
+
+
+def id_matches(glob: str, check_id: str, full_id: str) -> bool:
+    """Check-id globs: `*` and `?` are wildcards; `[` is literal (parameter ids use brackets)."""
+    import fnmatch
+
+    if glob in (check_id, full_id):
+        return True
+    pat = glob.replace("[", "\x00").replace("]", "[]]").replace("\x00", "[[]")
+    return fnmatch.fnmatchcase(check_id, pat) or fnmatch.fnmatchcase(full_id, pat)

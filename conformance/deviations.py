@@ -9,7 +9,6 @@ longer excuses anything, and the failure says so.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,9 @@ class Deviation:
     expires: dt.date | None = None
 
     def matches(self, check_id: str, full_id: str) -> bool:
-        return fnmatch.fnmatchcase(check_id, self.check) or fnmatch.fnmatchcase(full_id, self.check)
+        from conformance.checks import id_matches
+
+        return id_matches(self.check, check_id, full_id)
 
     def expired(self, today: dt.date | None = None) -> bool:
         return self.expires is not None and (today or dt.date.today()) > self.expires

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fnmatch
 import os
 import secrets
 import signal
@@ -22,7 +21,7 @@ import pytest
 
 from conformance import deviations as devmod
 from conformance import report
-from conformance.checks import AREAS, OPTIONAL_AREAS, CheckFailure, CheckSpec
+from conformance.checks import AREAS, OPTIONAL_AREAS, CheckFailure, CheckSpec, id_matches
 from conformance.context import PROFILES, Kap, Settings, Suite
 from conformance.pools import Pools
 from conformance.resources import Registry, new_prefix
@@ -172,7 +171,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if s.areas is not None and spec.area not in s.areas:
             dropped.append(item)
             continue
-        if s.checks and not any(fnmatch.fnmatchcase(spec.id, g) or fnmatch.fnmatchcase(fid, g) for g in s.checks):
+        if s.checks and not any(id_matches(g, spec.id, fid) for g in s.checks):
             dropped.append(item)
             continue
         item.extra_keyword_matches.add(spec.id)

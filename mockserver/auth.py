@@ -188,7 +188,7 @@ def _bearer(token: str, users: UserStore, secret: str, now: Callable[[], float])
     except JWTError as exc:
         raise AuthFailure(401, f"invalid token: {exc}") from None
     exp = claims.get("exp")
-    if not _is_number(exp) or exp <= 0:
+    if not (isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp > 0):
         raise AuthFailure(401, "token expiration required")
     username = claims.get("username")
     if not isinstance(username, str):

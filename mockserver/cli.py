@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-config-override", action="store_true", help="answer config override requests with 403"
     )
+    parser.add_argument(
+        "--restore", metavar="FILE", help="start from a backup taken with GET /kapacitor/v1/storage/backup"
+    )
     return parser
 
 
@@ -34,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     from waitress import serve
 
     from mockserver.app import create_app
+    from mockserver.store import MockState
+    from mockserver.store.backup import BackupError, load_file
 
     config = MockConfig(
         kapacitor_version=args.kapacitor_version,
@@ -42,7 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         config_override=not args.no_config_override,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(config)
+    state = MockState(config)
+    if args.restore:
+        try:
+            state.restore(load_file(args.restore))
+        except (OSError, BackupError) as exc:
+            print(f"kapacitor-mock: cannot restore {args.restore}: {exc}", file=sys.stderr)
+            return 2
+    app = create_app(config, state)
     print(
         f"kapacitor-mock {config.kapacitor_version} listening on http://{args.host}:{args.port}/kapacitor/v1",
         file=sys.stderr,

@@ -26,6 +26,16 @@ class Route:
     weight: tuple[int, int]
 
 
+def _bucket(path: str) -> str:
+    """The first three segments (`/kapacitor/v1/tasks`): patterns are only tried within theirs."""
+    cut = -1
+    for _ in range(4):
+        cut = path.find("/", cut + 1)
+        if cut < 0:
+            return path
+    return path[:cut]
+
+
 class RoutingError(RuntimeError):
     """The mock claims an operation it cannot serve, or serves one the spec does not know."""
 
@@ -60,7 +70,7 @@ class Router:
         if unknown:
             raise RoutingError(f"handlers bound to operations the spec does not have: {unknown}")
         self._exact: dict[tuple[str, str], Route] = {}
-        self._patterns: dict[str, list[Route]] = {}
+        self._patterns: dict[tuple[str, str], list[Route]] = {}
         for op_id in claimed:
             op = by_id.get(op_id)
             if op is None:
@@ -73,7 +83,8 @@ class Router:
             if regex is None:
                 self._exact[(op.method, op.path)] = route
             else:
-                self._patterns.setdefault(op.method, []).append(route)
+                literal = op.path[: op.path.index("{")]
+                self._patterns.setdefault((op.method, _bucket(literal.rstrip("/") + "/")), []).append(route)
         for routes in self._patterns.values():
             routes.sort(key=lambda r: r.weight, reverse=True)
         self.claimed = frozenset(claimed)
@@ -82,7 +93,7 @@ class Router:
         route = self._exact.get((method, path))
         if route is not None:
             return route, {}
-        for route in self._patterns.get(method, ()):
+        for route in self._patterns.get((method, _bucket(path)), ()):
             assert route.regex is not None
             m = route.regex.match(path)
             if m is not None:

@@ -57,7 +57,8 @@ class Call:
     @property
     def query(self) -> dict[str, list[str]]:
         if self._query is None:
-            self._query = parse_qs(self.req.query_string or "", keep_blank_values=True)
+            raw = self.req.query_string
+            self._query = parse_qs(raw, keep_blank_values=True) if raw else {}
         return self._query
 
     def first(self, name: str, default: str = "") -> str:

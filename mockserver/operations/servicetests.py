@@ -7,7 +7,7 @@ from mockserver.operations.registry import Call, Reply, operation
 
 @operation("listServiceTests")
 def list_service_tests(call: Call) -> Reply:
-    return Reply(200, body=call.state.service_tests.list(call.first("pattern")), pretty=False)
+    return Reply(200, body=call.state.service_tests.list_services(call.first("pattern")), pretty=False)
 
 
 @operation("getServiceTest")

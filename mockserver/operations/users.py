@@ -36,7 +36,7 @@ def _permissions(item: Any, where: str) -> list[str]:
     return out
 
 
-USER_REQUEST = {"name": "string", "password": "string", "type": _user_type, "permissions": _permissions}
+USER_REQUEST: dict[str, gojson.Kind] = {"name": "string", "password": "string", "type": _user_type, "permissions": _permissions}
 
 
 def _decode(call: Call, struct: str) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def list_users(call: Call) -> Reply:
     problems: list[str] = []
     offset = _lenient_int(call, "offset", 0, problems)
     limit = _lenient_int(call, "limit", 100, problems)
-    users = call.state.users.list(call.first("pattern"), min(offset, INT64_MAX), limit)
+    users = call.state.users.list_users(call.first("pattern"), min(offset, INT64_MAX), limit)
     with_message = call.config.at_least_1_6
     # Errors are written and the handler carries on: each error body, then the list, end to end.
     parts = [gojson.dumps_pretty(error_body(p, with_message)) for p in problems]

@@ -25,7 +25,6 @@ from typing import Any
 from mockserver import gojson
 from mockserver.config import version_tuple
 from mockserver.errors import BadRequest, KapacitorError, ServerError
-from mockserver.gotime import now_ns
 from mockserver.store import handler_kinds
 from mockserver.store.listing import GlobSyntaxError, SortedIndex, compile_glob, go_quote
 from spec.ids import is_valid_id, is_valid_topic_id
@@ -68,8 +67,7 @@ def go_duration(ns: int) -> str:
     if ns == 0:
         return "0s"
     neg = ns < 0
-    u = -ns
-    u = u if neg else ns
+    u = abs(ns)
     if u < 1_000_000_000:
         if u < 1_000:
             out = f"{u}ns"
@@ -521,10 +519,16 @@ def normalize_json(value: Any) -> Any:
 
 
 def _check_finite(value: Any) -> None:
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        raise gojson.DecodeError(
-            f"json: cannot unmarshal number into Go struct field {SPEC_STRUCT}.options of type float64"
-        )
+    """Numbers beyond float64 fail to decode into interface{} on the server."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            finite = abs(float(value)) != float("inf")
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise gojson.DecodeError(
+                f"json: cannot unmarshal number into Go struct field {SPEC_STRUCT}.options of type float64"
+            )
     if isinstance(value, list):
         for v in value:
             _check_finite(v)
@@ -843,10 +847,9 @@ def _from(op: dict[str, Any]) -> str:
 
 
 def _equal(n: Any, o: Any) -> bool:
-    """lazyNode.equal: `null` equals an empty object (or array) on the operation's side."""
+    """lazyNode.equal: containers compare structurally, scalars by their JSON text; an operation
+    value of `null` has no raw text, so it equals nothing (a missing key is handled by the caller)."""
     if isinstance(n, dict):
-        if o is None:
-            return not n
         if not isinstance(o, dict) or len(n) != len(o):
             return False
         for k, v in n.items():
@@ -859,8 +862,6 @@ def _equal(n: Any, o: Any) -> bool:
                 return False
         return True
     if isinstance(n, list):
-        if o is None:
-            return not n
         if not isinstance(o, list) or len(n) != len(o):
             return False
         return all((v is None and ov is None) or (v is not None and _equal(v, ov)) for v, ov in zip(n, o, strict=True))
@@ -1008,10 +1009,6 @@ class AlertStore:
     def _legacy_sort(self) -> bool:
         """Releases before 1.7 were built with a Go whose sort.Sort predates pdqsort."""
         return self._version < (1, 7)
-
-    def _clock(self) -> int:
-        clock = getattr(self.state, "clock", None)
-        return clock() if clock else now_ns()
 
     # ---- topics
 

@@ -445,7 +445,9 @@ def _map_structure(kind: str, current: dict[str, Any], src: dict[str, Any]) -> d
         errors.append(f"'' has invalid keys: {', '.join(unused)}")
     if errors:
         points = "\n".join(sorted(f"* {e}" for e in errors))
-        raise ConversionError(f"failed to decode options into {type_name}: {len(errors)} error(s) decoding:\n\n{points}")
+        raise ConversionError(
+            f"failed to decode options into {type_name}: {len(errors)} error(s) decoding:\n\n{points}"
+        )
     return out
 
 
@@ -810,7 +812,12 @@ def _v_kubernetes(e: dict[str, Any], legacy: bool) -> str | None:
     if not e["enabled"]:
         return None
     if e["in-cluster"]:
-        for option, label in (("api-servers", "api-servers"), ("token", "token"), ("ca-path", "ca-path"), ("namespace", "namespace")):
+        for option, label in (
+            ("api-servers", "api-servers"),
+            ("token", "token"),
+            ("ca-path", "ca-path"),
+            ("namespace", "namespace"),
+        ):
             if e[option]:
                 return f"in-cluster specified, cannot also specify {label}"
     elif not e["api-servers"]:
@@ -1221,16 +1228,16 @@ class ConfigStore:
         try:
             return self.current()
         except ApplyError as exc:
-            raise ServerError(f"failed to resolve current config:failed to apply configuration overrides: {exc}") from None
+            raise ServerError(
+                f"failed to resolve current config:failed to apply configuration overrides: {exc}"
+            ) from None
 
     def get_config(self) -> dict[str, Any]:
         with self.state.lock:
             config = self._resolved_for_get()
             return {
                 "link": {"rel": "self", "href": CONFIG_BASE},
-                "sections": {
-                    name: self._render_section(name, config[name]) for name in sorted(config) if config[name]
-                },
+                "sections": {name: self._render_section(name, config[name]) for name in sorted(config) if config[name]},
             }
 
     def check_resolvable(self) -> None:
@@ -1311,7 +1318,9 @@ class ConfigStore:
                 raise BadRequest(f'failed to apply update: missing key {go_quote(key)} in "add" map')
             name = add[key]
             if not isinstance(name, str):
-                raise BadRequest(f"failed to apply update: expected {go_quote(key)} key to be a string, got {go_type_name(name)}")
+                raise BadRequest(
+                    f"failed to apply update: expected {go_quote(key)} key to be a string, got {go_type_name(name)}"
+                )
             element = name
         ident = self.override_id(section, element)
         existing = self._overrides.get(ident)

@@ -796,7 +796,7 @@ class FluxTaskStore:
     def __init__(self, state: Any, *, clock: Callable[[], int] | None = None) -> None:
         self.state = state
         self._lock = state.lock
-        self._clock = clock or getattr(state, "clock", now_ns)
+        self._clock: Callable[[], int] = clock or getattr(state, "clock", None) or now_ns
         self.tasks: dict[int, FluxTask] = {}
         self.manual: dict[int, list[FluxRun]] = {}
         self.running: dict[tuple[int, int], FluxRun] = {}

@@ -72,6 +72,8 @@ class Kind:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     check: Callable[[dict[str, Any]], None] | None = None
     since: tuple[int, int] = (0, 0)
+    #: Option fields added after the kind itself (absent, hence unknown keys, in older releases).
+    field_since: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 class HandlerBuildError(Exception):
@@ -240,14 +242,15 @@ class _Decoder:
         return out
 
 
-def decode_options(kind: Kind, options: dict[str, Any] | None) -> dict[str, Any]:
+def decode_options(kind: Kind, options: dict[str, Any] | None, version: tuple[int, int] = (99, 0)) -> dict[str, Any]:
     """Decode like `decodeOptions`: returns the struct's fields (defaults applied) or raises."""
     assert kind.config is not None
     values = dict(kind.defaults)
     if options is None:
         return values
+    fields = tuple(f for f in kind.config.fields if version >= kind.field_since.get(f[0], (0, 0)))
     decoder = _Decoder()
-    values.update(decoder.struct_from_map("", options, kind.config.fields))
+    values.update(decoder.struct_from_map("", options, fields))
     if decoder.errors:
         points = sorted(f"* {e}" for e in decoder.errors)
         detail = f"{len(points)} error(s) decoding:\n\n" + "\n".join(points)
@@ -332,13 +335,13 @@ def _lex_action(text: str, i: int, line: int) -> tuple[list[str], int]:
                 k += 1
             if k >= n:
                 raise _TemplateError(line, "unterminated quoted string")
-            tokens.append("\"")
+            tokens.append('"')
             i = k + 1
         elif c == "`":
             k = text.find("`", i + 1)
             if k < 0:
                 raise _TemplateError(line, "unterminated raw quoted string")
-            tokens.append("\"")
+            tokens.append('"')
             i = k + 1
         elif c == "'":
             k = i + 1
@@ -513,15 +516,17 @@ KINDS: dict[str, Kind] = {
         _k("alerta", "alerta.HandlerConfig", ("token", S), ("token-prefix", S), ("resource", S), ("event", S),
            ("environment", S), ("group", S), ("value", S), ("origin", S), ("service", STRINGS),
            ("correlate", STRINGS), ("attributes", ANY_MAP), ("timeout", DURATION),
-           defaults={"resource": "{{ .Name }}", "event": "{{ .ID }}", "group": "{{ .Group }}"}, check=_check_alerta),
+           defaults={"resource": "{{ .Name }}", "event": "{{ .ID }}", "group": "{{ .Group }}"}, check=_check_alerta,
+           field_since={"attributes": (1, 6)}),
         _k("bigpanda", "bigpanda.HandlerConfig", ("app-key", S), ("url", S), ("host", S), ("primary-property", S),
-           ("secondary-property", S), ("attributes", ANY_MAP)),
+           ("secondary-property", S), ("attributes", ANY_MAP), field_since={"host": (1, 6), "attributes": (1, 6)}),
         _k("discord", "discord.HandlerConfig", ("workspace", S), ("username", S), ("avatar-url", S),
            ("embed-title", S), check=_check_discord),
         _k("exec", "alert.ExecHandlerConfig", ("prog", S), ("args", STRINGS)),
         _k("hipchat", "hipchat.HandlerConfig", ("room", S), ("token", S)),
         _k("kafka", "kafka.HandlerConfig", ("cluster", S), ("topic", S), ("template", S),
-           ("disablePartitionById", BOOL), ("partitionAlgorithm", S), check=_check_kafka),
+           ("disablePartitionById", BOOL), ("partitionAlgorithm", S), check=_check_kafka,
+           field_since={"disablePartitionById": (1, 6), "partitionAlgorithm": (1, 6)}),
         _k("log", "alert.LogHandlerConfig", ("path", S), ("mode", FILE_MODE), defaults={"mode": 0o600},
            check=_check_log),
         _k("mqtt", "mqtt.HandlerConfig", ("broker-name", S), ("topic", S), ("qos", QOS), ("retained", BOOL),
@@ -544,7 +549,7 @@ KINDS: dict[str, Kind] = {
            ("Node", S), ("Type", S), ("Resource", S), ("MetricName", S), ("MessageKey", S),
            ("additional_info", ANY_MAP)),
         _k("slack", "slack.HandlerConfig", ("workspace", S), ("channel", S), ("username", S), ("icon-emoji", S)),
-        _k("smtp", "smtp.HandlerConfig", ("to", STRINGS), ("to-field", STRINGS)),
+        _k("smtp", "smtp.HandlerConfig", ("to", STRINGS), ("to-field", STRINGS), field_since={"to-field": (1, 6)}),
         _k("snmptrap", "snmptrap.HandlerConfig", ("trap-oid", S),
            ("data-list", GoType("slice", "[]snmptrap.Data", SNMP_DATA)), check=_check_snmptrap),
         _k("talk", None),
@@ -567,6 +572,6 @@ def build_handler(kind_name: str, options: dict[str, Any] | None, version: tuple
         raise HandlerBuildError(f"unsupported action kind {go_quote(kind_name)}")
     if kind.config is None:
         return
-    values = decode_options(kind, options)
+    values = decode_options(kind, options, version)
     if kind.check is not None:
         kind.check(values)

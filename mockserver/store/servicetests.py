@@ -32,7 +32,19 @@ QOS_TEXTS = ("at-most-once", "at-least-once", "exactly-one")  # what the server'
 _SENSU_NAME = re.compile(r"[\w.-]+\Z", re.ASCII)
 _NOT_ENABLED = "service is not enabled"
 DISCOVERY = frozenset(
-    {"azure", "consul", "dns", "ec2", "file-discovery", "gce", "marathon", "nerve", "serverset", "static-discovery", "triton"}
+    {
+        "azure",
+        "consul",
+        "dns",
+        "ec2",
+        "file-discovery",
+        "gce",
+        "marathon",
+        "nerve",
+        "serverset",
+        "static-discovery",
+        "triton",
+    }
 )
 
 
@@ -252,7 +264,7 @@ class ServiceTestStore:
 
     # ---- API ----
 
-    def list(self, pattern: str) -> dict[str, Any]:
+    def list_services(self, pattern: str) -> dict[str, Any]:
         try:
             match = compile_glob(pattern or "*")
         except GlobSyntaxError as exc:
@@ -366,7 +378,7 @@ def _after_enabled(name: str, o: dict[str, Any], config: dict[str, Any]) -> str 
             if kind in unsupported:
                 return f"Snmptrap Datatype '{unsupported[kind]}' not supported"
             if kind in ("c", "i", "t") and not re.fullmatch(r"[+-]?[0-9]+", data["value"]):
-                return f'strconv.ParseInt: parsing {go_quote(data["value"])}: invalid syntax'
+                return f"strconv.ParseInt: parsing {go_quote(data['value'])}: invalid syntax"
             if kind not in ("c", "i", "t", "n", "s"):
                 return f"Snmptrap Datatype not known: {kind}"
     return None

@@ -148,7 +148,7 @@ class UserStore:
             return None
         return user
 
-    def list(self, pattern: str, offset: int, limit: int) -> list[User]:
+    def list_users(self, pattern: str, offset: int, limit: int) -> list[User]:
         """A negative limit lists every user, ignoring pattern and offset (IndexedStore quirk)."""
         with self._lock:
             names = list(self.index) if limit < 0 else self.index.window(pattern, offset, limit)

@@ -37,7 +37,9 @@ def inject(api: Api, topic: str, event_id: str, level: str, **extra: object) -> 
 
 
 def add_handler(api: Api, topic: str, handler_id: str, kind: str = "slack", **extra: object) -> Response:
-    return check(api.post(f"{T}/{topic}/handlers", {"id": handler_id, "kind": kind, **extra}), "createTopicHandler", 200)
+    return check(
+        api.post(f"{T}/{topic}/handlers", {"id": handler_id, "kind": kind, **extra}), "createTopicHandler", 200
+    )
 
 
 def topic_object(topic: str, level: str, collected: int) -> dict[str, object]:
@@ -135,9 +137,26 @@ def test_preview_prefix_lists_with_v1_links(api: Api) -> None:
 
 
 def test_injected_events_set_level_and_collected(api: Api) -> None:
-    resp = inject(api, "system", "cpu", "WARNING", message="cpu is WARNING", details="d", time="2016-12-01T00:00:00Z", duration="5m")
+    resp = inject(
+        api,
+        "system",
+        "cpu",
+        "WARNING",
+        message="cpu is WARNING",
+        details="d",
+        time="2016-12-01T00:00:00Z",
+        duration="5m",
+    )
     assert_matches_spec("getTopicEvent", 200, resp.body)
-    inject(api, "system", "cpu", "CRITICAL", message="cpu is CRITICAL", time="2016-12-01T00:10:00Z", duration=60_000_000_000)
+    inject(
+        api,
+        "system",
+        "cpu",
+        "CRITICAL",
+        message="cpu is CRITICAL",
+        time="2016-12-01T00:10:00Z",
+        duration=60_000_000_000,
+    )
     resp = check(api.get(f"{T}/system"), "getTopic", 200)
     assert resp.json == topic_object("system", "CRITICAL", 2)
     resp = check(api.get(f"{T}/system/events/cpu"), "getTopicEvent", 200)
@@ -156,7 +175,12 @@ def test_injected_events_set_level_and_collected(api: Api) -> None:
 
 def test_event_durations_are_go_duration_strings(api: Api) -> None:
     # §1.8: client.Duration marshals as a Go duration string ("0s", "1s", "5m0s").
-    for event_id, duration, shown in (("a", 0, "0s"), ("b", "1s", "1s"), ("c", "300s", "5m0s"), ("d", "90m", "1h30m0s")):
+    for event_id, duration, shown in (
+        ("a", 0, "0s"),
+        ("b", "1s", "1s"),
+        ("c", "300s", "5m0s"),
+        ("d", "90m", "1h30m0s"),
+    ):
         inject(api, "d", event_id, "INFO", duration=duration)
         resp = check(api.get(f"{T}/d/events/{event_id}"), "getTopicEvent", 200)
         assert resp.json["state"]["duration"] == shown
@@ -337,3 +361,13 @@ def test_error_bodies_before_1_6_have_no_message(make_api: object) -> None:
     resp = api.get(f"{T}/nosuch")
     assert resp.status == 404
     assert resp.json == {"error": 'unknown topic: "nosuch"'}
+
+
+def test_list_links_keep_the_clients_path_encoding(api: Api) -> None:
+    # r.URL.String() uses the raw path when it is a valid encoding of the routed path.
+    resp = check(api.get(f"{T}/a%3Ab/handlers"), "listTopicHandlers", 200)
+    assert resp.json["topic"] == "a:b"
+    assert resp.json["link"]["href"] == f"{T}/a%3Ab/handlers"
+    resp = check(api.get(f"{T}/a%20b/handlers", params={"pattern": "x y"}), "listTopicHandlers", 200)
+    assert resp.json["topic"] == "a b"
+    assert resp.json["link"]["href"] == f"{T}/a%20b/handlers?pattern=x+y"

@@ -77,38 +77,114 @@ def error(client: TestClient, method: str, path: str, body: Any = None, status: 
 
 #: Sections of the real 1.5.9 GET /config (transcript §22): element link suffix and option names.
 REAL_159_SECTIONS = {
-    "alerta": ("alerta/", {"enabled", "environment", "insecure-skip-verify", "origin", "timeout", "token", "token-prefix", "url"}),
-    "bigpanda": ("bigpanda/", {"app-key", "enabled", "global", "insecure-skip-verify", "state-changes-only", "token", "url"}),
+    "alerta": (
+        "alerta/",
+        {"enabled", "environment", "insecure-skip-verify", "origin", "timeout", "token", "token-prefix", "url"},
+    ),
+    "bigpanda": (
+        "bigpanda/",
+        {"app-key", "enabled", "global", "insecure-skip-verify", "state-changes-only", "token", "url"},
+    ),
     "discord": (
         "discord/",
-        {"avatar-url", "default", "embed-title", "enabled", "global", "insecure-skip-verify", "ssl-ca", "ssl-cert",
-         "ssl-key", "state-changes-only", "timestamp", "url", "username", "workspace"},
+        {
+            "avatar-url",
+            "default",
+            "embed-title",
+            "enabled",
+            "global",
+            "insecure-skip-verify",
+            "ssl-ca",
+            "ssl-cert",
+            "ssl-key",
+            "state-changes-only",
+            "timestamp",
+            "url",
+            "username",
+            "workspace",
+        },
     ),
     "hipchat": ("hipchat/", {"enabled", "global", "room", "state-changes-only", "token", "url"}),
     "httppost": (
         "httppost/example",
-        {"alert-template", "alert-template-file", "basic-auth", "endpoint", "headers", "row-template",
-         "row-template-file", "url"},
+        {
+            "alert-template",
+            "alert-template-file",
+            "basic-auth",
+            "endpoint",
+            "headers",
+            "row-template",
+            "row-template-file",
+            "url",
+        },
     ),
     "influxdb": (
         "influxdb/default",
-        {"compression", "default", "disable-subscriptions", "enabled", "excluded-subscriptions", "http-port",
-         "insecure-skip-verify", "kapacitor-hostname", "name", "password", "ssl-ca", "ssl-cert", "ssl-key",
-         "startup-timeout", "subscription-mode", "subscription-path", "subscription-protocol", "subscriptions",
-         "subscriptions-sync-interval", "timeout", "udp-bind", "udp-buffer", "udp-read-buffer", "urls", "username"},
+        {
+            "compression",
+            "default",
+            "disable-subscriptions",
+            "enabled",
+            "excluded-subscriptions",
+            "http-port",
+            "insecure-skip-verify",
+            "kapacitor-hostname",
+            "name",
+            "password",
+            "ssl-ca",
+            "ssl-cert",
+            "ssl-key",
+            "startup-timeout",
+            "subscription-mode",
+            "subscription-path",
+            "subscription-protocol",
+            "subscriptions",
+            "subscriptions-sync-interval",
+            "timeout",
+            "udp-bind",
+            "udp-buffer",
+            "udp-read-buffer",
+            "urls",
+            "username",
+        },
     ),
     "kafka": (
         "kafka/default",
-        {"batch-size", "batch-timeout", "brokers", "enabled", "id", "insecure-skip-verify", "ssl-ca", "ssl-cert",
-         "ssl-key", "timeout", "use-ssl"},
+        {
+            "batch-size",
+            "batch-timeout",
+            "brokers",
+            "enabled",
+            "id",
+            "insecure-skip-verify",
+            "ssl-ca",
+            "ssl-cert",
+            "ssl-key",
+            "timeout",
+            "use-ssl",
+        },
     ),
     "mqtt": (
         "mqtt/default",
-        {"client-id", "default", "enabled", "insecure-skip-verify", "name", "password", "ssl-ca", "ssl-cert",
-         "ssl-key", "url", "username"},
+        {
+            "client-id",
+            "default",
+            "enabled",
+            "insecure-skip-verify",
+            "name",
+            "password",
+            "ssl-ca",
+            "ssl-cert",
+            "ssl-key",
+            "url",
+            "username",
+        },
     ),
     "opsgenie": ("opsgenie/", {"api-key", "enabled", "global", "recipients", "recovery_url", "teams", "url"}),
-    "opsgenie2": ("opsgenie2/", {"api-key", "details", "enabled", "global", "recipients", "recovery_action", "teams", "url"}),
+    "opsgenie2": (
+        "opsgenie2/",
+        {"api-key", "details", "enabled", "global", "recipients", "recovery_action", "teams", "url"},
+    ),
     "pagerduty": ("pagerduty/", {"enabled", "global", "service-key", "url"}),
     "pagerduty2": ("pagerduty2/", {"enabled", "global", "routing-key", "url"}),
     "pushover": ("pushover/", {"enabled", "token", "url", "user-key"}),
@@ -116,44 +192,113 @@ REAL_159_SECTIONS = {
     "servicenow": ("servicenow/", {"enabled", "global", "password", "source", "state-changes-only", "url", "username"}),
     "slack": (
         "slack/",
-        {"channel", "default", "enabled", "global", "icon-emoji", "insecure-skip-verify", "ssl-ca", "ssl-cert",
-         "ssl-key", "state-changes-only", "url", "username", "workspace"},
+        {
+            "channel",
+            "default",
+            "enabled",
+            "global",
+            "icon-emoji",
+            "insecure-skip-verify",
+            "ssl-ca",
+            "ssl-cert",
+            "ssl-key",
+            "state-changes-only",
+            "url",
+            "username",
+            "workspace",
+        },
     ),
     "smtp": (
         "smtp/",
-        {"enabled", "from", "global", "host", "idle-timeout", "no-verify", "password", "port", "state-changes-only",
-         "to", "username"},
+        {
+            "enabled",
+            "from",
+            "global",
+            "host",
+            "idle-timeout",
+            "no-verify",
+            "password",
+            "port",
+            "state-changes-only",
+            "to",
+            "username",
+        },
     ),
     "snmptrap": ("snmptrap/", {"addr", "community", "enabled", "retries"}),
     "talk": ("talk/", {"author_name", "enabled", "url"}),
     "teams": ("teams/", {"channel-url", "enabled", "global", "state-changes-only"}),
     "telegram": (
         "telegram/",
-        {"chat-id", "disable-notification", "disable-web-page-preview", "enabled", "global", "parse-mode",
-         "state-changes-only", "token", "url"},
+        {
+            "chat-id",
+            "disable-notification",
+            "disable-web-page-preview",
+            "enabled",
+            "global",
+            "parse-mode",
+            "state-changes-only",
+            "token",
+            "url",
+        },
     ),
     "victorops": ("victorops/", {"api-key", "enabled", "global", "json-data", "routing-key", "url"}),
 }
 
 #: `redacted` lists of the real 1.5.9 server (transcript §22).
 REAL_159_REDACTED = {
-    "alerta": ["token"], "bigpanda": ["token"], "discord": None, "hipchat": ["token"], "httppost": ["basic-auth"],
-    "influxdb": ["password"], "kafka": None, "mqtt": ["password"], "opsgenie": ["api-key"], "opsgenie2": ["api-key"],
-    "pagerduty": ["service-key"], "pagerduty2": ["routing-key"], "pushover": ["token", "user-key"], "sensu": None,
-    "servicenow": ["password"], "slack": ["url"], "smtp": ["password"], "snmptrap": ["community"], "talk": ["url"],
-    "teams": None, "telegram": ["token"], "victorops": ["api-key"],
+    "alerta": ["token"],
+    "bigpanda": ["token"],
+    "discord": None,
+    "hipchat": ["token"],
+    "httppost": ["basic-auth"],
+    "influxdb": ["password"],
+    "kafka": None,
+    "mqtt": ["password"],
+    "opsgenie": ["api-key"],
+    "opsgenie2": ["api-key"],
+    "pagerduty": ["service-key"],
+    "pagerduty2": ["routing-key"],
+    "pushover": ["token", "user-key"],
+    "sensu": None,
+    "servicenow": ["password"],
+    "slack": ["url"],
+    "smtp": ["password"],
+    "snmptrap": ["community"],
+    "talk": ["url"],
+    "teams": None,
+    "telegram": ["token"],
+    "victorops": ["api-key"],
 }
 
 #: The real 1.5.9 `GET /config/smtp/` options (transcript §23).
 REAL_159_SMTP = {
-    "enabled": False, "from": "", "global": False, "host": "localhost", "idle-timeout": "30s", "no-verify": False,
-    "password": False, "port": 25, "state-changes-only": False, "to": None, "username": "",
+    "enabled": False,
+    "from": "",
+    "global": False,
+    "host": "localhost",
+    "idle-timeout": "30s",
+    "no-verify": False,
+    "password": False,
+    "port": 25,
+    "state-changes-only": False,
+    "to": None,
+    "username": "",
 }
 
 #: The real 1.5.9 `GET /config/slack/` options (transcript §24).
 REAL_159_SLACK = {
-    "channel": "", "default": True, "enabled": False, "global": False, "icon-emoji": "", "insecure-skip-verify": False,
-    "ssl-ca": "", "ssl-cert": "", "ssl-key": "", "state-changes-only": False, "url": False, "username": "kapacitor",
+    "channel": "",
+    "default": True,
+    "enabled": False,
+    "global": False,
+    "icon-emoji": "",
+    "insecure-skip-verify": False,
+    "ssl-ca": "",
+    "ssl-cert": "",
+    "ssl-key": "",
+    "state-changes-only": False,
+    "url": False,
+    "username": "kapacitor",
     "workspace": "",
 }
 
@@ -189,7 +334,12 @@ def test_get_config_1_8_adds_the_newer_options() -> None:
     assert sections["smtp"]["elements"][0]["options"]["to-templates"] is None
     zenoss = sections["zenoss"]["elements"][0]
     assert zenoss["redacted"] == ["password"]
-    assert zenoss["options"]["severity-map"] == {"ok": "Clear", "info": "Info", "warning": "Warning", "critical": "Critical"}
+    assert zenoss["options"]["severity-map"] == {
+        "ok": "Clear",
+        "info": "Info",
+        "warning": "Warning",
+        "critical": "Critical",
+    }
 
 
 @pytest.mark.parametrize("version", [LEGACY, MODERN])
@@ -206,7 +356,11 @@ def test_smtp_section_and_its_empty_element(version: str) -> None:
 
 def test_slack_default_workspace_is_the_empty_element_1_5_9() -> None:
     element = get(make_client(LEGACY), f"{BASE}/slack/")
-    assert element == {"link": {"rel": "self", "href": f"{BASE}/slack/"}, "options": REAL_159_SLACK, "redacted": ["url"]}
+    assert element == {
+        "link": {"rel": "self", "href": f"{BASE}/slack/"},
+        "options": REAL_159_SLACK,
+        "redacted": ["url"],
+    }
 
 
 def test_influxdb_cluster_values_of_the_reference_server() -> None:
@@ -288,17 +442,41 @@ PREFIX = "failed to apply update: invalid update action: "
         (f"{BASE}/", {"set": {"a": 1}}, PREFIX + "must provide section name"),
         (f"{BASE}/a.b/", {"set": {"a": 1}}, PREFIX + 'invalid section name "a.b"'),
         (f"{BASE}/smtp/x.y", {"set": {"a": 1}}, PREFIX + 'invalid element name "x.y"'),
-        (f"{BASE}/influxdb/", {"set": {"a": 1}, "add": {"name": "x"}}, PREFIX + "cannot provide both set/delete and add/remove actions in the same update"),
-        (f"{BASE}/influxdb/", {"delete": ["a"], "remove": ["x"]}, PREFIX + "cannot provide both set/delete and add/remove actions in the same update"),
-        (f"{BASE}/influxdb/default", {"add": {"name": "x"}}, PREFIX + "must not provide an element name when adding an a new override"),
+        (
+            f"{BASE}/influxdb/",
+            {"set": {"a": 1}, "add": {"name": "x"}},
+            PREFIX + "cannot provide both set/delete and add/remove actions in the same update",
+        ),
+        (
+            f"{BASE}/influxdb/",
+            {"delete": ["a"], "remove": ["x"]},
+            PREFIX + "cannot provide both set/delete and add/remove actions in the same update",
+        ),
+        (
+            f"{BASE}/influxdb/default",
+            {"add": {"name": "x"}},
+            PREFIX + "must not provide an element name when adding an a new override",
+        ),
         (f"{BASE}/influxdb/default", {"remove": ["x"]}, PREFIX + "must not provide element when removing an override"),
         (f"{BASE}/smtp", {"set": {"port": 26}}, PREFIX + "element not specified, are you missing a trailing '/'?"),
         (f"{BASE}/smtp", {}, PREFIX + "element not specified, are you missing a trailing '/'?"),
         (f"{BASE}/foo", {"add": {"id": "x"}}, 'failed to apply update: unknown section "foo"'),
-        (f"{BASE}/smtp", {"add": {"host": "x"}}, 'failed to apply update: section "smtp" is not a list, cannot add new element'),
-        (f"{BASE}/influxdb", {"add": {"urls": ["http://x"]}}, 'failed to apply update: missing key "name" in "add" map'),
+        (
+            f"{BASE}/smtp",
+            {"add": {"host": "x"}},
+            'failed to apply update: section "smtp" is not a list, cannot add new element',
+        ),
+        (
+            f"{BASE}/influxdb",
+            {"add": {"urls": ["http://x"]}},
+            'failed to apply update: missing key "name" in "add" map',
+        ),
         (f"{BASE}/slack", {"add": {"channel": "#x"}}, 'failed to apply update: missing key "workspace" in "add" map'),
-        (f"{BASE}/influxdb", {"add": {"name": 5}}, 'failed to apply update: expected "name" key to be a string, got float64'),
+        (
+            f"{BASE}/influxdb",
+            {"add": {"name": 5}},
+            'failed to apply update: expected "name" key to be a string, got float64',
+        ),
     ],
 )
 def test_invalid_update_actions(client: TestClient, path: str, body: Any, message: str) -> None:
@@ -308,18 +486,62 @@ def test_invalid_update_actions(client: TestClient, path: str, body: Any, messag
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [
-        (f"{BASE}/smtp/", {"set": {"nosuch": 1}}, "failed to override configuration smtp/: unknown options [nosuch] in section smtp"),
-        (f"{BASE}/smtp/", {"set": {"port": "bob"}}, 'failed to override configuration smtp/: cannot set option port: cannot convert string "bob" into int'),
-        (f"{BASE}/smtp/", {"set": {"enabled": "yes"}}, "failed to override configuration smtp/: cannot set option enabled: wrong kind string, expected value of kind bool: false"),
-        (f"{BASE}/smtp/", {"set": {"idle-timeout": 5}}, "failed to override configuration smtp/: cannot set option idle-timeout: cannot unmarshal float64 into int64"),
-        (f"{BASE}/smtp/", {"set": {"to": [1]}}, "failed to override configuration smtp/: cannot set option to: failed to copy slice value: wrong kind float64, expected value of kind string: false"),
-        (f"{BASE}/smtp/", {"set": {"enabled": True}}, "failed to override configuration smtp/: failed validation: must provide a 'from' address"),
-        (f"{BASE}/smtp/", {"set": {"port": 0}}, "failed to override configuration smtp/: failed validation: invalid port 0"),
-        (f"{BASE}/foo/", {"set": {"x": 1}}, "failed to override configuration foo/: unknown options [x] in section foo"),
+        (
+            f"{BASE}/smtp/",
+            {"set": {"nosuch": 1}},
+            "failed to override configuration smtp/: unknown options [nosuch] in section smtp",
+        ),
+        (
+            f"{BASE}/smtp/",
+            {"set": {"port": "bob"}},
+            'failed to override configuration smtp/: cannot set option port: cannot convert string "bob" into int',
+        ),
+        (
+            f"{BASE}/smtp/",
+            {"set": {"enabled": "yes"}},
+            "failed to override configuration smtp/: cannot set option enabled: wrong kind string, expected value of kind bool: false",
+        ),
+        (
+            f"{BASE}/smtp/",
+            {"set": {"idle-timeout": 5}},
+            "failed to override configuration smtp/: cannot set option idle-timeout: cannot unmarshal float64 into int64",
+        ),
+        (
+            f"{BASE}/smtp/",
+            {"set": {"to": [1]}},
+            "failed to override configuration smtp/: cannot set option to: failed to copy slice value: wrong kind float64, expected value of kind string: false",
+        ),
+        (
+            f"{BASE}/smtp/",
+            {"set": {"enabled": True}},
+            "failed to override configuration smtp/: failed validation: must provide a 'from' address",
+        ),
+        (
+            f"{BASE}/smtp/",
+            {"set": {"port": 0}},
+            "failed to override configuration smtp/: failed validation: invalid port 0",
+        ),
+        (
+            f"{BASE}/foo/",
+            {"set": {"x": 1}},
+            "failed to override configuration foo/: unknown options [x] in section foo",
+        ),
         (f"{BASE}/foo/", {"set": {}}, "failed to override configuration foo/: unknown section foo"),
-        (f"{BASE}/influxdb/default", {"set": {"name": "other"}}, "failed to override configuration influxdb/default: cannot override element key name"),
-        (f"{BASE}/influxdb/nosuch", {"set": {"enabled": True}}, "failed to override configuration influxdb/nosuch: unknown options [enabled] in section influxdb"),
-        (f"{BASE}/influxdb/default", {"set": {"urls": []}}, "failed to override configuration influxdb/default: failed validation: must specify at least one InfluxDB URL"),
+        (
+            f"{BASE}/influxdb/default",
+            {"set": {"name": "other"}},
+            "failed to override configuration influxdb/default: cannot override element key name",
+        ),
+        (
+            f"{BASE}/influxdb/nosuch",
+            {"set": {"enabled": True}},
+            "failed to override configuration influxdb/nosuch: unknown options [enabled] in section influxdb",
+        ),
+        (
+            f"{BASE}/influxdb/default",
+            {"set": {"urls": []}},
+            "failed to override configuration influxdb/default: failed validation: must specify at least one InfluxDB URL",
+        ),
     ],
 )
 def test_override_errors(client: TestClient, path: str, body: Any, message: str) -> None:
@@ -341,9 +563,18 @@ def test_override_errors_1_5_9_have_only_error() -> None:
 
 
 def test_set_then_delete_reverts_to_the_file_value(client: TestClient) -> None:
-    post(client, f"{BASE}/smtp/", {"set": {"enabled": True, "from": "kapacitor@example.com", "port": 587, "password": "s3cret"}})
+    post(
+        client,
+        f"{BASE}/smtp/",
+        {"set": {"enabled": True, "from": "kapacitor@example.com", "port": 587, "password": "s3cret"}},
+    )
     options = get(client, f"{BASE}/smtp/")["options"]
-    assert (options["enabled"], options["from"], options["port"], options["password"]) == (True, "kapacitor@example.com", 587, True)
+    assert (options["enabled"], options["from"], options["port"], options["password"]) == (
+        True,
+        "kapacitor@example.com",
+        587,
+        True,
+    )
     # `set` merges: other overridden options stay.
     post(client, f"{BASE}/smtp/", {"set": {"host": "smtp.example.com"}, "delete": ["port"]})
     options = get(client, f"{BASE}/smtp/")["options"]
@@ -366,7 +597,11 @@ def test_values_are_converted_like_the_server_does(client: TestClient) -> None:
     post(client, f"{BASE}/smtp/", {"set": {"port": "2525", "idle-timeout": "90s", "to": ["a@example.com"]}})
     options = get(client, f"{BASE}/smtp/")["options"]
     assert (options["port"], options["idle-timeout"], options["to"]) == (2525, "1m30s", ["a@example.com"])
-    post(client, f"{BASE}/influxdb/default", {"set": {"subscriptions": {"_internal": ["monitor"]}, "subscription-mode": "server"}})
+    post(
+        client,
+        f"{BASE}/influxdb/default",
+        {"set": {"subscriptions": {"_internal": ["monitor"]}, "subscription-mode": "server"}},
+    )
     options = get(client, f"{BASE}/influxdb/default")["options"]
     assert options["subscriptions"] == {"_internal": ["monitor"]} and options["subscription-mode"] == "server"
 
@@ -394,7 +629,12 @@ def test_add_and_remove_an_influxdb_cluster(client: TestClient) -> None:
     assert new == section["elements"][1]
     # A new element starts from the type's defaults, not from the file element (TestServer_UpdateConfig).
     options = new["options"]
-    assert (options["name"], options["enabled"], options["password"], options["startup-timeout"]) == ("new", False, False, "5m0s")
+    assert (options["name"], options["enabled"], options["password"], options["startup-timeout"]) == (
+        "new",
+        False,
+        False,
+        "5m0s",
+    )
     assert options["urls"] == ["http://influxdb.example.com:8086"] and options["udp-buffer"] == 1000
     assert options["excluded-subscriptions"] == {"_kapacitor": ["autogen"]} and options["compression"] == "gzip"
     # An added element can be updated through its own path.
@@ -422,7 +662,19 @@ def test_add_slack_workspaces_like_the_server_tests(client: TestClient) -> None:
             }
         },
     )
-    post(client, f"{BASE}/slack/", {"add": {"workspace": "company_public", "enabled": True, "channel": "#general", "username": "kapacitor", "url": "http://slack.example.com/secret-token"}})
+    post(
+        client,
+        f"{BASE}/slack/",
+        {
+            "add": {
+                "workspace": "company_public",
+                "enabled": True,
+                "channel": "#general",
+                "username": "kapacitor",
+                "url": "http://slack.example.com/secret-token",
+            }
+        },
+    )
     post(client, f"{BASE}/slack/company_public", {"set": {"enabled": False, "username": "testbot"}})
     section = get(client, f"{BASE}/slack")
     hrefs = [e["link"]["href"] for e in section["elements"]]
@@ -445,7 +697,10 @@ def test_add_an_element_to_an_empty_list_section(client: TestClient) -> None:
 
 def test_adding_a_name_the_file_already_has_is_a_duplicate(client: TestClient) -> None:
     message = error(client, "POST", f"{BASE}/influxdb", {"add": {"name": "default"}})
-    assert message == 'failed to read sections from configuration object: section "influxdb" has duplicate elements: "default"'
+    assert (
+        message
+        == 'failed to read sections from configuration object: section "influxdb" has duplicate elements: "default"'
+    )
 
 
 # ---- state ------------------------------------------------------------------------------------------------------
@@ -485,7 +740,9 @@ def test_over_real_http() -> None:
     handle = serve_in_thread(create_app(MockConfig()))
     try:
         conn = http.client.HTTPConnection(handle.host, handle.port, timeout=10)
-        conn.request("POST", f"{BASE}/smtp/", body=b'{"set":{"port":2525}}', headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST", f"{BASE}/smtp/", body=b'{"set":{"port":2525}}', headers={"Content-Type": "application/json"}
+        )
         resp = conn.getresponse()
         assert resp.status == 204 and resp.read() == b""
         conn.request("GET", f"{BASE}/smtp")

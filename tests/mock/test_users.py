@@ -15,8 +15,7 @@ from tests.mock.spec_check import assert_matches_spec
 
 U = "/kapacitor/v1/users"
 ADMIN = {
-    "Authorization": "Basic "
-    + base64.b64encode(f"{DEFAULT_ADMIN_USER}:{DEFAULT_ADMIN_PASSWORD}".encode()).decode()
+    "Authorization": "Basic " + base64.b64encode(f"{DEFAULT_ADMIN_USER}:{DEFAULT_ADMIN_PASSWORD}".encode()).decode()
 }
 
 

@@ -118,6 +118,10 @@ UNDOCUMENTED = [
     ("POST", FLUX + "/{taskID}/runs", "startFluxTaskRun"),
     ("GET", FLUX + "/{taskID}/runs/{runID}", "getFluxTaskRun"),
     ("DELETE", FLUX + "/{taskID}/runs/{runID}", "cancelFluxTaskRun"),
+    # The alert sub-router's quirks (behaviour §8.4), spelled out so clients and the suite see them.
+    ("POST", V1 + "/alerts/topics/{topic}", "createTopicHandlerFallback"),
+    ("PUT", V1 + "/alerts/topics/{topic}", "replaceTopicHandlerFallback"),
+    ("PATCH", V1 + "/alerts/topics/{topic}", "patchTopicHandlerFallback"),
 ]
 
 # Statuses the real server answers with (behaviour reference), per operation.

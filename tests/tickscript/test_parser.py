@@ -139,7 +139,7 @@ def test_error_positions_count_bytes_like_go() -> None:
 def test_lambda_var_values_parse_as_bare_expressions() -> None:
     lam = parse_lambda('"value" > 5 AND "host" =~ /^a/')
     assert isinstance(lam.expression, ast.Binary)
-    with pytest.raises(Exception, match="^parser: unexpected EOF"):
+    with pytest.raises(Exception, match=r"^parser: unexpected EOF"):
         parse_lambda('"value" >')
 
 
