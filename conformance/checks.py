@@ -181,8 +181,8 @@ def expect_status(ex: Exchange, expected: int | Iterable[int], what: str = "", *
         label = what or f"{ex.method} {ex.path}"
         exp: Any = next(iter(allowed)) if len(allowed) == 1 else sorted(allowed)
         body = ex.json_or_none()
-        err = body.get("error") if isinstance(body, dict) else None
-        fail(f"{label}: status code", expected=exp, actual=ex.status if err is None else f"{ex.status} ({err})",
+        err = body.get("error") if isinstance(body, dict) and ex.status >= 400 else None
+        fail(f"{label}: status code", expected=exp, actual=f"{ex.status} ({err})" if err else ex.status,
              ref=ref, exchange=ex, hint=hint)
 
 

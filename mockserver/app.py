@@ -16,7 +16,7 @@ from typing import Any
 
 import falcon
 
-from mockserver import gojson, operations
+from mockserver import auth, gojson, operations
 from mockserver.config import MockConfig
 from mockserver.errors import KapacitorError, PlainTextError
 from mockserver.operations.registry import CONTROL, CONTROL_PREFIX, HANDLERS, Call, Reply
@@ -94,12 +94,16 @@ class KapacitorSink:
             resp.data = b""
             return
         version = self.config.kapacitor_version
+        if self._auth_fails(req, resp, path, path.startswith(CONTROL_PREFIX)):
+            return
         resolved = self.router.resolve(method, path)
         if resolved is None and path.startswith(CONTROL_PREFIX):
             resolved = self._resolve_control(method, path)
         if resolved is None and path.startswith(PREVIEW + "/"):
             path = path.replace(PREVIEW, BASE, 1)
             resp.append_header("X-Kapacitor-Version", version)
+            if self._auth_fails(req, resp, path, False):
+                return
             resolved = self.router.resolve(method, path)
         resp.append_header("X-Kapacitor-Version", version)
         if resolved is None:
@@ -114,6 +118,17 @@ class KapacitorSink:
         except KapacitorError as exc:
             reply = Reply(exc.status, raw=gojson.dumps_pretty(error_body(exc.message, self.config.at_least_1_6)))
         self._write(resp, reply)
+
+    def _auth_fails(self, req: falcon.Request, resp: falcon.Response, path: str, control: bool) -> bool:
+        """With auth on, every routed request (the catch-all 404 included) is authenticated first."""
+        if not self.config.auth or control:
+            return False
+        failure = auth.check_request(req, self.state, self.config, path)
+        if failure is None:
+            return False
+        resp.append_header("X-Kapacitor-Version", self.config.kapacitor_version)
+        self._write(resp, Reply(failure[0], raw=failure[1]))
+        return True
 
     def _resolve_control(self, method: str, path: str) -> tuple[Any, dict[str, str]] | None:
         for m, regex, handler in self._control:

@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"Kapacitor release to imitate, e.g. 1.5.9 (default: {DEFAULT_VERSION})",
     )
     parser.add_argument("--auth", action="store_true", help="enable the users API and authentication")
+    parser.add_argument("--auth-user", default="admin", help="bootstrap admin user with --auth (default: admin)")
+    parser.add_argument("--auth-password", default="admin", help="its password (default: admin)")
+    parser.add_argument("--shared-secret", default="", help="HS512 secret for Bearer JWTs (default: empty)")
+    parser.add_argument(
+        "--pprof-enabled", action="store_true", help="let /debug/pprof and /debug/vars bypass authentication"
+    )
     parser.add_argument("--flux-tasks", action="store_true", help="enable the Flux task API (1.6+)")
     parser.add_argument(
         "--no-config-override", action="store_true", help="answer config override requests with 403"
@@ -45,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         auth=args.auth,
         flux_tasks=args.flux_tasks,
         config_override=not args.no_config_override,
+        auth_user=args.auth_user,
+        auth_password=args.auth_password,
+        shared_secret=args.shared_secret,
+        pprof_enabled=args.pprof_enabled,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     state = MockState(config)
@@ -60,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="kapacitor-mock")
+    # Lookahead lets a streaming response (v1preview/logs) notice a client that went away.
+    serve(
+        app, host=args.host, port=args.port, threads=args.threads, ident="kapacitor-mock", channel_request_lookahead=1
+    )
     return 0
 
 

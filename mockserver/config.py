@@ -22,6 +22,13 @@ class MockConfig:
     auth: bool = False
     flux_tasks: bool = False
     config_override: bool = True
+    #: The bootstrap admin that exists when auth is on (Kapacitor's own is configured in [auth]).
+    auth_user: str = "admin"
+    auth_password: str = "admin"
+    #: HS512 secret for Bearer JWTs ([http] shared-secret; empty by default, as on the server).
+    shared_secret: str = ""
+    #: [http] pprof-enabled: lets /debug/pprof and /debug/vars bypass authentication.
+    pprof_enabled: bool = False
     #: Seconds a batch/query recording or a replay stays `running` before it finishes.
     run_delay: float = 0.05
     #: Seconds after which a stream recording that saw no point past `stop` finishes anyway.

@@ -84,7 +84,8 @@ def _decode_failure(err: Exception) -> PlatformError:
 
 def _service_failure(msg: str, err: Exception, *not_found: PlatformError) -> PlatformError:
     """The handler's wrap: it adds the not-found code only for the sentinels it knows."""
-    return PlatformError(E_NOT_FOUND if any(err is s for s in not_found) else "", msg, err)
+    known = isinstance(err, PlatformError) and any(err.is_(s) for s in not_found)
+    return PlatformError(E_NOT_FOUND if known else "", msg, err)
 
 
 def flux_handler(op_id: str) -> Callable[[Callable[[Call], Reply]], Callable[[Call], Reply]]:
@@ -428,7 +429,7 @@ def list_runs(call: Call) -> Reply:
         if raw_limit:
             limit = go_atoi(raw_limit)
             if not 1 <= limit <= MAX_PAGE_SIZE:
-                raise OUT_OF_BOUNDS_LIMIT
+                raise OUT_OF_BOUNDS_LIMIT.fresh()
             kwargs["limit"] = limit
         after_time = call.first("afterTime")
         if after_time:

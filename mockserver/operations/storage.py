@@ -61,7 +61,10 @@ def _action(body: bytes) -> int:
 
 @operation("runStoreAction")
 def run_store_action(call: Call) -> Reply:
-    name = call.params.get("store", "")
+    # The server takes the name as the path after `.../storage/stores/` (any other path under
+    # `.../storage/` is looked up whole), so derive it from the path, not the route parameter.
+    prefix = STORES_PATH + "/"
+    name = call.path[len(prefix) :] if call.path.startswith(prefix) else call.path
     if name not in store_names(call.config.kapacitor_version):
         raise NotFound(f"unknown storage {go_quote(name)}")
     try:

@@ -11,8 +11,8 @@ from mockserver.operations.common import dot_view, list_fields, paging, path_id,
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
 from mockserver.store.listing import go_quote
-from mockserver.tickscript.dot import node_names
 from mockserver.store.tasks import Task, formatted
+from mockserver.tickscript.dot import node_names
 
 TASK_FIELDS = (
     "link", "id", "type", "dbrps", "script", "dot", "status", "executing", "error", "stats",

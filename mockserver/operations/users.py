@@ -36,7 +36,12 @@ def _permissions(item: Any, where: str) -> list[str]:
     return out
 
 
-USER_REQUEST: dict[str, gojson.Kind] = {"name": "string", "password": "string", "type": _user_type, "permissions": _permissions}
+USER_REQUEST: dict[str, gojson.Kind] = {
+    "name": "string",
+    "password": "string",
+    "type": _user_type,
+    "permissions": _permissions,
+}
 
 
 def _decode(call: Call, struct: str) -> dict[str, Any]:

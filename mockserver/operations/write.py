@@ -9,9 +9,11 @@ from __future__ import annotations
 import struct
 import zlib
 
+from mockserver import auth
 from mockserver.errors import PlainTextError
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.store import lineprotocol
+from mockserver.store.listing import go_quote
 
 _HEADER_FLAG_CRC, _FLAG_EXTRA, _FLAG_NAME, _FLAG_COMMENT = 0x02, 0x04, 0x08, 0x10
 _MAX_HEADER_STRING = 512
@@ -105,6 +107,12 @@ def _write(call: Call) -> Reply:
     db = call.first("db")
     if not db:
         raise PlainTextError("database is required", 400)
+    if call.config.auth:
+        user = auth.request_user(call.req, call.state, call.config)
+        if not user.can_write_database(db):
+            raise PlainTextError(
+                f"{go_quote(user.name)} user is not authorized to write to database {go_quote(db)}", 401
+            )
     call.state.points.write(db, call.first("rp"), points)
     return Reply(204)
 

@@ -64,6 +64,18 @@ class PlatformError(Exception):
         self.code = code
         self.msg = msg
         self.err = err
+        self.origin: PlatformError = self
+
+    def fresh(self) -> PlatformError:
+        """A raisable copy of a sentinel: raising the shared instance would pin its traceback
+        (and the request frames in it) for the life of the process."""
+        copy = PlatformError(self.code, self.msg, self.err)
+        copy.origin = self.origin
+        return copy
+
+    def is_(self, sentinel: PlatformError) -> bool:
+        """Go's `err == ErrX` for sentinels."""
+        return self.origin is sentinel
 
     def __str__(self) -> str:
         if self.msg and self.err is not None:
@@ -109,12 +121,12 @@ SYSTEM_TYPE = "system"
 def decode_id(text: str) -> int:
     """platform.ID from its 16-hex-digit form (any case; zero is invalid)."""
     if len(text.encode("utf-8", "surrogatepass")) != 16:
-        raise INVALID_ID_LENGTH
+        raise INVALID_ID_LENGTH.fresh()
     if not all(c in "0123456789abcdefABCDEF" for c in text):
-        raise INVALID_ID
+        raise INVALID_ID.fresh()
     value = int(text, 16)
     if value == 0:
-        raise INVALID_ID
+        raise INVALID_ID.fresh()
     return value
 
 
@@ -817,7 +829,7 @@ class FluxTaskStore:
     def find_task(self, task_id: int) -> FluxTask:
         task = self.tasks.get(task_id)
         if task is None:
-            raise TASK_NOT_FOUND
+            raise TASK_NOT_FOUND.fresh()
         if task.latest_completed is None:
             return replace(task, latest_completed=task.created_at)
         return task
@@ -934,7 +946,7 @@ class FluxTaskStore:
         if limit == 0:
             limit = DEFAULT_PAGE_SIZE
         if limit < 0 or limit > MAX_PAGE_SIZE:
-            raise OUT_OF_BOUNDS_LIMIT
+            raise OUT_OF_BOUNDS_LIMIT.fresh()
         with self._lock:
             now = self._clock()
             lower = after_time if after_time is not None else -(2**63)
@@ -961,7 +973,7 @@ class FluxTaskStore:
                 return run
             matches = [r for r in self.history.get(task_id, []) if r.id == run_id]
             if not matches:
-                raise RUN_NOT_FOUND
+                raise RUN_NOT_FOUND.fresh()
             return matches[-1]
 
     def find_logs(self, task_id: int, run_id: int | None) -> list[LogEvent] | None:
@@ -1002,13 +1014,13 @@ class FluxTaskStore:
         with self._lock:
             run = self.running.get((task_id, run_id))
             if run is None:
-                raise RUN_NOT_FOUND
+                raise RUN_NOT_FOUND.fresh()
             run.status = "canceled"
 
     def _queue(self, task_id: int, scheduled_for: int) -> FluxRun:
         queue = self.manual.setdefault(task_id, [])
         if any(r.scheduled_for == scheduled_for for r in queue):
-            raise RUN_ALREADY_QUEUED
+            raise RUN_ALREADY_QUEUED.fresh()
         run = FluxRun(
             id=self._next_id(),
             task_id=task_id,

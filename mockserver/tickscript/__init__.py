@@ -34,6 +34,7 @@ __all__ = [
     "format_script",
     "parse",
     "task_type",
+    "vars_of",
 ]
 
 
@@ -59,16 +60,25 @@ def build(program: Program, overrides: dict[str, Var] | None = None, *, kind: st
     predefined = None
     if overrides:
         predefined = {name: to_tick(name, v) for name, v in overrides.items()}
-    pipeline, declared = evaluate(program, kind, predefined, ignore_missing=template)
+    pipeline, _declared = evaluate(program, kind, predefined, ignore_missing=template)
     if not template and len(pipeline) <= 1:
         raise TickscriptError("task does nothing")
-    pipeline.vars = {name: from_tick(name, t, v, d) for name, (t, v, d) in declared.items()}
     return pipeline
 
 
 def declared_vars(program: Program) -> dict[str, Var]:
-    """The vars a template declares, with default values (or None) and `//` descriptions."""
-    return build(program, template=True).vars
+    """The vars a template declares, with default values (or None) and `//` descriptions.
+
+    Raises TickscriptError if the script does not build as a template, or — after a successful build —
+    if a default cannot be reported (e.g. a list holding a list): the real server fails only when it
+    renders the template, after storing it (500 with that message).
+    """
+    return vars_of(build(program, template=True))
+
+
+def vars_of(pipeline: Pipeline) -> dict[str, Var]:
+    """The declared vars of a built pipeline in API form (see `declared_vars`)."""
+    return {name: from_tick(name, t, v, d) for name, (t, v, d) in pipeline.declared.items()}
 
 
 def format_script(script: str) -> str:

@@ -229,6 +229,106 @@ FUNCS: dict[str, Callable[..., Any]] = {
 }
 
 
+# Operations the real expression engine implements: (operator, left type, right type) -> result type.
+_I, _F, _S, _B, _D, _R = T_INT, T_FLOAT, T_STRING, T_BOOL, T_DURATION, T_REGEX
+_CMP_OPS = (EQUAL, NOT_EQUAL, LESS, GREATER, LESS_EQUAL, GREATER_EQUAL)
+OPERATIONS: dict[tuple[int, str, str], str] = {
+    (AND, _B, _B): _B, (OR, _B, _B): _B, (EQUAL, _B, _B): _B, (NOT_EQUAL, _B, _B): _B,
+    (EQUAL, _S, _S): _B, (NOT_EQUAL, _S, _S): _B,
+    (REGEX_EQUAL, _S, _R): _B, (REGEX_NOT_EQUAL, _S, _R): _B,
+    (PLUS, _S, _S): _S,
+    (PLUS, _I, _I): _I, (MINUS, _I, _I): _I, (MULT, _I, _I): _I, (DIV, _I, _I): _I, (MOD, _I, _I): _I,
+    (PLUS, _F, _F): _F, (MINUS, _F, _F): _F, (MULT, _F, _F): _F, (DIV, _F, _F): _F,
+    (PLUS, _D, _D): _D, (MINUS, _D, _D): _D, (MULT, _D, _I): _D, (MULT, _I, _D): _D, (MULT, _D, _F): _D,
+    (MULT, _F, _D): _D, (DIV, _D, _I): _D, (DIV, _D, _F): _D, (DIV, _D, _D): _I,
+}
+for _op in (LESS, GREATER, LESS_EQUAL, GREATER_EQUAL):
+    OPERATIONS[(_op, _S, _S)] = _B
+for _op in _CMP_OPS:
+    for _l, _r in ((_I, _I), (_F, _F), (_I, _F), (_F, _I), (_D, _D)):
+        OPERATIONS[(_op, _l, _r)] = _B
+_TYPE_OPS: dict[str, set[int]] = {}
+for (_op, _l, _r) in OPERATIONS:
+    _TYPE_OPS.setdefault(_l, set()).add(_op)
+    _TYPE_OPS.setdefault(_r, set()).add(_op)
+_EVALUABLE = (ast.Bool, ast.Number, ast.Duration, ast.String, ast.Regex, ast.Binary, ast.Reference, ast.Function,
+              ast.Unary, ast.Lambda)
+T_INVALID = "invalid type"
+
+
+def _kind(op: int) -> str:
+    if op in (PLUS, MINUS, MULT, DIV, MOD):
+        return "math"
+    if op in (AND, OR):
+        return "logical"
+    return "comparison"
+
+
+def _type_error(op: int, lt: str, rt: str) -> TickscriptError:
+    """`determineError`: which side's type does not support the operator, else a mismatch."""
+    if lt != T_INVALID and op not in _TYPE_OPS.get(lt, ()):
+        return TickscriptError(f"invalid {_kind(op)} operator {TOKEN_NAMES[op]} for type {lt}")
+    if rt != T_INVALID and op not in _TYPE_OPS.get(lt, ()):
+        return TickscriptError(f"invalid {_kind(op)} operator {TOKEN_NAMES[op]} for type {rt}")
+    return TickscriptError(f"mismatched type to binary operator. got {lt} {TOKEN_NAMES[op]} {rt}. "
+                           "see bool(), int(), float(), string(), duration()")
+
+
+def _is_dynamic(n: ast.Node) -> bool:
+    t = type(n)
+    if t is ast.Reference or t is ast.Function:
+        return True
+    if t is ast.Unary:
+        return _is_dynamic(n.node)  # type: ignore[attr-defined]
+    if t is ast.Lambda:
+        return _is_dynamic(n.expression)  # type: ignore[attr-defined]
+    if t is ast.Binary:
+        return _is_dynamic(n.left) or _is_dynamic(n.right)  # type: ignore[attr-defined]
+    return False
+
+
+def _static_type(n: ast.Node) -> str:
+    """`getConstantNodeType`."""
+    t = type(n)
+    if t is ast.Number:
+        return T_INT if n.is_int else T_FLOAT  # type: ignore[attr-defined]
+    if t is ast.String:
+        return T_STRING
+    if t is ast.Bool:
+        return T_BOOL
+    if t is ast.Duration:
+        return T_DURATION
+    if t is ast.Regex:
+        return T_REGEX
+    if t is ast.Unary:
+        inner = _static_type(n.node)  # type: ignore[attr-defined]
+        if n.op == NOT:  # type: ignore[attr-defined]
+            return T_BOOL if inner == T_BOOL else T_INVALID
+        return inner if inner in (T_INT, T_FLOAT, T_DURATION) else T_INVALID
+    if t is ast.Binary:
+        return OPERATIONS.get((n.op, _static_type(n.left), _static_type(n.right)), T_INVALID)  # type: ignore
+    if t is ast.Lambda:
+        return _static_type(n.expression)  # type: ignore[attr-defined]
+    return T_INVALID
+
+
+def _check_tree(n: ast.Binary) -> None:
+    """Building the real expression tree: node kinds, then static operator/type checks."""
+    for side, child in (("left", n.left), ("right", n.right)):
+        if not isinstance(child, _EVALUABLE):
+            raise TickscriptError(f"Failed to handle {side} node: Given node type is not valid evaluation node: "
+                                  f"*ast.{type(child).__name__}Node")
+        if type(child) is ast.Binary:
+            try:
+                _check_tree(child)  # type: ignore[arg-type]
+            except TickscriptError as e:
+                raise TickscriptError(f"Failed to handle {side} node: {e}") from None
+    if not _is_dynamic(n):
+        lt, rt = _static_type(n.left), _static_type(n.right)
+        if (n.op, lt, rt) not in OPERATIONS:
+            raise _type_error(n.op, lt, rt)
+
+
 def const_value(n: ast.Node) -> Any:
     t = type(n)
     if t is ast.Number or t is ast.Bool:
@@ -241,6 +341,8 @@ def const_value(n: ast.Node) -> Any:
         return GoRegex(n.pattern)  # type: ignore[attr-defined]
     if t is ast.Binary:
         return const_eval(n)
+    if t is ast.Lambda:
+        return const_eval(n.expression)  # type: ignore[attr-defined]
     if t is ast.Unary:
         v = const_value(n.node)  # type: ignore[attr-defined]
         op = n.op  # type: ignore[attr-defined]
@@ -265,54 +367,55 @@ def const_eval(n: ast.Node) -> Any:
     """Value of a constant expression (identifiers already resolved)."""
     if type(n) is not ast.Binary:
         return const_value(n)
-    b: ast.Binary = n  # type: ignore[assignment]
+    _check_tree(n)  # type: ignore[arg-type]
+    return _binary(n)  # type: ignore[arg-type]
+
+
+def _binary(b: ast.Binary) -> Any:
     left = const_value(b.left)
     right = const_value(b.right)
     op = b.op
     lt, rt = value_type(left), value_type(right)
-    mismatch = TickscriptError(
-        f"mismatched type to binary operator. got {lt} {TOKEN_NAMES[op]} {rt}. "
-        "see bool(), int(), float(), string(), duration()")
-    if op in (AND, OR):
-        if lt == rt == T_BOOL:
-            return (left and right) if op == AND else (left or right)
-        raise mismatch
+    if (op, lt, rt) not in OPERATIONS:
+        if lt == T_INVALID:
+            raise TickscriptError("left value is invalid value type")
+        if rt == T_INVALID:
+            raise TickscriptError("right value is invalid value type")
+        raise _type_error(op, lt, rt)
+    if op == AND:
+        return left and right
+    if op == OR:
+        return left or right
     if op in (REGEX_EQUAL, REGEX_NOT_EQUAL):
-        if lt == T_STRING and rt == T_REGEX:
-            matched = compile_go_regex(right.pattern).search(left) is not None
-            return matched if op == REGEX_EQUAL else not matched
-        raise mismatch
-    if lt != rt:
-        raise mismatch
+        matched = compile_go_regex(right.pattern or "").search(left) is not None
+        return matched if op == REGEX_EQUAL else not matched
+    lv = left.ns if isinstance(left, Dur) else left
+    rv = right.ns if isinstance(right, Dur) else right
     if op in _CMP:
-        if lt == T_BOOL and op not in (EQUAL, NOT_EQUAL):
-            raise mismatch
-        lv = left.ns if isinstance(left, Dur) else left
-        rv = right.ns if isinstance(right, Dur) else right
         return {EQUAL: lv == rv, NOT_EQUAL: lv != rv, LESS: lv < rv, GREATER: lv > rv,
                 LESS_EQUAL: lv <= rv, GREATER_EQUAL: lv >= rv}[op]
-    if lt == T_STRING and op == PLUS:
+    if lt == T_STRING:
         return left + right
-    if lt == T_INT:
-        if op in (DIV, MOD) and right == 0:
-            raise TickscriptError("integer divide by zero")
+    result_type = OPERATIONS[(op, lt, rt)]
+    if result_type == T_FLOAT:
         if op == DIV:
-            q = abs(left) // abs(right)
-            return _wrap(q if (left >= 0) == (right > 0) else -q)
-        if op == MOD:
-            return _wrap(int(math.fmod(left, right)))
-        return _wrap({PLUS: left + right, MINUS: left - right, MULT: left * right}[op])
-    if lt == T_FLOAT and op != MOD:
-        if op == DIV:
-            if right == 0:
-                return math.nan if left == 0 else math.copysign(math.inf, left)
-            return left / right
-        return {PLUS: left + right, MINUS: left - right, MULT: left * right}[op]
-    if lt == T_DURATION and op in (PLUS, MINUS):
-        return Dur(_wrap(left.ns + right.ns if op == PLUS else left.ns - right.ns))
-    if lt == T_FLOAT:
-        raise mismatch
-    raise mismatch
+            if rv == 0:
+                return math.nan if lv == 0 else math.copysign(math.inf, lv)
+            return lv / rv
+        return {PLUS: lv + rv, MINUS: lv - rv, MULT: lv * rv}[op]
+    if op in (DIV, MOD) and rv == 0:
+        raise TickscriptError("runtime error: integer divide by zero")
+    if isinstance(lv, float) or isinstance(rv, float):
+        # duration scaled by a float: computed in float, truncated
+        value = _wrap(int(lv * rv)) if op == MULT else _wrap(int(lv / rv))
+    elif op == DIV:
+        q = abs(lv) // abs(rv)
+        value = _wrap(q if (lv >= 0) == (rv > 0) else -q)
+    elif op == MOD:
+        value = _wrap(int(math.fmod(lv, rv)))
+    else:
+        value = _wrap({PLUS: lv + rv, MINUS: lv - rv, MULT: lv * rv}[op])
+    return Dur(value) if result_type == T_DURATION else value
 
 
 __all__ = ["FUNCS", "T_FLOAT", "const_eval", "const_value"]

@@ -674,6 +674,9 @@ class Method(NamedTuple):
     result: str | None
     effect: tuple | None
     owner: str  # struct declaring the method
+    # Reached only through an unexported embedded struct (the promoted name is shadowed by a field):
+    # reflection finds it, but calling it panics.
+    read_only: bool = False
 
 
 class Description(NamedTuple):
@@ -684,29 +687,30 @@ class Description(NamedTuple):
     fields: dict[str, str]  # exported, untagged fields settable directly: name -> Go type
 
 
+@cache
 def _method_set(type_name: str) -> dict[str, Method]:
-    """Exported methods of the pointer type, with promotion (shallowest embedding wins)."""
-    found: dict[str, tuple[int, Method | None]] = {}
-    frontier = [(type_name, 0)]
-    seen: set[str] = set()
+    """Exported methods of the pointer type, with Go's promotion rules: a name declared (as a field
+    or a method) at a shallower embedding depth hides deeper ones; two at the same depth cancel."""
+    result: dict[str, Method] = {}
+    blocked: set[str] = set()
+    frontier = [type_name]
     while frontier:
+        methods: dict[str, list[Method]] = {}
+        fields: set[str] = set()
         nxt = []
-        for t, depth in frontier:
-            if t in seen:
-                continue
-            seen.add(t)
-            for name, (params, variadic, result, effect) in METHODS.get(t, {}).items():
-                m = Method(name, tuple(params), variadic, result, effect, t)
-                prev = found.get(name)
-                if prev is None:
-                    found[name] = (depth, m)
-                elif prev[0] == depth and prev[1] is not None and prev[1].owner != t:
-                    found[name] = (depth, None)  # ambiguous selector at the same depth
-            for _fname, ftype, _tag, anon in STRUCTS.get(t, ()):
+        for t in frontier:
+            for name, (params, variadic, res, effect) in METHODS.get(t, {}).items():
+                methods.setdefault(name, []).append(Method(name, tuple(params), variadic, res, effect, t))
+            for fname, ftype, _tag, anon in STRUCTS.get(t, ()):
+                fields.add(fname)
                 if anon:
-                    nxt.append((ftype.lstrip("*"), depth + 1))
+                    nxt.append(ftype.lstrip("*"))
+        for name, found in methods.items():
+            if name not in blocked and name not in fields and len(found) == 1:
+                result[name] = found[0]
+        blocked |= set(methods) | fields
         frontier = nxt
-    return {k: m for k, (_, m) in found.items() if m is not None}
+    return result
 
 
 def _properties(type_name: str, exported: str) -> tuple[dict[str, str], dict[str, Method]]:
@@ -732,37 +736,29 @@ def _properties(type_name: str, exported: str) -> tuple[dict[str, str], dict[str
     return fields, prop_methods
 
 
+def _chain_methods(type_name: str, prop_methods: dict[str, Method], read_only: bool) -> dict[str, Method]:
+    """`getChainMethods`: the method set, then (for names not found) the embedded structs' own sets."""
+    chain = {k: m._replace(read_only=read_only) for k, m in _method_set(type_name).items()
+             if k not in prop_methods}
+    for fname, ftype, _tag, anon in STRUCTS.get(type_name, ()):
+        if anon:
+            inner = _chain_methods(ftype.lstrip("*"), prop_methods, read_only or not fname[:1].isupper())
+            for k, m in inner.items():
+                chain.setdefault(k, m)
+    return chain
+
+
 @cache
 def describe(type_name: str) -> Description:
     """Chaining methods, property methods and settable fields of `*pipeline.<type_name>`."""
     fields, prop_methods = _properties(type_name, type_name)
-    all_methods = _method_set(type_name)
-    chain = {k: m for k, m in all_methods.items() if k not in prop_methods}
-    extras_owner = None
-    for owner in (type_name, *(_embedded_chain(type_name))):
-        if owner in CHAIN_EXTRAS:
-            extras_owner = owner
-            break
-    if extras_owner is not None:
+    chain = _chain_methods(type_name, prop_methods, False)
+    if "ChainMethods" in _method_set(type_name):
+        owner = _method_set(type_name)["ChainMethods"].owner
         base = _method_set("chainnode")
-        for k in CHAIN_EXTRAS[extras_owner]:
+        for k in CHAIN_EXTRAS.get(owner, ()):
             chain[k] = base[k]
     return Description(chain, prop_methods, fields)
-
-
-def _embedded_chain(type_name: str) -> list[str]:
-    """Embedded structs in promotion order (where a promoted `ChainMethods()` would come from)."""
-    out = []
-    frontier = [type_name]
-    while frontier:
-        nxt = []
-        for t in frontier:
-            for _f, ftype, _tag, anon in STRUCTS.get(t, ()):
-                if anon:
-                    out.append(ftype.lstrip("*"))
-                    nxt.append(ftype.lstrip("*"))
-        frontier = nxt
-    return out
 
 
 def node_types() -> list[str]:

@@ -17,10 +17,7 @@ from . import ast
 from .consteval import const_eval
 from .durations import go_duration_string
 from .formatter import format_expression, format_float
-from .lexer import (
-    MINUS,
-    NOT,
-)
+from .lexer import MINUS, NOT, TOKEN_NAMES
 from .nodes import describe
 from .regexes import RegexError
 from .values import (
@@ -95,12 +92,12 @@ class View:
 
 
 class Pipeline:
-    """The built node graph; `vars` holds the declared vars with their defaults (API form)."""
+    """The built node graph; `declared` holds the declared vars: name -> (ValueType, value, description)."""
 
     def __init__(self) -> None:
         self.sources: list[PNode] = []
         self.next_id = 0
-        self.vars: dict[str, Any] = {}
+        self.declared: dict[str, tuple[str, Any, str]] = {}
         self.kind = "stream"
         self._sorted: list[PNode] | None = None
 
@@ -215,10 +212,67 @@ def _kind(v: Any) -> str:
     return "ptr"
 
 
-def go_v(v: Any) -> str:
-    """Go's `%v` for the simple values that appear in error texts."""
+def ast_string(n: Any, prog: ast.Program) -> str:
+    """The real nodes' `String()` (what `%v` prints for a syntax node), positions as `<pos>l<line>c<char>`."""
+    if n is None:
+        return "<nil>"
+    if isinstance(n, list):
+        return "[" + " ".join(ast_string(x, prog) for x in n) + "]"
+    if isinstance(n, ast.Comment):
+        return f"CommentNode@{_pos_v(n.pos, prog)}{{[{' '.join(n.lines)}]}}"
+    p = _pos_v(n.pos, prog)
+    c = ast_string(n.comment, prog)
+    t = type(n)
+    if t is ast.Number:
+        body = f"{n.value}i,b{n.base}" if n.is_int else f"{n.value:f},b{n.base}"
+        return f"NumberNode@{p}{{{body}}}{c}"
+    if t is ast.Duration:
+        lit = '"' + n.literal.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"DurationNode@{p}{{{go_duration_string(n.ns)},{lit}}}{c}"
+    if t is ast.Bool:
+        return f"BoolNode@{p}{{{'true' if n.value else 'false'}}}{c}"
+    if t is ast.Unary:
+        return f"UnaryNode@{p}{{{TOKEN_NAMES[n.op]} {ast_string(n.node, prog)}}}{c}"
+    if t is ast.Binary:
+        return (f"BinaryNode@{p}{{p:{str(n.parens).lower()} m:{str(n.multiline).lower()} "
+                f"{ast_string(n.left, prog)} {TOKEN_NAMES[n.op]} {ast_string(n.right, prog)}}}{c}")
+    if t is ast.Chain:
+        return f"ChainNode@{p}{{{ast_string(n.left, prog)} {TOKEN_NAMES[n.op]} {ast_string(n.right, prog)}}}{c}"
+    if t is ast.Identifier:
+        return f"IdentifierNode@{p}{{{n.ident}}}{c}"
+    if t is ast.Reference:
+        return f"ReferenceNode@{p}{{{n.reference}}}{c}"
+    if t is ast.String:
+        return f"StringNode@{p}{{{n.literal}}}{c}"
+    if t is ast.List:
+        return f"ListNode@{p}{{{ast_string(n.nodes, prog)}}}{c}"
+    if t is ast.Regex:
+        return f"RegexNode@{p}{{{n.pattern}}}{c}"
+    if t is ast.Star:
+        return f"StarNode@{p}{{*}}{c}"
+    if t is ast.Function:
+        kind = ("global", "chain", "property", "dynamic")[n.ftype]
+        return f"FunctionNode@{p}{{{kind} {n.func} {ast_string(n.args, prog)}}}{c}"
+    if t is ast.Lambda:
+        return f"LambdaNode@{p}{{{ast_string(n.expression, prog)}}}{c}"
+    return "&{...}"
+
+
+def _pos_v(pos: int, prog: ast.Program) -> str:
+    if pos < 0:
+        return "0l0c0"
+    line, char = prog.line_char(pos)
+    return f"{len(prog.text[:pos].encode('utf-8', 'surrogatepass'))}l{line}c{char}"
+
+
+def go_v(v: Any, prog: ast.Program | None = None) -> str:
+    """Go's `%v` for the values that appear in error texts."""
     if v is None:
         return "<nil>"
+    if isinstance(v, ast.Node) and prog is not None:
+        return ast_string(v, prog)
+    if isinstance(v, _Unbound):
+        return "0x54b740"  # a function value prints as its address
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
@@ -230,7 +284,7 @@ def go_v(v: Any) -> str:
     if isinstance(v, (int, str)):
         return str(v)
     if isinstance(v, GoRegex):
-        return v.pattern
+        return "<nil>" if v.pattern is None else v.pattern
     return "&{...}"
 
 
@@ -251,7 +305,7 @@ def _go_float_v(f: float) -> str:
 # Zero values a template's type-only declarations take (typed nils where Go has them).
 _ZERO: dict[str, Callable[[], Any]] = {
     T_FLOAT: lambda: 0.0, T_INT: lambda: 0, T_STRING: lambda: "", T_BOOL: lambda: False,
-    T_REGEX: lambda: GoRegex(""), T_DURATION: lambda: Dur(0),
+    T_REGEX: lambda: GoRegex(None), T_DURATION: lambda: Dur(0),
     T_LAMBDA: lambda: ast.Lambda(-1, None),  # type: ignore[arg-type]
     T_LIST: lambda: [], T_STAR: lambda: ast.Star(-1),
 }
@@ -425,11 +479,11 @@ class Evaluator:
             v = self.scope.get(v.ident)
         if n.op == MINUS:
             if isinstance(v, bool) or not isinstance(v, (int, float, Dur)):
-                raise _pos_err(self.prog, n, f"invalid arugument to '-' {go_v(v)}")
+                raise _pos_err(self.prog, n, f"invalid arugument to '-' {go_v(v, self.prog)}")
             self.stack.append(Dur(-v.ns) if isinstance(v, Dur) else -v)
         elif n.op == NOT:
             if not isinstance(v, bool):
-                raise _pos_err(self.prog, n, f"invalid arugument to '!' {go_v(v)}")
+                raise _pos_err(self.prog, n, f"invalid arugument to '!' {go_v(v, self.prog)}")
             self.stack.append(not v)
 
     def _type_declaration(self, n: ast.TypeDeclaration) -> None:
@@ -527,6 +581,8 @@ class Evaluator:
         if f.ftype == ast.CHAIN_FUNC:
             m = d.chain.get(cap)
             if m is not None:
+                if m.read_only:
+                    raise _Panic("reflect: reflect.Value.Call using value obtained using unexported field")
                 _check_call(m.params, m.variadic, args)
                 return self._chain_effect(f, obj, m, args)
             if has_prop:
@@ -643,7 +699,8 @@ class Evaluator:
 def _describer_error(obj: Any) -> str:
     if obj is None:
         return "object is invalid <nil> of type <nil>"
-    if isinstance(obj, (bool, int, float, str, Dur, list, TimeDimension)):
+    if isinstance(obj, (bool, int, float, str, Dur, list, TimeDimension)) or (
+            isinstance(obj, GoValue) and not obj.type_name.startswith("*")):
         return "cannot get properties of non pointer value"
     return f"no method or property on {type_name(obj)}"
 
@@ -687,7 +744,7 @@ def _literal(pos: int, v: Any) -> ast.Node:
     if isinstance(v, str):
         return ast.String(pos, v, False)
     if isinstance(v, GoRegex):
-        return ast.Regex(pos, "", v.pattern)
+        return ast.Regex(pos, "", v.pattern or "")
     if isinstance(v, ast.Lambda):
         return ast.Lambda(pos, v.expression)
     if isinstance(v, ast.Star):
@@ -749,8 +806,8 @@ def _validate(n: PNode) -> None:
         dims = _last(n, "GroupBy")
         _validate_dimensions(list(dims) if dims else [], [])
     elif g == "GroupByNode":
-        excl = _last(n, "Exclude")
-        _validate_dimensions(list(n.ctor_args), list(excl) if excl else [])
+        excluded = [d for call in n.settings.get("Exclude", ()) for d in call]  # Exclude appends
+        _validate_dimensions(list(n.ctor_args), excluded)
     elif g == "WindowNode":
         pc, ec = f.get("PeriodCount", 0), f.get("EveryCount", 0)
         period = f.get("Period", Dur(0)).ns
@@ -847,7 +904,7 @@ def evaluate(prog: ast.Program, kind: str, predefined: dict[str, tuple[str, Any]
             _validate(node)
     except RecursionError:
         raise TickscriptError("evaluation nested too deeply") from None
-    ev.pipeline.vars = ev.default_vars
+    ev.pipeline.declared = ev.default_vars
     return ev.pipeline, ev.default_vars
 
 

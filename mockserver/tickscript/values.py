@@ -27,9 +27,11 @@ class Dur:
 
 
 class GoRegex:
+    """A compiled regex value; `pattern` None is a typed nil (a template's regex var without value)."""
+
     __slots__ = ("pattern",)
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str | None) -> None:
         self.pattern = pattern
 
 

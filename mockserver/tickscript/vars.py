@@ -329,9 +329,10 @@ def from_tick(name: str, vtype: str, value: Any, desc: str) -> Var:
     """A declared var's default as the API reports it (`convertToClientVarFromTick`)."""
     api = API_TYPES.get(vtype)
     if api is None:
-        raise TickscriptError(f"invalid var {name}: unkown var: {{{value} {vtype} {desc}}}")
-    if value is None:
-        return Var(api, None, desc)
+        raise TickscriptError(f"invalid var {name}: unkown var: {{{type(value).__name__} {vtype} {desc}}}")
+    if value is None or (vtype == T_LAMBDA and value.expression is None) or (
+            vtype == T_REGEX and value.pattern is None) or (vtype == T_STAR and value.pos == -1):
+        return Var(api, None, desc)  # typed nils (copies of a template's valueless vars)
     if vtype == T_DURATION:
         return Var(api, value.ns, desc)
     if vtype == T_LAMBDA:
@@ -341,5 +342,12 @@ def from_tick(name: str, vtype: str, value: Any, desc: str) -> Var:
     if vtype == T_STAR:
         return Var(api, {"typeOf": "star"}, desc)
     if vtype == T_LIST:
-        return Var(api, [from_tick(name, value_type(x), x, "") for x in value], desc)
+        items = []
+        for x in value:
+            if isinstance(x, list):
+                # list items keep their raw value: a nested list cannot be reported
+                raise TickscriptError(
+                    f"invalid var {name}: invalid list value type, expected: []tick.Var, got: []interface {{}}")
+            items.append(from_tick(name, value_type(x), x, ""))
+        return Var(api, items, desc)
     return Var(api, value, desc)

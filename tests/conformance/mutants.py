@@ -390,7 +390,7 @@ class NonNumericAccepted(Mutant):
     name = "non-numeric-accepted"
     rule = "a non-numeric offset is silently treated as 0"
     kills = ("pagination.non-numeric",)
-    select = ("pagination.non-numeric[offset-tasks]",)
+    select = ("pagination.non-numeric[tasks-offset]",)
 
     def handle(self, environ: dict[str, Any]) -> Captured:
         if self.is_list(environ):

@@ -74,6 +74,12 @@ def test_no_credentials(state: MockState) -> None:
     )
 
 
+def test_head_needs_credentials_but_no_privilege(state: MockState) -> None:
+    assert failure(check(state, "HEAD", "/kapacitor/v1/ping")) == (401, "unable to parse authentication credentials")
+    assert check(state, "HEAD", "/kapacitor/v1/ping", basic("nobody", "nopass")) is None
+    assert check(state, "HEAD", "/kapacitor/v1/ping", "Bearer ") is not None
+
+
 def test_error_body_before_1_6_has_only_error(state: MockState) -> None:
     status, body = check(state, "GET", "/kapacitor/v1/ping", with_message=False)
     assert (status, body) == (401, b'{"error":"unable to parse authentication credentials"}')

@@ -204,6 +204,7 @@ REST_PARAM_PATHS = {
     V1 + "/config/{section}/{element}",
     V1 + "/debug/pprof/{profile}",
     V1 + "/alerts/topics/{topic}",
+    V1 + "/storage/stores/{store}",  # any POST under /storage/ reaches the store-action handler
 }
 
 FAMILIES = {
