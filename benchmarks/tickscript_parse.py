@@ -52,7 +52,7 @@ data
         .stateChangesOnly(5m)
         .slack()
         .channel('#alerts')
-        .log('/tmp/cpu_alert_log.txt')
+        .log('/var/log/kapacitor/cpu_alerts.log')
 
 data
     |influxDBOut()

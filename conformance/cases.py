@@ -404,6 +404,7 @@ CASES: list[Case] = [
     Case("pingHead.ok", 204, SHOULD, "behaviour §13.1", lambda k, w: {}),
     Case("listRoutes.ok", 200, MUST, "api#routes", lambda k, w: {}),
     Case("debugVars.ok", 200, MUST, "api#debugvars-http-endpoint", lambda k, w: {}),
+    Case("pprofIndex.ok", 200, SHOULD, "api#debugpprof-http-endpoints", lambda k, w: {}),
     Case("setLogLevel.bad-level", 400, SHOULD, "behaviour §13.2", lambda k, w: {"json": {"level": "kcfnosuch"}},
          message="invalid log level"),
     Case("setLogLevel.bad-json", 400, SHOULD, "behaviour §13.2", lambda k, w: {"body": _BAD_JSON},

@@ -12,12 +12,19 @@ from collections.abc import Sequence
 
 import pytest
 
-_DEFAULTS = ["-p", "conformance.plugin", "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count"]
+_DEFAULTS = ["-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count"]
+
+
+def _plugin_installed() -> bool:
+    """True when the `pytest11` entry point already loads the plugin (then `-p` would register it twice)."""
+    from importlib.metadata import entry_points
+
+    return any(ep.value.split(":")[0] == "conformance.plugin" for ep in entry_points(group="pytest11"))
 
 
 def build_args(argv: Sequence[str]) -> list[str]:
     args = list(argv)
-    out = list(_DEFAULTS)
+    out = ([] if _plugin_installed() else ["-p", "conformance.plugin"]) + list(_DEFAULTS)
     if "--pyargs" not in args:
         positional = [a for a in args if not a.startswith("-")]
         # Only add the package when the caller names no tests of its own (option values are kept).

@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +45,7 @@ class RunState:
     cleaned: bool = False
     cleanup_errors: list[str] = field(default_factory=list)
     active: bool = False
+    auth: str | None = None
     setup_error: str | None = None
     summary: dict[str, Any] | None = None
 
@@ -67,6 +69,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--report-json", default=None, metavar="FILE", help="write the JSON result file")
     g.addoption("--report-html", default=None, metavar="FILE", help="write the self-contained HTML report")
     g.addoption("--seed", default=None, type=int, help="hypothesis seed (printed on every run)")
+    g.addoption("--auth", default=None, metavar="USER:PASSWORD",
+                help="HTTP basic credentials for a target with auth enabled (default: $KAPACITOR_AUTH)")
     g.addoption("--mock-version", default=None,
                 help="Kapacitor version the embedded mock imitates (only without --target)")
 
@@ -116,10 +120,15 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = _settings(config)
     try:
         devs = devmod.load(settings.deviations_file) if settings.deviations_file else []
+        if settings.target is None:  # the embedded mock's own, documented departures
+            devs += devmod.load(Path(__file__).with_name("mock-deviations.yaml"))
     except devmod.DeviationFileError as exc:
         raise pytest.UsageError(str(exc)) from exc
-    config.stash[_STATE_KEY] = RunState(settings, devs)
-    _configure_hypothesis(settings)
+    state = RunState(settings, devs)
+    state.auth = config.getoption("--auth") or os.environ.get("KAPACITOR_AUTH") or None
+    if state.auth and ":" not in state.auth:
+        raise pytest.UsageError("--auth takes USER:PASSWORD")
+    config.stash[_STATE_KEY] = state
 
 
 def _configure_hypothesis(settings: Settings) -> None:
@@ -186,9 +195,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+    if state.active:  # only a conformance run touches hypothesis' global settings and seed
+        _configure_hypothesis(s)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    if not any("conformance" in str(a) for a in config.args):
+        return []
     state = _state(config)
     s = state.settings
     return [
@@ -222,7 +235,8 @@ def _build_suite(state: RunState) -> Suite:
         url = state.mock.url
     else:
         url = s.target
-    client = Client(url)
+    auth = state.auth
+    client = Client(url, auth=tuple(auth.split(":", 1)) if auth else None)  # type: ignore[arg-type]
     client.listeners.append(state.current.append)
     prefix = new_prefix()
     suite = Suite(settings=s, client=client, registry=Registry(client, prefix), prefix=prefix,

@@ -107,8 +107,12 @@ def terminal_lines(meta: dict[str, Any], summary: dict[str, Any], results: list[
     devs = [r for r in results if r.get("outcome") == "deviation"]
     if devs:
         lines.append("accepted deviations:")
+        grouped: dict[tuple[str, str], int] = {}
         for r in devs:
-            lines.append(f"  {r['full_id']}: {r['deviation']['reason']}")
+            key = (r["deviation"]["check"], r["deviation"]["reason"])
+            grouped[key] = grouped.get(key, 0) + 1
+        for (chk, reason), n in grouped.items():
+            lines.append(f"  {chk} ({n}x): {reason[:160]}")
     if summary.get("notes"):
         lines.append(f"notes: {summary['notes']} (docs vs. real-server differences; see the JSON/HTML report)")
     if meta.get("cleanup_errors"):

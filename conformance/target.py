@@ -7,6 +7,7 @@ response and a `curl` line that reproduces it.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import shlex
@@ -83,6 +84,8 @@ class Exchange:
         for name, value in self.request_headers:
             if name.lower() in ("host", "content-length", "accept-encoding", "user-agent"):
                 continue
+            if name.lower() == "authorization":
+                value = "<credentials>"
             words += ["-H", f"{name}: {value}"]
         if self.request_body is not None:
             words += ["--data-binary", self.request_body.decode("utf-8", errors="backslashreplace")]
@@ -148,7 +151,8 @@ def encode_query(query: QueryArg) -> str:
 class Client:
     """Keeps one keep-alive connection per thread; every exchange is handed to the listeners."""
 
-    def __init__(self, base_url: str, *, timeout: float = 15.0, keep: int = 500) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 15.0, keep: int = 500,
+                 auth: tuple[str, str] | None = None) -> None:
         parts = urlsplit(base_url.rstrip("/"))
         if parts.scheme not in ("http", "https"):
             raise ValueError(f"target must be an http(s) URL, got {base_url!r}")
@@ -161,6 +165,10 @@ class Client:
         self.history: deque[Exchange] = deque(maxlen=keep)
         self.listeners: list[Callable[[Exchange], None]] = []
         self.count = 0
+        self.default_headers: list[tuple[str, str]] = []
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            self.default_headers.append(("Authorization", f"Basic {token}"))
 
     # -- connection handling ------------------------------------------------------------------
     def _connection(self, fresh: bool = False) -> tuple[http.client.HTTPConnection, bool]:
@@ -199,7 +207,8 @@ class Client:
         q = raw_query if raw_query is not None else encode_query(query)
         if q:
             target += "?" + q
-        hdrs: list[tuple[str, str]] = [("Accept-Encoding", "identity"), ("User-Agent", "kapacitor-conformance")]
+        hdrs: list[tuple[str, str]] = [("Accept-Encoding", "identity"), ("User-Agent", "kapacitor-conformance"),
+                                       *self.default_headers]
         data: bytes | None = None
         if json_body is not _NO_JSON:
             data = json.dumps(json_body, ensure_ascii=False).encode("utf-8")

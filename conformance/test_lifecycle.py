@@ -63,12 +63,13 @@ def test_patch_script(kap: Kap) -> None:
 @check("lifecycle.task-vars", MUST, "api#vars", mutates=True)
 def test_patch_vars(kap: Kap) -> None:
     """PATCH vars replaces the whole var map."""
-    tid = kap.create_task(kap.uid("vr-"), vars={"a": {"type": "string", "value": "x"}})["id"]
-    ex = kap.call("updateTask", id=tid, json={"vars": {"b": {"type": "int", "value": 5}}})
+    script = "var a = 'x'\n\nvar b = 5\n\nstream\n    |from()\n        .measurement(a)\n"
+    tid = kap.create_task(kap.uid("vr-"), script=script, vars={"a": {"type": "string", "value": "y"}})["id"]
+    ex = kap.call("updateTask", id=tid, json={"vars": {"b": {"type": "int", "value": 7}}})
     kap.json_ok(ex, 200, "PATCH task vars", ref="api#vars")
     got = _get_task(kap, tid).get("vars") or {}
     expect_equal(sorted(got), ["b"], "GET after PATCH vars: var names (the map is replaced)", ref="api#vars")
-    expect_equal(got["b"].get("value"), 5, "GET after PATCH vars: value of b", ref="api#vars")
+    expect_equal(got["b"].get("value"), 7, "GET after PATCH vars: value of b", ref="api#vars")
 
 
 @check("lifecycle.task-rename", MUST, REF_TASK, mutates=True)

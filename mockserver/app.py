@@ -176,7 +176,7 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None)
     app = MockApp(media_type=falcon.MEDIA_JSON)
     app.req_options.strip_url_path_trailing_slash = False
     app.req_options.keep_blank_qs_values = True
-    app.resp_options.default_media_type = None  # every reply sets its own (OPTIONS sends none)
+    app.resp_options.default_media_type = None  # type: ignore[assignment]  # every reply sets its own
     app.add_sink(KapacitorSink(config, state), prefix="/")
     app.mock_state = state
     app.mock_config = config

@@ -13,14 +13,48 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 _NEEDS_ESCAPE = re.compile("[<>&\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-_pretty = json.JSONEncoder(ensure_ascii=False, indent=4, separators=(",", ": "), allow_nan=False)
-_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+def go_float(value: float) -> str:
+    """A float64 as Go's encoding/json writes it: `1` not `1.0`, `0.00001`, `1e-7`, `1e+21`."""
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"json: unsupported value: {value!r}")
+    magnitude = abs(value)
+    if magnitude == 0 or 1e-6 <= magnitude < 1e21:
+        text = repr(value)
+        if "e" in text or "E" in text:
+            text = format(Decimal(text), "f")
+        if text.endswith(".0"):
+            text = text[:-2]
+        return text
+    text = repr(value)
+    mantissa, _, exponent = text.partition("e")
+    sign = exponent[0]
+    digits = exponent[1:].lstrip("0") or "0"
+    if mantissa.endswith(".0"):
+        mantissa = mantissa[:-2]
+    return f"{mantissa}e{sign}{digits.zfill(2) if sign == '+' else digits}"
+
+
+class _GoEncoder(json.JSONEncoder):
+    """The stdlib encoder with Go's float formatting (the pure-Python path, also used for indent)."""
+
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
+        markers: dict[int, Any] | None = {} if self.check_circular else None
+        encoder = json.encoder.encode_basestring  # ensure_ascii=False
+        return json.encoder._make_iterencode(  # type: ignore[attr-defined]
+            markers, self.default, encoder, self.indent, go_float, self.key_separator, self.item_separator,
+            self.sort_keys, self.skipkeys, _one_shot,
+        )(o, 0)  # fmt: skip
+
+
+_pretty = _GoEncoder(ensure_ascii=False, indent=4, separators=(",", ": "), allow_nan=False)
+_compact = _GoEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _go_escape(text: str) -> str:

@@ -42,7 +42,7 @@ def _vars(item: Any, where: str) -> Any:
         return exc  # reported later, at the step where the server converts vars
 
 
-TASK_REQUEST = {
+TASK_REQUEST: dict[str, gojson.Kind] = {
     "id": "string",
     "template-id": "string",
     "type": gojson.enum(("stream", "batch", "invalid"), "TaskType"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver import gojson, tickscript
-from mockserver.errors import BadRequest
+from mockserver.errors import BadRequest, ServerError
 from mockserver.gotime import format_ns
 from mockserver.operations.common import list_fields, paging, path_id, script_format
 from mockserver.operations.registry import Call, Reply, operation
@@ -17,7 +17,7 @@ TEMPLATE_FIELDS = ("link", "id", "type", "script", "dot", "error", "created", "m
 LISTABLE = frozenset((*TEMPLATE_FIELDS, "vars"))
 SINGLE_ORDER = ("link", "id", "type", "script", "vars", "dot", "error", "created", "modified")
 
-TEMPLATE_REQUEST = {
+TEMPLATE_REQUEST: dict[str, gojson.Kind] = {
     "id": "string",
     "type": gojson.enum(("stream", "batch", "invalid"), "TaskType"),
     "script": "string",
@@ -41,8 +41,8 @@ def _value(template: Template, name: str, fmt: str) -> Any:
     if name == "script":
         return formatted(template.script, template._cache) if fmt == "formatted" else template.script
     if name == "vars":
-        program = template.analysis().program
-        return tickscript.encode_vars(tickscript.declared_vars(program)) if program is not None else {}
+        pipeline = template.analysis().pipeline
+        return tickscript.encode_vars(tickscript.vars_of(pipeline)) if pipeline is not None else {}
     if name == "dot":
         pipeline = template.analysis().pipeline
         return tickscript.dot(pipeline, template.id) if pipeline is not None else ""
@@ -56,10 +56,16 @@ def _value(template: Template, name: str, fmt: str) -> Any:
 
 
 def template_body(template: Template, fmt: str = "formatted") -> bytes:
+    """The single-template JSON; a var default that cannot be reported is a 500, as on the server
+    (which has already stored the template by then)."""
     key = ("single", fmt)
     body = template._cache.get(key)
     if body is None:
-        body = template._cache[key] = gojson.dumps_pretty({n: _value(template, n, fmt) for n in SINGLE_ORDER})
+        try:
+            obj = {n: _value(template, n, fmt) for n in SINGLE_ORDER}
+        except tickscript.TickscriptError as exc:
+            raise ServerError(str(exc)) from None
+        body = template._cache[key] = gojson.dumps_pretty(obj)
     return body
 
 
@@ -105,5 +111,9 @@ def list_templates(call: Call) -> Reply:
         if template.analysis().pipeline is None:
             fragments.append(b"{}")  # a stored template that cannot be built lists as an empty object
             continue
-        fragments.append(gojson.pretty_fragment({n: _value(template, n, fmt) for n in ordered}))
+        try:
+            item = {n: _value(template, n, fmt) for n in ordered}
+        except tickscript.TickscriptError:
+            item = {}  # the server lists a template it cannot render as an empty object
+        fragments.append(gojson.pretty_fragment(item))
     return Reply(200, raw=gojson.pretty_list_document("templates", fragments))

@@ -27,6 +27,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
+from mockserver import tickscript
 from mockserver.errors import BadRequest, NotFound, ServerError
 from mockserver.gotime import format_seconds
 from mockserver.store.lineprotocol import Point
@@ -481,8 +482,4 @@ def _stream_measurements(task: Any) -> frozenset[str]:
     ends by the timeout.
     """
     pipeline = _pipeline(task)
-    if pipeline is None:
-        return frozenset()
-    return frozenset(
-        str(node.fields.get("Measurement", "") or "") for node in pipeline.sorted() if node.gotype == "FromNode"
-    )
+    return frozenset() if pipeline is None else tickscript.stream_measurements(pipeline)

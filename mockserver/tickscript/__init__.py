@@ -33,6 +33,7 @@ __all__ = [
     "encode_vars",
     "format_script",
     "parse",
+    "stream_measurements",
     "task_type",
     "vars_of",
 ]
@@ -79,6 +80,14 @@ def declared_vars(program: Program) -> dict[str, Var]:
 def vars_of(pipeline: Pipeline) -> dict[str, Var]:
     """The declared vars of a built pipeline in API form (see `declared_vars`)."""
     return {name: from_tick(name, t, v, d) for name, (t, v, d) in pipeline.declared.items()}
+
+
+def stream_measurements(pipeline: Pipeline) -> frozenset[str]:
+    """The measurements the pipeline's `from()` nodes select ("" = all), as `Task.Measurements()`:
+    a stream recording of the task keeps only points of these measurements."""
+    return frozenset(
+        str(node.fields.get("Measurement", "") or "") for node in pipeline.sorted() if node.gotype == "FromNode"
+    )
 
 
 def format_script(script: str) -> str:

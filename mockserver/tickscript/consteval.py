@@ -359,7 +359,8 @@ def const_value(n: ast.Node) -> Any:
             raise TickscriptError(f'undefined function: "{n.func}"')  # type: ignore[attr-defined]
         return f(*[const_value(a) for a in n.args])  # type: ignore[attr-defined]
     if t is ast.Reference:
-        raise TickscriptError(f'left reference value "{n.reference}" is missing value')  # type: ignore
+        # constant expressions are evaluated with an empty scope
+        raise TickscriptError(f'name "{n.reference}" is undefined. Names in scope: ')  # type: ignore
     raise TickscriptError("left value is invalid value type")
 
 

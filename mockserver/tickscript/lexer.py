@@ -178,6 +178,7 @@ def lex(text: str) -> Tokens:
             m = binary_match(text, pos)
         else:
             m = operand_match(text, pos)
+        assert m is not None and m.lastgroup is not None  # both masters end in a catch-all group
         kind = m.lastgroup
         end = m.end()
         val = m.group(kind)

@@ -728,9 +728,9 @@ def _properties(type_name: str, exported: str) -> tuple[dict[str, str], dict[str
                 prop_methods.setdefault(k, m)
             continue
         if tag:
-            m = methods_of_exported.get(tag)
-            if m is not None:
-                prop_methods[tag] = m
+            tagged = methods_of_exported.get(tag)
+            if tagged is not None:
+                prop_methods[tag] = tagged
         elif fname[:1].isupper():
             fields[fname] = ftype
     return fields, prop_methods

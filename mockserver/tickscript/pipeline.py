@@ -17,9 +17,11 @@ from . import ast
 from .consteval import const_eval
 from .durations import go_duration_string
 from .formatter import format_expression, format_float
+from .graph import Pipeline, PNode, View
 from .lexer import MINUS, NOT, TOKEN_NAMES
 from .nodes import describe
 from .regexes import RegexError
+from .validate import validate_node
 from .values import (
     DECL_TYPES,
     T_BOOL,
@@ -44,103 +46,6 @@ from .values import (
 
 class _Panic(Exception):
     """A Go panic inside a reflective call; turned into `error calling func ...`."""
-
-
-# --------------------------------------------------------------------------------------------------
-# Pipeline graph
-
-class PNode:
-    __slots__ = ("children", "ctor_args", "desc", "fields", "gotype", "id", "name", "parents", "pipeline",
-                 "provides", "settings")
-
-    def __init__(self, pipeline: Pipeline, gotype: str, desc: str, provides: str) -> None:
-        self.pipeline = pipeline
-        self.gotype = gotype
-        self.desc = desc
-        self.provides = provides
-        self.id = -1
-        self.name = ""
-        self.children: list[PNode] = []
-        self.parents: list[PNode] = []
-        self.fields: dict[str, Any] = {}
-        self.settings: dict[str, list[tuple]] = {}  # property method -> calls' arguments
-        self.ctor_args: tuple = ()
-
-    @property
-    def node(self) -> PNode:
-        return self
-
-    def get_name(self) -> str:
-        if not self.name:
-            self.name = f"{self.desc}{self.id}"
-        return self.name
-
-    def link_child(self, child: PNode) -> None:
-        self.pipeline.assign_id(child)
-        self.children.append(child)
-        child.parents.append(self)
-
-
-class View:
-    """An alert handler (or the alert's data) returned by a property method; acts on its alert node."""
-
-    __slots__ = ("gotype", "node")
-
-    def __init__(self, node: PNode, gotype: str) -> None:
-        self.node = node
-        self.gotype = gotype
-
-
-class Pipeline:
-    """The built node graph; `declared` holds the declared vars: name -> (ValueType, value, description)."""
-
-    def __init__(self) -> None:
-        self.sources: list[PNode] = []
-        self.next_id = 0
-        self.declared: dict[str, tuple[str, Any, str]] = {}
-        self.kind = "stream"
-        self._sorted: list[PNode] | None = None
-
-    def assign_id(self, n: PNode) -> None:
-        n.id = self.next_id
-        self.next_id += 1
-
-    def add_source(self, n: PNode) -> None:
-        self.assign_id(n)
-        self.sources.append(n)
-
-    def sorted(self) -> list[PNode]:
-        """Topological order of the real `Pipeline.Walk` (DFS from the last source, reversed)."""
-        if self._sorted is None:
-            out: list[PNode] = []
-            done: set[int] = set()
-            for src in reversed(self.sources):
-                # Iterative post-order DFS over children in order.
-                if id(src) in done:
-                    continue
-                stack = [(src, iter(src.children))]
-                on_path = {id(src)}
-                while stack:
-                    node, it = stack[-1]
-                    for c in it:
-                        if id(c) in done:
-                            continue
-                        if id(c) in on_path:
-                            raise TickscriptError("pipeline contains a cycle")
-                        on_path.add(id(c))
-                        stack.append((c, iter(c.children)))
-                        break
-                    else:
-                        stack.pop()
-                        on_path.discard(id(node))
-                        done.add(id(node))
-                        out.append(node)
-            out.reverse()
-            self._sorted = out
-        return self._sorted
-
-    def __len__(self) -> int:
-        return len(self.sorted())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -755,143 +660,6 @@ def _literal(pos: int, v: Any) -> ast.Node:
 
 
 # --------------------------------------------------------------------------------------------------
-# Validation (`pipeline.Validate`)
-
-def _validate_dimensions(dims: list[Any], excluded: list[Any]) -> None:
-    has_star = False
-    for d in dims:
-        if isinstance(d, str):
-            if not d:
-                raise TickscriptError("dimensions cannot not be the empty string")
-        elif isinstance(d, ast.Star):
-            has_star = True
-        else:
-            raise TickscriptError(f"invalid dimension object of type {type_name(d)}")
-    if has_star and len(dims) > 1:
-        raise TickscriptError("cannot group by both '*' and named dimensions.")
-    if not has_star and excluded:
-        raise TickscriptError("exclude requires '*'")
-
-
-def _last(node: PNode, method: str) -> tuple | None:
-    calls = node.settings.get(method)
-    return calls[-1] if calls else None
-
-
-def _names_check(names: list[str], what: str, delimiter: str, parents: int | None, lambdas: int | None) -> None:
-    if not names:
-        raise TickscriptError(f"a call to {what}.as() is required to specify the output stream prefixes.")
-    if parents is not None and len(names) != parents:
-        raise TickscriptError("number of prefixes specified by join.as() must match the number of joined streams")
-    if lambdas is not None and len(names) != lambdas:
-        raise TickscriptError(
-            "number of prefixes specified by combine.as() must match the number of combine expressions")
-    for name in names:
-        if not name:
-            raise TickscriptError(f"must provide a prefix name for the {what} node, see .as() property method")
-        if delimiter and delimiter in name:
-            if what == "join":
-                raise TickscriptError(f'cannot use name {name} as field prefix, it contains the delimiter '
-                                      f'"{delimiter}"\t')
-            raise TickscriptError(f"cannot use name {name} as field prefix, it contains the delimiter character "
-                                  f"{delimiter}")
-    if len(set(names)) != len(names):
-        raise TickscriptError("cannot use the same prefix name see .as() property method")
-
-
-def _validate(n: PNode) -> None:
-    g = n.gotype
-    f = n.fields
-    if g == "FromNode":
-        dims = _last(n, "GroupBy")
-        _validate_dimensions(list(dims) if dims else [], [])
-    elif g == "GroupByNode":
-        excluded = [d for call in n.settings.get("Exclude", ()) for d in call]  # Exclude appends
-        _validate_dimensions(list(n.ctor_args), excluded)
-    elif g == "WindowNode":
-        pc, ec = f.get("PeriodCount", 0), f.get("EveryCount", 0)
-        period = f.get("Period", Dur(0)).ns
-        if pc != 0 and period != 0:
-            raise TickscriptError("cannot specify both period and periodCount")
-        if pc != 0 and "Align" in n.settings:
-            raise TickscriptError("can only align windows based off time, not count")
-        if pc != 0 and ec <= 0:
-            raise TickscriptError("everyCount must be greater than zero")
-    elif g == "EvalNode":
-        as_list = _last(n, "As") or ()
-        if len(as_list) != len(n.ctor_args):
-            raise TickscriptError(f"must specify same number of expressions and .as() names: got {len(as_list)} "
-                                  f"as names, and {len(n.ctor_args)} expressions.")
-        for tag in _last(n, "Tags") or ():
-            if tag not in as_list:
-                raise TickscriptError(f'invalid tag name "{tag}", name is not present is .as() names')
-    elif g == "JoinNode":
-        _names_check(list(_last(n, "As") or ()), "join", f.get("Delimiter", "."), len(n.parents), None)
-    elif g == "CombineNode":
-        _names_check(list(_last(n, "As") or ()), "combine", f.get("Delimiter", "."), None, len(n.ctor_args))
-    elif g == "BarrierNode":
-        idle, period = f.get("Idle", Dur(0)).ns, f.get("Period", Dur(0)).ns
-        if idle != 0 and period != 0:
-            raise TickscriptError("cannot specify both idle and period")
-        if period == 0 and idle <= 0:
-            raise TickscriptError("idle must be greater than zero")
-        if period <= 0 and idle == 0:
-            raise TickscriptError("period must be greater than zero")
-    elif g == "HTTPPostNode":
-        urls = len(n.ctor_args)
-        endpoints = len(n.settings.get("Endpoint", ()))
-        if urls >= 2:
-            raise TickscriptError(f"httpPost expects 0 or 1 arguments, got {urls}")
-        if endpoints > 1:
-            raise TickscriptError(f"httpPost expects 0 or 1 endpoints, got {endpoints}")
-        if urls == 0 and endpoints == 0:
-            raise TickscriptError("must provide url or endpoint")
-        if urls and endpoints:
-            raise TickscriptError("only one endpoint and url may be specified")
-        for k, _v in n.settings.get("Header", ()):
-            if k.upper() == "AUTHENTICATE":
-                raise TickscriptError("cannot set 'authenticate' header")
-    elif g == "KapacitorLoopbackNode":
-        if not f.get("Database"):
-            raise TickscriptError("must specify a database")
-        if not f.get("RetentionPolicy"):
-            raise TickscriptError("must specify a retention policy")
-    elif g == "DefaultNode":
-        for field, value in n.settings.get("Field", ()):
-            if not isinstance(value, (float, int, bool, str)):
-                raise TickscriptError(f'unsupported type {type_name(value)} for field "{field}", field default '
-                                      "values must be float,int,string or bool")
-    elif g in ("K8sAutoscaleNode", "SwarmAutoscaleNode", "Ec2AutoscaleNode"):
-        names = {"K8sAutoscaleNode": ("ResourceName", "ResourceNameTag"),
-                 "SwarmAutoscaleNode": ("ServiceName", "ServiceNameTag"),
-                 "Ec2AutoscaleNode": ("GroupName", "GroupNameTag")}[g]
-        a, b = f.get(names[0], ""), f.get(names[1], "")
-        if (a and b) or (not a and not b):
-            raise TickscriptError(f"must specify exactly one of {names[0]} or {names[1]}")
-        if g == "K8sAutoscaleNode":
-            kind = f.get("Kind", "deployments")
-            if kind not in ("deployments", "replicationcontrollers", "replicasets"):
-                raise TickscriptError("invalid Kind, must be 'deployments', 'replicasets' or "
-                                      f"'replicationcontrollers', got {kind}")
-        if f.get("Min", 1) < 1:
-            raise TickscriptError(f"min must be >= 1, got {f.get('Min')}")
-        if f.get("Replicas") is None:
-            raise TickscriptError("must provide a replicas lambda expression")
-    elif g == "AlertNode":
-        for (oid,) in n.settings.get("SnmpTrap", ()):
-            if oid == "":
-                raise TickscriptError(f'invalid SNMP trap "{oid}": you must supply a trap Oid')
-        for _oid, typ, _value in n.settings.get("Data", ()):
-            if typ not in ("c", "i", "n", "s", "t"):
-                trap = n.settings["SnmpTrap"][-1][0] if n.settings.get("SnmpTrap") else ""
-                raise TickscriptError(f'invalid SNMP trap "{trap}": unsupported data type "{typ}" for data entry '
-                                      f'"{_oid}"')
-        for k, _v in n.settings.get("Header", ()):
-            if k.upper() == "AUTHENTICATE":
-                raise TickscriptError("invalid post: cannot set 'authenticate' header")
-
-
-# --------------------------------------------------------------------------------------------------
 # Public entry point
 
 def evaluate(prog: ast.Program, kind: str, predefined: dict[str, tuple[str, Any]] | None = None,
@@ -901,7 +669,7 @@ def evaluate(prog: ast.Program, kind: str, predefined: dict[str, tuple[str, Any]
     try:
         ev.run()
         for node in ev.pipeline.sorted():
-            _validate(node)
+            validate_node(node)
     except RecursionError:
         raise TickscriptError("evaluation nested too deeply") from None
     ev.pipeline.declared = ev.default_vars

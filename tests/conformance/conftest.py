@@ -64,3 +64,15 @@ def serve() -> Iterator[Callable[..., str]]:
     yield start
     for h in handles:
         h.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Show the mutant kill rate whenever mutants ran (without needing -s)."""
+    from tests.conformance import test_mutants
+
+    killed = test_mutants._KILLED
+    if killed:
+        n = sum(killed.values())
+        terminalreporter.write_line(f"conformance mutant kill rate: {n}/{len(killed)} "
+                                    f"({100.0 * n / len(killed):.0f}%)"
+                                    + "".join(f"; SURVIVED {k}" for k, v in sorted(killed.items()) if not v))
