@@ -145,7 +145,7 @@ def _configure_hypothesis(settings: Settings) -> None:
                                HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
     hsettings.register_profile("kapacitor-conformance-quick", max_examples=15, **common)
-    hsettings.register_profile("kapacitor-conformance", max_examples=60, **common)
+    hsettings.register_profile("kapacitor-conformance", max_examples=100, **common)
     hsettings.load_profile("kapacitor-conformance-quick" if settings.quick else "kapacitor-conformance")
     core.global_force_seed = settings.seed  # type: ignore[attr-defined]
 

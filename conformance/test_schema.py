@@ -212,7 +212,7 @@ def test_schema_positive(kap: Kap, op_id: str) -> None:
     """Valid generated requests get documented codes and responses that match the spec."""
     from schemathesis import GenerationMode
 
-    _fuzz(kap, op_id, GenerationMode.POSITIVE, _checks()[0], f"spec {op_id}", 3, 10)
+    _fuzz(kap, op_id, GenerationMode.POSITIVE, _checks()[0], f"spec {op_id}", 3, 25)
 
 
 @check("schema.negative", SHOULD, "spec", mutates=True)
@@ -221,7 +221,7 @@ def test_schema_negative(kap: Kap, op_id: str) -> None:
     """Invalid generated requests still get a documented code and content type (never a crash)."""
     from schemathesis import GenerationMode
 
-    _fuzz(kap, op_id, GenerationMode.NEGATIVE, _checks()[1], f"spec {op_id}", 2, 6)
+    _fuzz(kap, op_id, GenerationMode.NEGATIVE, _checks()[1], f"spec {op_id}", 2, 12)
 
 
 @check("schema.stateful", SHOULD, "spec links", mutates=True)
@@ -247,7 +247,7 @@ def test_schema_stateful(kap: Kap) -> None:
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             _validate(case, self._last_ex, _checks()[1][:1], "spec links")
 
-    n = 3 if kap.suite.settings.quick else 10
+    n = 3 if kap.suite.settings.quick else 20
     try:
         Machine.run(settings=settings(max_examples=n, stateful_step_count=5, deadline=None, database=None,
                                       suppress_health_check=list(HealthCheck)))

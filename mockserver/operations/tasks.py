@@ -12,7 +12,7 @@ from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
 from mockserver.store.listing import go_quote
 from mockserver.store.tasks import Task, formatted
-from mockserver.tickscript.dot import node_names
+from mockserver.tickscript.dot import node_stats
 
 TASK_FIELDS = (
     "link", "id", "type", "dbrps", "script", "dot", "status", "executing", "error", "stats",
@@ -69,11 +69,7 @@ def task_link(task_id: str) -> dict[str, str]:
 
 def _stats(task: Task) -> dict[str, Any]:
     pipeline = task.analysis().pipeline
-    names = sorted(node_names(pipeline)) if pipeline is not None else []
-    return {
-        "task-stats": {"throughput": 0},
-        "node-stats": {name: dict.fromkeys(NODE_STAT_KEYS, 0) for name in names},
-    }
+    return {"task-stats": {"throughput": 0}, "node-stats": node_stats(pipeline) if pipeline is not None else {}}
 
 
 def _dot(task: Task, view: str) -> str | None:

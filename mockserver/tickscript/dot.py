@@ -55,3 +55,15 @@ def dot(pipeline: Pipeline, name: str, *, executing: bool = False, labels: bool 
 def node_names(pipeline: Pipeline) -> list[str]:
     """Node names in walk order (the keys of a running task's `node-stats`)."""
     return [n.get_name() for n in pipeline.sorted()]
+
+
+def node_stats(pipeline: Pipeline) -> dict[str, dict[str, int]]:
+    """A freshly started task's `stats["node-stats"]`: zero counters per node, keys sorted.
+
+    Every node reports the base counters plus `collected` and `emitted`; alert, query and the
+    output nodes add their own (the same extras the executing dot shows)."""
+    out = {}
+    for n in pipeline.sorted():
+        keys = sorted({*_BASE_STATS, "collected", "emitted", *EXEC_STATS.get(n.desc, ())})
+        out[n.get_name()] = dict.fromkeys(keys, 0)
+    return dict(sorted(out.items()))

@@ -290,8 +290,10 @@ def encode_var(v: Var) -> dict[str, Any]:
 
 
 def encode_vars(vars: dict[str, Var]) -> dict[str, Any]:
-    """The wire form `{"name": {"type", "value", "description"}}` (list items encoded alike)."""
-    return {name: encode_var(v) for name, v in vars.items()}
+    """The wire form `{"name": {"type", "value", "description"}}` (list items encoded alike).
+
+    Keys are sorted: the server marshals a Go map, whose JSON keys come out in sorted order."""
+    return {name: encode_var(vars[name]) for name in sorted(vars)}
 
 
 # --------------------------------------------------------------------------------------------------
