@@ -6,6 +6,7 @@ the suite must produce the same text to compare messages exactly.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 
@@ -62,3 +63,17 @@ def paging_error(param: str, text: str) -> str:
         f"invalid {param} parameter {go_quote(text)} must be an integer: "
         f"strconv.ParseInt: parsing {go_quote(text)}: {reason}"
     )
+
+
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)")
+
+
+def utc_second(stamp: str) -> str:
+    """An RFC 3339 time (any precision, any zone) as UTC to the second: how recordings/replays are
+    indexed for their newest-first order (behaviour §2.5). Unparsable input is returned as is."""
+    m = _RFC3339.fullmatch(stamp)
+    if m is None:
+        return stamp
+    zone = "+00:00" if m.group(2) == "Z" else m.group(2)
+    when = dt.datetime.fromisoformat(m.group(1) + zone).astimezone(dt.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S")

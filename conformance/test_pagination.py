@@ -5,7 +5,6 @@ All checks list this run's own pool (pattern = pool prefix) so they hold on a sh
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap
-from conformance.gostr import paging_error, parse_int64
+from conformance.gostr import paging_error, parse_int64, utc_second
 from conformance.pools import POOL_SIZE, Pools
 
 FAMILIES = list(api.FAMILIES)
@@ -146,13 +145,7 @@ def test_non_numeric(kap: Kap, family: str, param: str) -> None:
 
 
 def _date_key(item: dict[str, Any]) -> tuple[str, str]:
-    raw = str(item.get("date", ""))
-    try:
-        d = dt.datetime.fromisoformat(raw[:19])
-        sec = d.strftime("%Y-%m-%dT%H:%M:%S")
-    except ValueError:
-        sec = raw
-    return sec, str(item.get("id"))
+    return utc_second(str(item.get("date", ""))), str(item.get("id"))
 
 
 @check("pagination.order", SHOULD, "behaviour §2.5", mutates=True)

@@ -7,13 +7,18 @@ from dataclasses import dataclass
 DEFAULT_VERSION = "1.8.3"
 
 
-def version_tuple(version: str) -> tuple[int, int]:
-    """`"1.5.9"` → (1, 5); anything unparsable counts as the newest behaviour."""
-    parts = version.split(".")
+def version_tuple(version: str) -> tuple[int, int, int]:
+    """`"1.5.9"` → (1, 5, 9); anything unparsable counts as the newest behaviour."""
+    parts = version.lstrip("v").split("-")[0].split(".")
     try:
-        return int(parts[0]), int(parts[1])
+        major, minor = int(parts[0]), int(parts[1])
     except (IndexError, ValueError):
-        return (99, 0)
+        return (99, 0, 0)
+    try:
+        patch = int(parts[2]) if len(parts) > 2 else 0
+    except ValueError:
+        patch = 0
+    return major, minor, patch
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,9 @@ class MockConfig:
     @property
     def at_least_1_6(self) -> bool:
         """1.6 added the `message` key to errors and the Flux task API."""
-        return version_tuple(self.kapacitor_version) >= (1, 6)
+        return version_tuple(self.kapacitor_version) >= (1, 6, 0)
 
     @property
     def lists_template_id(self) -> bool:
-        """1.7 made `template-id` a task list field (omitted when empty)."""
-        return version_tuple(self.kapacitor_version) >= (1, 7)
+        """1.6.2 made `template-id` a task list field (omitted when empty)."""
+        return version_tuple(self.kapacitor_version) >= (1, 6, 2)

@@ -1002,7 +1002,7 @@ class AlertStore:
     # ---- configuration
 
     @property
-    def _version(self) -> tuple[int, int]:
+    def _version(self) -> tuple[int, int, int]:
         return version_tuple(self.state.config.kapacitor_version)
 
     @property

@@ -242,7 +242,7 @@ class _Decoder:
         return out
 
 
-def decode_options(kind: Kind, options: dict[str, Any] | None, version: tuple[int, int] = (99, 0)) -> dict[str, Any]:
+def decode_options(kind: Kind, options: dict[str, Any] | None, version: tuple[int, ...] = (99, 0)) -> dict[str, Any]:
     """Decode like `decodeOptions`: returns the struct's fields (defaults applied) or raises."""
     assert kind.config is not None
     values = dict(kind.defaults)
@@ -565,7 +565,7 @@ KINDS: dict[str, Kind] = {
 }  # fmt: skip
 
 
-def build_handler(kind_name: str, options: dict[str, Any] | None, version: tuple[int, int]) -> None:
+def build_handler(kind_name: str, options: dict[str, Any] | None, version: tuple[int, ...]) -> None:
     """`createHandlerFromSpec` minus the match expression: raise HandlerBuildError like the server."""
     kind = KINDS.get(kind_name)
     if kind is None or version < kind.since:

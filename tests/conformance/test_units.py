@@ -112,3 +112,20 @@ def test_status_table_matches_spec() -> None:
         documented = api.documented_codes(case.op)
         for code in case.expected():
             assert code in documented, (case.key, code, sorted(documented))
+
+
+def test_recording_order_key_is_utc_seconds() -> None:
+    """Recordings sort by their date in UTC, to the second (behaviour §2.5), whatever zone is printed."""
+    from conformance.gostr import utc_second
+
+    assert utc_second("2024-01-02T03:04:05.123456789+02:00") == "2024-01-02T01:04:05"
+    assert utc_second("2024-01-02T03:04:05Z") == "2024-01-02T03:04:05"
+
+
+def test_mock_deviation_file_is_valid() -> None:
+    from pathlib import Path
+
+    import conformance
+
+    devs = deviations.load(Path(conformance.__file__).with_name("mock-deviations.yaml"))
+    assert devs and all(d.reason for d in devs)
