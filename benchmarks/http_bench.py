@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -156,28 +157,41 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per scenario (median)")
     args = parser.parse_args()
 
     rows: list[tuple[str, float, float]] = []
     procs = []
+    rounds = args.rounds
     try:
         mock_1k, p_mock_1k = start("mock", 1000, args.threads)
         bare_1k, p_bare_1k = start("bare", 1000, args.threads)
-        procs += [mock_1k, bare_1k]
+        mock_10k, p_mock_10k = start("mock", 10_000, args.threads)
+        procs += [mock_1k, bare_1k, mock_10k]
+
+        def rate(port: int, path: str) -> float:
+            return load(port, path, args.duration, args.wrk_threads, args.connections)
+
+        # Alternate the two sides round by round so that background load hits both alike;
+        # report the median of the per-round figures.
         for name, path in [
             ("GET one task", f"/kapacitor/v1/tasks/{task_id(500)}"),
             ("GET list of 100", "/kapacitor/v1/tasks?offset=0&limit=100"),
         ]:
-            mock = load(p_mock_1k, path, args.duration, args.wrk_threads, args.connections)
-            bare = load(p_bare_1k, path, args.duration, args.wrk_threads, args.connections)
+            pairs = [(rate(p_mock_1k, path), rate(p_bare_1k, path)) for _ in range(rounds)]
+            mock = statistics.median(m for m, _ in pairs)
+            bare = statistics.median(b for _, b in pairs)
             rows.append((name, mock, bare))
-        page_1k = load(p_mock_1k, "/kapacitor/v1/tasks?offset=500&limit=100", args.duration, args.wrk_threads, args.connections)
-        for proc in (mock_1k, bare_1k):
-            proc.terminate()
-        mock_10k, p_mock_10k = start("mock", 10_000, args.threads)
-        procs.append(mock_10k)
-        page_10k = load(p_mock_10k, "/kapacitor/v1/tasks?offset=5000&limit=100", args.duration, args.wrk_threads, args.connections)
+        pages = [
+            (
+                rate(p_mock_10k, "/kapacitor/v1/tasks?offset=5000&limit=100"),
+                rate(p_mock_1k, "/kapacitor/v1/tasks?offset=500&limit=100"),
+            )
+            for _ in range(rounds)
+        ]
+        page_10k = statistics.median(p for p, _ in pages)
+        page_1k = statistics.median(p for _, p in pages)
     finally:
         for proc in procs:
             proc.terminate()
