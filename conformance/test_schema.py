@@ -224,6 +224,22 @@ def test_schema_negative(kap: Kap, op_id: str) -> None:
     _fuzz(kap, op_id, GenerationMode.NEGATIVE, _checks()[1], f"spec {op_id}", 2, 12)
 
 
+def _fresh_ids(kap: Kap, op_id: str, case: Any) -> None:
+    """Give every create of a stateful run an ID never used before in this run.
+
+    The server keeps what earlier examples created, so a regenerated ID would collide (400/500
+    "already exists"), the create would feed no link, and the same choices would lead to different
+    rules: hypothesis then reports the exploration itself as flaky, which says nothing about the
+    target. Unique IDs make each scenario independent of the ones before it."""
+    if op_id not in _CREATES and op_id != "createTopicHandler":
+        return
+    body = case.body
+    if isinstance(body, dict):
+        for key in ("id", "name"):
+            if isinstance(body.get(key), str) and body[key]:
+                body[key] = kap.uid("sf-")
+
+
 @check("schema.stateful", SHOULD, "spec links", mutates=True)
 def test_schema_stateful(kap: Kap) -> None:
     """Sequences that follow the spec's links (create → get/update/delete) stay conformant."""
@@ -236,12 +252,21 @@ def test_schema_stateful(kap: Kap) -> None:
     base = _schema().include(operation_id=allowed).as_state_machine()
 
     class Machine(base):  # type: ignore[misc, valid-type]
+        def setup(self) -> None:
+            import os, sys
+            if os.environ.get("KCF_DEBUG"):
+                print("SETUP", file=sys.stderr)
+
         def call(self, case: Any, **kwargs: Any) -> Any:
             op_id = case.operation.definition.raw.get("operationId")
             _sanitize(case, kap.prefix)
+            _fresh_ids(kap, op_id, case)
             ex = _send(kap, case)
             _register(kap, op_id, case, ex)
             self._last_ex = ex
+            import os, sys
+            if os.environ.get("KCF_DEBUG"):
+                print("CALL", op_id, ex.method, ex.path, ex.status, file=sys.stderr)
             return _response(ex)
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:

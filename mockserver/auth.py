@@ -262,7 +262,7 @@ def _unmarshal_object(data: bytes, go_type: str) -> dict[str, Any]:
     if rest:
         raise JWTError(f"invalid character {gojson._go_quote_char(rest[0])} after top-level value")
     if not isinstance(value, dict):
-        raise JWTError(f"json: cannot unmarshal {gojson._json_kind(value)} into Go value of type {go_type}")
+        raise JWTError(f"json: cannot unmarshal {gojson.json_kind(value)} into Go value of type {go_type}")
     return value
 
 
@@ -275,7 +275,7 @@ def _decode_claims(data: bytes) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise JWTError(f"json: cannot unmarshal {gojson._json_kind(value)} into Go value of type jwt.MapClaims")
+        raise JWTError(f"json: cannot unmarshal {gojson.json_kind(value)} into Go value of type jwt.MapClaims")
     return value
 
 

@@ -153,7 +153,8 @@ def _context(msg: str) -> str:
 Kind = str | Callable[[Any, str], Any]
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """The JSON kind Go names in unmarshal errors (`number`, `string`, `array`, ...)."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, (int, float)):
@@ -168,7 +169,7 @@ def _json_kind(value: Any) -> str:
 
 
 def type_error(value: Any, struct: str, field: str, go_type: str) -> DecodeError:
-    kind = _json_kind(value)
+    kind = json_kind(value)
     if kind == "number":
         kind = f"number {value}" if go_type in ("int64", "int") else "number"
     return DecodeError(f"json: cannot unmarshal {kind} into Go struct field {struct}.{field} of type {go_type}")
@@ -186,7 +187,7 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise DecodeError(f"json: cannot unmarshal {_json_kind(value)} into Go value of type {struct}")
+        raise DecodeError(f"json: cannot unmarshal {json_kind(value)} into Go value of type {struct}")
     folded = {name.lower(): name for name in fields}
     out: dict[str, Any] = {}
     first_error: DecodeError | None = None

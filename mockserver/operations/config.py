@@ -11,6 +11,7 @@ from typing import Any
 
 from mockserver import gojson
 from mockserver.errors import BadRequest, Forbidden
+from mockserver.gojson import json_kind
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE
 
@@ -51,18 +52,6 @@ def get_config(call: Call) -> Reply:
     return Reply(200, body=body, pretty=False)
 
 
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _object(item: Any, where: str) -> dict[str, Any]:
     if isinstance(item, dict):
         return item
@@ -94,7 +83,7 @@ def decode_update(body: bytes) -> dict[str, Any]:
         value = gojson.decode_first(body)
         if value is not None and not isinstance(value, dict):
             raise gojson.DecodeError(
-                f"json: cannot unmarshal {_json_kind(value)} into Go value of type config.updateAction"
+                f"json: cannot unmarshal {json_kind(value)} into Go value of type config.updateAction"
             )
         return gojson.decode_struct(value, "updateAction", UPDATE_ACTION, raw=True)
     except gojson.DecodeError as exc:

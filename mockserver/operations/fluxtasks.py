@@ -215,7 +215,7 @@ def _object(body: bytes, go_type: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise gojson.DecodeError(f"json: cannot unmarshal {gojson._json_kind(value)} into Go value of type {go_type}")
+        raise gojson.DecodeError(f"json: cannot unmarshal {gojson.json_kind(value)} into Go value of type {go_type}")
     return value
 
 

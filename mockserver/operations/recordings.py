@@ -14,7 +14,7 @@ from typing import Any
 
 from mockserver import gojson, gotime
 from mockserver.errors import BadRequest, ServerError
-from mockserver.gojson import DecodeError
+from mockserver.gojson import DecodeError, json_kind
 from mockserver.operations.common import list_fields, paging, path_id
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
@@ -32,20 +32,8 @@ class TypeMismatch(DecodeError):
     """A JSON value of the wrong kind for a field: Go notes it and keeps decoding."""
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _mismatch(value: Any, struct: str, name: str, go_type: str) -> TypeMismatch:
-    return TypeMismatch(f"json: cannot unmarshal {_kind(value)} into Go struct field {struct}.{name} of type {go_type}")
+    return TypeMismatch(f"json: cannot unmarshal {json_kind(value)} into Go struct field {struct}.{name} of type {go_type}")
 
 
 def string(value: Any, struct: str, name: str) -> str:
@@ -98,7 +86,7 @@ def decode(body: bytes, struct: str, fields: Mapping[str, Converter]) -> dict[st
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise DecodeError(f"json: cannot unmarshal {_kind(value)} into Go value of type client.{struct}")
+        raise DecodeError(f"json: cannot unmarshal {json_kind(value)} into Go value of type client.{struct}")
     folded = {_fold(name): name for name in fields}
     out: dict[str, Any] = {}
     saved: TypeMismatch | None = None

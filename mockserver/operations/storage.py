@@ -43,7 +43,7 @@ def _action(body: bytes) -> int:
         return 0
     if not isinstance(value, dict):
         raise gojson.DecodeError(
-            f"json: cannot unmarshal {gojson._json_kind(value)} into Go value of type client.StorageActionOptions"
+            f"json: cannot unmarshal {gojson.json_kind(value)} into Go value of type client.StorageActionOptions"
         )
     action: Any = None
     present = False

@@ -179,7 +179,7 @@ def set_log_level(call: Call) -> Reply:
         value = gojson.decode_first(call.body())
         if value is not None and not isinstance(value, dict):
             raise gojson.DecodeError(
-                f"json: cannot unmarshal {gojson._json_kind(value)} into Go value of type client.LogLevelOptions"
+                f"json: cannot unmarshal {gojson.json_kind(value)} into Go value of type client.LogLevelOptions"
             )
         req = gojson.decode_struct(value, "LogLevelOptions", {"level": "string"}, raw=True)
     except gojson.DecodeError as exc:

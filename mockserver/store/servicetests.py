@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from mockserver import gojson
 from mockserver.errors import BadRequest, NotFound
+from mockserver.gojson import json_kind
 from mockserver.gotime import format_ns, parse_rfc3339
 from mockserver.render import BASE, go_path_join
 from mockserver.store import service_test_defaults as std
@@ -54,18 +55,6 @@ def parse_level(text: str) -> str | None:
     if idx not in LEVEL_OFFSETS:
         return None
     return ("OK", "INFO", "WARNING", "CRITICAL")[LEVEL_OFFSETS.index(idx)]
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _split(where: str) -> tuple[str, str]:
@@ -303,7 +292,7 @@ class ServiceTestStore:
                 return {}
             if not isinstance(value, dict):
                 raise gojson.DecodeError(
-                    f"json: cannot unmarshal {_json_kind(value)} into Go value of type {service.package}.testOptions"
+                    f"json: cannot unmarshal {json_kind(value)} into Go value of type {service.package}.testOptions"
                 )
             fields = {o.name: DECODERS[o.kind] for o in service.options}
             return gojson.decode_struct(value, "testOptions", fields, raw=True)
