@@ -65,6 +65,8 @@ _PLAIN_TEXT_ERRORS = _WRITES
 _CREATES = {"createTask": "task", "createTemplate": "template", "recordStream": "recording",
             "recordBatch": "recording", "recordQuery": "recording", "createReplay": "replay", "replayBatch": "replay",
             "replayQuery": "replay", "createUser": "user", "createFluxTask": "flux-task"}
+#: POST under a topic creates a handler in it, also through the sub-router's fallback path.
+_HANDLER_CREATES = ("createTopicHandler", "createTopicHandlerFallback")
 
 
 def _fuzzable(op_id: str, kap: Kap) -> None:
@@ -80,9 +82,14 @@ def _fuzzable(op_id: str, kap: Kap) -> None:
     kap.need(op_id)
 
 
-def _sanitize(case: Any, prefix: str) -> None:
-    """Force this run's prefix onto every ID a mutating request could touch."""
+def _sanitize(case: Any, prefix: str, own: frozenset[str] = frozenset()) -> None:
+    """Force this run's prefix onto every ID a mutating request could touch.
+
+    `own` holds IDs this run created without its prefix (server-generated UUIDs and Flux task IDs,
+    registered from the create's answer); a link that passes one on is left as it is."""
     for name, value in list((case.path_parameters or {}).items()):
+        if isinstance(value, str) and value in own:
+            continue
         if isinstance(value, str) and not value.startswith(prefix) and name not in ("section", "element", "profile",
                                                                                     "store", "name", "endpoint"):
             case.path_parameters[name] = prefix + value.replace("/", "_")
@@ -91,7 +98,8 @@ def _sanitize(case: Any, prefix: str) -> None:
     body = case.body
     if isinstance(body, dict):
         for key in ("id", "name", "task", "recording"):
-            if key in body and isinstance(body[key], str) and not body[key].startswith(prefix):
+            if key in body and isinstance(body[key], str) and not body[key].startswith(prefix) \
+                    and body[key] not in own:
                 body[key] = prefix + body[key]
 
 
@@ -121,7 +129,7 @@ def _send(kap: Kap, case: Any) -> Exchange:
 
 def _register(kap: Kap, op_id: str, case: Any, ex: Exchange) -> None:
     kind = _CREATES.get(op_id)
-    if op_id == "createTopicHandler" and 200 <= ex.status < 300:
+    if op_id in _HANDLER_CREATES and 200 <= ex.status < 300:
         topic = case.path_parameters.get("topic")
         body = ex.json_or_none()
         kap.registry.add("topic", topic)
@@ -231,7 +239,7 @@ def _fresh_ids(kap: Kap, op_id: str, case: Any) -> None:
     "already exists"), the create would feed no link, and the same choices would lead to different
     rules: hypothesis then reports the exploration itself as flaky, which says nothing about the
     target. Unique IDs make each scenario independent of the ones before it."""
-    if op_id not in _CREATES and op_id != "createTopicHandler":
+    if op_id not in _CREATES and op_id not in _HANDLER_CREATES:
         return
     body = case.body
     if isinstance(body, dict):
@@ -252,21 +260,13 @@ def test_schema_stateful(kap: Kap) -> None:
     base = _schema().include(operation_id=allowed).as_state_machine()
 
     class Machine(base):  # type: ignore[misc, valid-type]
-        def setup(self) -> None:
-            import os, sys
-            if os.environ.get("KCF_DEBUG"):
-                print("SETUP", file=sys.stderr)
-
         def call(self, case: Any, **kwargs: Any) -> Any:
             op_id = case.operation.definition.raw.get("operationId")
-            _sanitize(case, kap.prefix)
+            _sanitize(case, kap.prefix, frozenset(e.ident for e in kap.registry.registry.entries()))
             _fresh_ids(kap, op_id, case)
             ex = _send(kap, case)
             _register(kap, op_id, case, ex)
             self._last_ex = ex
-            import os, sys
-            if os.environ.get("KCF_DEBUG"):
-                print("CALL", op_id, ex.method, ex.path, ex.status, file=sys.stderr)
             return _response(ex)
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:

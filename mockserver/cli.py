@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Lookahead lets a streaming response (v1preview/logs) notice a client that went away.
     serve(
-        app, host=args.host, port=args.port, threads=args.threads, ident="kapacitor-mock", channel_request_lookahead=1
+        app, host=args.host, port=args.port, threads=args.threads, ident="", channel_request_lookahead=1
     )
     return 0
 

@@ -34,7 +34,7 @@ class ServerHandle:
 
 def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> ServerHandle:
     """Start waitress on `host:port` (0 = a free port) and return once it accepts connections."""
-    server = create_server(app, host=host, port=port, threads=threads, ident="kapacitor-mock")
+    server = create_server(app, host=host, port=port, threads=threads, ident="")
     actual_port: int = server.effective_port  # type: ignore[union-attr]
     stopping = threading.Event()
 
