@@ -23,8 +23,19 @@ DBRP = tuple[str, str]
 _MISSING = object()
 
 
-def _invalid_script(exc: Exception) -> BadRequest:
-    return BadRequest(f"invalid TICKscript: {exc}")
+def _parse(script: str) -> Any:
+    """Parse, reporting failures as the API does (400 `invalid TICKscript: ...`)."""
+    try:
+        return tickscript.parse(script)
+    except tickscript.TickscriptError as exc:
+        raise BadRequest(f"invalid TICKscript: {exc}") from None
+
+
+def _build(program: Any, task_vars: dict[str, tickscript.Var] | None, *, template: bool = False) -> Any:
+    try:
+        return tickscript.build(program, task_vars, template=template)
+    except tickscript.TickscriptError as exc:
+        raise BadRequest(f"invalid TICKscript: {exc}") from None
 
 
 @dataclass
@@ -142,17 +153,11 @@ class TaskStore:
             explicit = list(req.get("dbrps", []))
             status = req.get("status", "disabled")
             task_vars = tickscript_vars(req.get("vars"))
-            try:
-                program = tickscript.parse(script)
-            except tickscript.TickscriptError as exc:
-                raise _invalid_script(exc) from None
+            program = _parse(script)
             task_type = tickscript.task_type(program)
             if task_type not in ("stream", "batch"):
                 raise BadRequest("invalid task type: invalid")
-            try:
-                pipeline = tickscript.build(program, task_vars)
-            except tickscript.TickscriptError as exc:
-                raise _invalid_script(exc) from None
+            pipeline = _build(program, task_vars)
             implicit = [tuple(d) for d in tickscript.dbrps(program)]
             if not implicit and not explicit:
                 raise BadRequest("must specify dbrp")
@@ -197,23 +202,14 @@ class TaskStore:
                 script = template.script
             else:
                 template = None
-                try:
-                    old_program = tickscript.parse(old.script)
-                except tickscript.TickscriptError as exc:
-                    raise _invalid_script(exc) from None
+                old_program = _parse(old.script)
                 script = old.script
                 if req.get("script"):
                     script = req["script"]
-                    try:
-                        new_program = tickscript.parse(script)
-                    except tickscript.TickscriptError as exc:
-                        raise _invalid_script(exc) from None
+                    new_program = _parse(script)
                     if tickscript.dbrps(old_program) and not tickscript.dbrps(new_program) and not req.get("dbrps"):
                         raise BadRequest("must specify dbrp")
-            try:
-                program = tickscript.parse(script)
-            except tickscript.TickscriptError as exc:
-                raise _invalid_script(exc) from None
+            program = _parse(script)
             implicit = [tuple(d) for d in tickscript.dbrps(program)]
             if implicit and req.get("dbrps"):
                 raise BadRequest("cannot specify dbrp in implicitly and explicitly")
@@ -229,10 +225,7 @@ class TaskStore:
             task_type = tickscript.task_type(program)
             if task_type not in ("stream", "batch"):
                 raise BadRequest("invalid task type: invalid")
-            try:
-                pipeline = tickscript.build(program, task_vars)
-            except tickscript.TickscriptError as exc:
-                raise _invalid_script(exc) from None
+            pipeline = _build(program, task_vars)
             now = self._clock()
             task = replace(
                 old,
@@ -351,17 +344,11 @@ class TaskStore:
             if template_id in self.templates:
                 raise BadRequest(f"template {template_id} already exists")
             script = req.get("script", "")
-            try:
-                program = tickscript.parse(script)
-            except tickscript.TickscriptError as exc:
-                raise _invalid_script(exc) from None
+            program = _parse(script)
             template_type = tickscript.task_type(program)
             if template_type not in ("stream", "batch"):
                 raise BadRequest("invalid task type: invalid")
-            try:
-                pipeline = tickscript.build(program, None, template=True)
-            except tickscript.TickscriptError as exc:
-                raise _invalid_script(exc) from None
+            pipeline = _build(program, None, template=True)
             now = self._clock()
             template = Template(id=template_id, type=template_type, script=script, created=now, modified=now)
             template._cache["analysis"] = Analysis(program, pipeline, "")
@@ -377,11 +364,8 @@ class TaskStore:
             new_id = req.get("id") or old.id
             template_type = req.get("type") or old.type
             script = req.get("script") or old.script
-            try:
-                program = tickscript.parse(script)
-                pipeline = tickscript.build(program, None, template=True)
-            except tickscript.TickscriptError as exc:
-                raise _invalid_script(exc) from None
+            program = _parse(script)
+            pipeline = _build(program, None, template=True)
             now = self._clock()
             template = Template(
                 id=new_id,
