@@ -9,10 +9,12 @@ dispatches through `routing.Router`, whose table comes from the spec.
 from __future__ import annotations
 
 import itertools
+import logging
 import random
 import re
 import time
 from typing import Any
+from urllib.parse import quote
 
 import falcon
 
@@ -25,6 +27,7 @@ from mockserver.routing import Router
 from mockserver.store import MockState
 from spec import operations as spec_operations
 
+log = logging.getLogger("kapacitor-mock")
 _PARAM = re.compile(r"\{(\w+)\}")
 JSON_TYPE = "application/json; charset=utf-8"
 ROUTED_METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"})
@@ -75,7 +78,8 @@ class KapacitorSink:
             return
         path = req.path
         if ("//" in path or "/." in path) and (cleaned := go_clean_path(path)) != path:
-            location = cleaned + ("?" + req.query_string if req.query_string else "")
+            # Go's url.URL.String() escapes the path (control bytes, spaces, non-ASCII).
+            location = quote(cleaned, safe="/!$&'()*+,;=:@[]-._~") + ("?" + req.query_string if req.query_string else "")
             resp.status = 301
             resp.set_header("Location", location)
             resp.content_type = "text/html; charset=utf-8"
@@ -117,6 +121,13 @@ class KapacitorSink:
             reply = Reply(exc.status, raw=(exc.message + "\n").encode("utf-8"))
         except KapacitorError as exc:
             reply = Reply(exc.status, raw=gojson.dumps_pretty(error_body(exc.message, self.config.at_least_1_6)))
+        except Exception as exc:
+            # A bug of the mock, never a behaviour of Kapacitor: answer in the API's error format,
+            # log the traceback and count it so tests can insist on zero.
+            self.state.internal_errors += 1
+            log.exception("unhandled error in %s %s", method, path)
+            message = f"internal mock error: {type(exc).__name__}"
+            reply = Reply(500, raw=gojson.dumps_pretty(error_body(message, self.config.at_least_1_6)))
         self._write(resp, reply)
 
     def _auth_fails(self, req: falcon.Request, resp: falcon.Response, path: str, control: bool) -> bool:

@@ -43,6 +43,8 @@ class MockState:
         self.users = UserStore(self)
         self.flux_tasks = FluxTaskStore(self)
         self.points = PointStore(self)
+        #: Unhandled exceptions the HTTP layer caught (always a mock bug; tests require zero).
+        self.internal_errors = 0
 
     def families(self) -> dict[str, Any]:
         """The stores a backup covers, by the name used in snapshots."""
