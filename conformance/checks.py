@@ -110,8 +110,15 @@ class CheckFailure(AssertionError):
         self.hint = hint
         super().__init__(self.render())
 
+    @property
+    def difference(self) -> str:
+        """For two lists: what is missing, what is extra, or where the order first differs."""
+        return list_difference(self.expected, self.actual)
+
     def render(self) -> str:
         lines = [self.what, f"  expected: {_short(self.expected)}", f"  actual:   {_short(self.actual)}"]
+        if self.difference:
+            lines.append(f"  difference: {self.difference}")
         if self.ref:
             lines.append(f"  reference: {self.ref}")
         if self.hint:
@@ -128,7 +135,35 @@ class CheckFailure(AssertionError):
             "actual": _jsonable(self.actual),
             "ref": self.ref,
             "hint": self.hint,
+            "difference": self.difference,
         }
+
+
+def list_difference(expected: Any, actual: Any, limit: int = 10) -> str:
+    """Long lists (IDs of a page, say) are unreadable side by side; name what differs instead."""
+    if not isinstance(expected, list) or not isinstance(actual, list) or expected == actual:
+        return ""
+
+    def show(items: list[Any]) -> str:
+        text = ", ".join(json.dumps(_jsonable(i), ensure_ascii=False) for i in items[:limit])
+        return text + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+    try:
+        missing = [i for i in expected if i not in actual]
+        extra = [i for i in actual if i not in expected]
+    except TypeError:  # pragma: no cover - unhashable oddities compare by equality above
+        return ""
+    parts = [f"{len(expected)} expected, {len(actual)} received"]
+    if missing:
+        parts.append(f"missing: {show(missing)}")
+    if extra:
+        parts.append(f"unexpected: {show(extra)}")
+    if not missing and not extra:
+        pairs = enumerate(zip(expected, actual, strict=False))
+        first = next((i for i, (a, b) in pairs if a != b), min(len(expected), len(actual)))
+        parts.append(f"same items in another order (or repeated); first difference at index {first}: "
+                     f"expected {show(expected[first:first + 1])}, received {show(actual[first:first + 1])}")
+    return "; ".join(parts)
 
 
 def _short(value: Any, limit: int = 600) -> str:

@@ -12,7 +12,10 @@ from collections.abc import Sequence
 
 import pytest
 
-_DEFAULTS = ["-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count"]
+#: `python -m conformance.cli` imports the package before pytest can mark it for assertion
+#: rewriting; the checks raise their own failures, so that warning is noise.
+_DEFAULTS = ["-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count",
+             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
 
 
 def _plugin_installed() -> bool:

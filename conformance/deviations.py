@@ -91,4 +91,5 @@ def find(deviations: list[Deviation], check_id: str, full_id: str) -> Deviation 
     """The first matching entry, preferring one that is still active."""
     matching = [d for d in deviations if d.matches(check_id, full_id)]
     active = [d for d in matching if not d.expired()]
-    return (active or matching or [None])[0]
+    found = active or matching
+    return found[0] if found else None

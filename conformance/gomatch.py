@@ -1,136 +1,158 @@
 """Go `path.Match` semantics, needed to predict what `pattern=` selects.
 
 Python's fnmatch differs: Go negates a class with `[^...]` (`[!a]` is a literal `!`), `*` and `?`
-never match `/`, `\\` escapes, and a malformed pattern is an error rather than a literal. Matching
-works on UTF-8 bytes except that `?` and classes consume one whole character, as in Go.
+never match `/`, `\\` escapes, and a malformed pattern is an error rather than a literal. Go
+matches UTF-8 *bytes*: a star skips byte by byte, literals compare bytes, and `?` or a class
+decodes one character where it stands, so inside a multi-byte character it takes one byte as
+U+FFFD. `*??` therefore matches the three-byte `中` (seen on a real Kapacitor 1.5.7).
 """
 
 from __future__ import annotations
+
+_RUNE_ERROR = 0xFFFD
 
 
 class BadPattern(ValueError):
     pass
 
 
-def _split_chunk(pat: str) -> tuple[bool, str, str]:
+def _decode(b: bytes) -> tuple[int, int]:
+    """Like Go's utf8.DecodeRune: (character, width); invalid or truncated input is (U+FFFD, 1)."""
+    if not b:
+        return _RUNE_ERROR, 0
+    for n in range(1, min(4, len(b)) + 1):
+        try:
+            text = b[:n].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if len(text) == 1:
+            return ord(text), n
+    return _RUNE_ERROR, 1
+
+
+def _split_chunk(pat: bytes) -> tuple[bool, bytes, bytes]:
     """Leading stars, then the chunk up to the next star outside a class."""
     star = False
-    while pat.startswith("*"):
+    while pat.startswith(b"*"):
         pat = pat[1:]
         star = True
     in_class = False
     i = 0
     while i < len(pat):
-        c = pat[i]
-        if c == "\\":
+        c = pat[i:i + 1]
+        if c == b"\\":
             i += 2 if i + 1 < len(pat) else 1
             continue
-        if c == "[":
+        if c == b"[":
             in_class = True
-        elif c == "]":
+        elif c == b"]":
             in_class = False
-        elif c == "*" and not in_class:
+        elif c == b"*" and not in_class:
             break
         i += 1
     return star, pat[:i], pat[i:]
 
 
-def _class_char(chunk: str) -> tuple[str, str]:
-    if not chunk or chunk[0] in "-]":
+def _class_char(chunk: bytes) -> tuple[int, bytes]:
+    if not chunk or chunk[:1] in (b"-", b"]"):
         raise BadPattern(chunk)
-    if chunk[0] == "\\":
+    if chunk[:1] == b"\\":
         chunk = chunk[1:]
         if not chunk:
             raise BadPattern(chunk)
-    ch, rest = chunk[0], chunk[1:]
-    if not rest:
+    r, n = _decode(chunk)
+    rest = chunk[n:]
+    if (r == _RUNE_ERROR and n == 1) or not rest:
         raise BadPattern(chunk)
-    return ch, rest
+    return r, rest
 
 
-def _match_chunk(chunk: str, s: str) -> str | None:
+def _match_chunk(chunk: bytes, s: bytes) -> bytes | None:
     """Match `chunk` at the start of `s`; the rest of `s`, or None. Raises BadPattern."""
     failed = False
     while chunk:
         if not failed and not s:
             failed = True
-        c = chunk[0]
-        if c == "[":
-            ch = ""
+        c = chunk[:1]
+        if c == b"[":
+            r = -1
             if not failed:
-                ch, s = s[0], s[1:]
+                r, n = _decode(s)
+                s = s[n:]
             chunk = chunk[1:]
-            negated = chunk.startswith("^")
+            negated = chunk.startswith(b"^")
             if negated:
                 chunk = chunk[1:]
             hit = False
             count = 0
             while True:
-                if chunk.startswith("]") and count > 0:
+                if chunk.startswith(b"]") and count > 0:
                     chunk = chunk[1:]
                     break
                 lo, chunk = _class_char(chunk)
                 hi = lo
-                if chunk[0] == "-":
+                if chunk[:1] == b"-":
                     hi, chunk = _class_char(chunk[1:])
-                if not failed and lo <= ch <= hi:
+                if lo <= r <= hi:
                     hit = True
                 count += 1
             if hit == negated:
                 failed = True
-        elif c == "?":
+        elif c == b"?":
             if not failed:
-                if s[0] == "/":
+                if s[:1] == b"/":
                     failed = True
-                s = s[1:]
+                _, n = _decode(s)
+                s = s[n:]
             chunk = chunk[1:]
         else:
-            if c == "\\":
+            if c == b"\\":
                 chunk = chunk[1:]
                 if not chunk:
                     raise BadPattern("trailing backslash")
             if not failed:
-                if chunk[0] != s[0]:
+                if chunk[:1] != s[:1]:
                     failed = True
                 s = s[1:]
             chunk = chunk[1:]
     return None if failed else s
 
 
-def _validate_rest(pat: str) -> None:
+def _validate_rest(pat: bytes) -> None:
     while pat:
         _, chunk, pat = _split_chunk(pat)
-        _match_chunk(chunk, "")
+        _match_chunk(chunk, b"")
 
 
 def go_path_match(pattern: str, name: str) -> bool:
     """True/False like Go's path.Match; raises BadPattern where Go returns ErrBadPattern."""
-    pat = pattern
+    pat = pattern.encode("utf-8")
+    rest_name = name.encode("utf-8")
     while pat:
         star, chunk, pat = _split_chunk(pat)
-        if star and chunk == "":
-            return "/" not in name
-        rest = _match_chunk(chunk, name)
-        if rest is not None and (rest == "" or pat):
-            name = rest
+        if star and chunk == b"":
+            return b"/" not in rest_name
+        rest = _match_chunk(chunk, rest_name)
+        if rest is not None and (rest == b"" or pat):
+            rest_name = rest
             continue
         if star:
             matched = False
             i = 0
-            while i < len(name) and name[i] != "/":
-                rest = _match_chunk(chunk, name[i + 1:])
+            while i < len(rest_name) and rest_name[i:i + 1] != b"/":
+                rest = _match_chunk(chunk, rest_name[i + 1:])
                 i += 1
                 if rest is not None:
                     if not pat and rest:
                         continue
-                    name = rest
+                    rest_name = rest
                     matched = True
                     break
             if matched:
                 continue
         _validate_rest(pat)
         return False
-    return name == ""
+    return rest_name == b""
 
 
 def is_malformed(pattern: str, names: list[str]) -> bool:

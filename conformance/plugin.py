@@ -137,7 +137,7 @@ def _configure_hypothesis(settings: Settings) -> None:
         from hypothesis import settings as hsettings
     except ImportError:  # pragma: no cover - hypothesis is a dependency
         return
-    common = dict(
+    common: dict[str, Any] = dict(
         deadline=None,
         database=None,
         print_blob=False,
@@ -147,7 +147,7 @@ def _configure_hypothesis(settings: Settings) -> None:
     hsettings.register_profile("kapacitor-conformance-quick", max_examples=15, **common)
     hsettings.register_profile("kapacitor-conformance", max_examples=100, **common)
     hsettings.load_profile("kapacitor-conformance-quick" if settings.quick else "kapacitor-conformance")
-    core.global_force_seed = settings.seed  # type: ignore[attr-defined]
+    core.global_force_seed = settings.seed  # type: ignore[assignment]
 
 
 def _state(config: pytest.Config) -> RunState:
@@ -244,6 +244,9 @@ def _build_suite(state: RunState) -> Suite:
     ex = suite.probe_version()
     if ex.error:
         raise pytest.UsageError(f"target {url} is not reachable: {ex.error}")
+    if ex.status in (401, 403):  # every check would fail the same way: say so once
+        hint = "the credentials were rejected" if auth else "pass --auth USER:PASSWORD"
+        raise pytest.UsageError(f"target {url} requires authentication (ping answered {ex.status}): {hint}")
     return suite
 
 
@@ -271,9 +274,7 @@ def world(kapacitor: Suite) -> World:
 @pytest.fixture(scope="session")
 def pools(kapacitor: Suite, world: World) -> Pools:
     """More-than-a-page pools of this run's own tasks, templates, recordings and replays."""
-    p = Pools(kapacitor)
-    p._world = world
-    return p
+    return Pools(kapacitor, world)
 
 
 @pytest.fixture
@@ -375,9 +376,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 
 def _record_for(state: RunState, item: pytest.Item, spec: CheckSpec, fid: str) -> dict[str, Any]:
-    for rec in reversed(state.results[-3:]):
-        if rec["nodeid"] == item.nodeid:
-            return rec
+    for old in reversed(state.results[-3:]):
+        if old["nodeid"] == item.nodeid:
+            return old
     rec: dict[str, Any] = {
         "nodeid": item.nodeid, "check": spec.id, "full_id": fid, "level": spec.level, "area": spec.area,
         "ref": spec.ref, "title": spec.title, "optional": spec.area in OPTIONAL_AREAS, "outcome": None,
@@ -456,6 +457,7 @@ def _meta(state: RunState, exitstatus: int) -> dict[str, Any]:
         "started": state.started,
         "duration": round(time.time() - state.started, 2),
         "cleanup_errors": state.cleanup_errors,
+        "target_notes": list(suite.registry.notes) if suite else [],
         "pytest_exit": int(exitstatus),
         "setup_error": state.setup_error,
     }

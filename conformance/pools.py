@@ -11,6 +11,7 @@ import functools
 import pytest
 
 from conformance.context import Kap, Suite
+from conformance.world import World
 
 POOL_SIZE = 105
 #: Suffixes chosen so byte order differs from naive orders (case, digits, punctuation, non-ASCII).
@@ -27,9 +28,10 @@ def pool_suffixes(n: int = POOL_SIZE) -> list[str]:
 
 
 class Pools:
-    def __init__(self, suite: Suite) -> None:
+    def __init__(self, suite: Suite, world: World) -> None:
         self.suite = suite
         self.kap = Kap(suite, notes=[])
+        self.world = world  # replays need the run's task and recording
 
     def prefix(self, family: str) -> str:
         return f"{self.suite.prefix}pg{family[:3]}-"
@@ -62,16 +64,11 @@ class Pools:
     @functools.cached_property
     def replays(self) -> list[str]:
         self._guard()
-        from conformance.world import World
-
-        world = self._world or World(self.suite)
         p = self.prefix("replays")
-        ids = [self.kap.create_replay(world.task, world.recording, p + s)["id"] for s in pool_suffixes()]
+        ids = [self.kap.create_replay(self.world.task, self.world.recording, p + s)["id"] for s in pool_suffixes()]
         for rid in ids:
             self.kap.wait_finished("getReplay", rid)
         return ids
-
-    _world = None
 
     def get(self, family: str) -> list[str]:
         return getattr(self, family)

@@ -11,6 +11,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance import api
 from conformance.target import Client, Exchange
@@ -27,6 +28,16 @@ _DELETE_OP = {
     "user": "deleteUser",
     "flux-task": "deleteFluxTask",
 }
+
+
+_GET_OP = {"topic": "getTopic", "user": "getUser", "flux-task": "getFluxTask"}
+
+
+def _item_path(op_id: str, ident: str) -> str:
+    """The path of an operation on one item (its only path parameter)."""
+    (name,) = api.path_params(op_id)
+    params: dict[str, Any] = {name: ident}
+    return api.path_for(op_id, **params)
 
 
 def new_prefix() -> str:
@@ -54,6 +65,8 @@ class Registry:
         self._lock = threading.Lock()
         self._seq = 0
         self.errors: list[str] = []
+        #: Findings about the target made while cleaning up (never problems of the run).
+        self.notes: list[str] = []
 
     def add(self, kind: str, ident: str, *, topic: str | None = None,
             undo: Callable[[], None] | None = None, owner: str = "session") -> Entry:
@@ -101,10 +114,47 @@ class Registry:
                 errors.append(f"{entry.kind} {entry.ident!r}: {type(exc).__name__}: {exc}")
                 continue
             if ex is not None and (ex.error or ex.status >= 300):
-                errors.append(f"{entry.kind} {entry.ident!r}: {ex.status or ex.error}")
+                problem = self._judge(entry.kind, entry.ident, ex, topic=entry.topic)
+                if problem:
+                    errors.append(problem)
             self.forget(entry.kind, entry.ident, topic=entry.topic)
         self.errors.extend(errors)
         return errors
+
+    def _judge(self, kind: str, ident: str, ex: Exchange, *, topic: str | None = None) -> str | None:
+        """A failed DELETE: a cleanup problem, unless the object is gone all the same.
+
+        Real Kapacitor deletes a recording's metadata before its data file and answers 500 when the
+        file is missing, e.g. for a recording that failed before writing any data (behaviour §6.6).
+        The object is gone, so nothing is left behind: that is a note about the target."""
+        what = f"{kind} {ident!r}: DELETE answered {ex.status or ex.error}"
+        if ex.error or ex.status < 500 or not self._gone(kind, ident, topic=topic):
+            return what
+        body = ex.json_or_none()
+        reason = body.get("error") if isinstance(body, dict) else None
+        note = f"{what}{f' ({reason})' if reason else ''}, but the {kind} is gone"
+        if kind == "recording":
+            note += " (the recording's metadata is deleted before its data file, behaviour §6.6)"
+        self.notes.append(note)
+        return None
+
+    def _gone(self, kind: str, ident: str, *, topic: str | None = None) -> bool:
+        """Is the object absent now? Listed families are asked by an exact pattern, others by a GET."""
+        fam = next((f for f in api.FAMILIES.values() if f.kind == kind), None)
+        if fam is not None:
+            pattern = "".join("\\" + c if c in "*?[\\" else c for c in ident)
+            ex = self.client.get(api.path_for(fam.list_op), query=[("pattern", pattern), ("fields", "id")])
+            body = ex.json_or_none() if ex.status == 200 else None
+            items = body.get(fam.list_key) if isinstance(body, dict) else None
+            return isinstance(items, list) and all(
+                not (isinstance(it, dict) and it.get("id") == ident) for it in items)
+        if kind == "handler":
+            path = api.path_for("getTopicHandler", topic=topic, handler=ident)
+        elif kind in _GET_OP:
+            path = _item_path(_GET_OP[kind], ident)
+        else:
+            return False
+        return self.client.get(path).status == 404
 
     def _delete(self, entry: Entry) -> Exchange | None:
         if entry.kind == "undo":
@@ -114,9 +164,7 @@ class Registry:
         if entry.kind == "handler":
             path = api.path_for("deleteTopicHandler", topic=entry.topic, handler=entry.ident)
         else:
-            op_id = _DELETE_OP[entry.kind]
-            (name,) = api.path_params(op_id)
-            path = api.path_for(op_id, **{name: entry.ident})
+            path = _item_path(_DELETE_OP[entry.kind], entry.ident)
         ex = self.client.delete(path)
         if ex.status == 404 and entry.kind in ("user", "flux-task", "handler", "topic"):
             return None  # the area is not served (or already gone): nothing to undo
@@ -135,10 +183,11 @@ class Registry:
             for item in items:
                 ident = item.get("id") if isinstance(item, dict) else None
                 if isinstance(ident, str) and ident.startswith(self.prefix):
-                    (name,) = api.path_params(fam.delete_op)
-                    ex = self.client.delete(api.path_for(fam.delete_op, **{name: ident}))
+                    ex = self.client.delete(_item_path(fam.delete_op, ident))
                     if ex.error or ex.status >= 300:
-                        errors.append(f"{fam.kind} {ident!r}: {ex.status or ex.error}")
+                        problem = self._judge(fam.kind, ident, ex)
+                        if problem:
+                            errors.append(problem)
         self.errors.extend(errors)
         return errors
 

@@ -13,6 +13,8 @@ from conformance.world import World
 
 ERROR_CASES = [c for c in CASES if any(code >= 400 for code in c.expected())]
 MESSAGE_CASES = [c for c in ERROR_CASES if c.message is not None]
+#: Routes registered without the JSON Content-Type wrapper (behaviour §1.3).
+NO_JSON_ROUTES = frozenset({"streamLogs", "backupStorage", "pprofIndex", "pprofProfile"})
 
 
 @check("errors.body", MUST, "api#errors")
@@ -22,8 +24,17 @@ def test_error_body(kap: Kap, world: World, case: Case) -> None:
     ex, _ = run_case(kap, world, case)
     if ex.status < 400:
         pytest.skip(f"the target answered {ex.status}: no error body to check (see status.*)")
-    error_body(ex, with_message=kap.suite.error_has_message, what=f"{case.op} ({case.condition})")
-    expect_json_content_type(ex, f"{case.op} ({case.condition})", ref="behaviour §1.3")
+    what = f"{case.op} ({case.condition})"
+    error_body(ex, with_message=kap.suite.error_has_message, what=what)
+    if case.op in NO_JSON_ROUTES and not kap.suite.errors_set_json_type:
+        # 1.5 left the type of an error to the route wrapper, which these routes skip: Go then
+        # sniffs the JSON text as text/plain (the body itself is still the JSON error).
+        ctype = ex.header("Content-Type") or ""
+        expect(ctype.split(";")[0].strip().lower() in ("application/json", "text/plain"),
+               f"{what}: Content-Type", expected="application/json (1.6+) or text/plain; charset=utf-8 (1.5)",
+               actual=ctype or "(absent)", ref="behaviour §1.3", exchange=ex)
+        return
+    expect_json_content_type(ex, what, ref="behaviour §1.3")
 
 
 @check("errors.message", SHOULD, "behaviour §1.6")

@@ -12,21 +12,24 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Flaky, Unsatisfiable
 
 import spec
 from conformance import api
-from conformance.checks import MUST, SHOULD, check, fail
+from conformance.checks import MUST, SHOULD, CheckFailure, check, fail
 from conformance.context import Kap
 from conformance.target import Exchange
 
 #: Filled in at run time; the ID formats read it so every generated ID carries this run's prefix.
 _PREFIX = ["kcf-unset-"]
+_SECRET = ["kcf-unset"]
 _ID_BODY = st.text(st.sampled_from(list("abcxyz0189-._éж")), min_size=1, max_size=6)
 
 
@@ -55,8 +58,9 @@ def _checks() -> tuple[list[Any], list[Any]]:
     return positive, [oa.status_code_conformance, oa.content_type_conformance]
 
 
-#: Operations never fuzzed: they stream forever, take long, or act on the server as a whole.
-_NEVER = {"streamLogs", "pprofProfile", "getTaskHttpOut"}
+#: Operations never fuzzed: they stream forever, take long, or change the server as a whole in a way
+#: that cannot be undone (the log level cannot be read back).
+_NEVER = {"streamLogs", "pprofProfile", "getTaskHttpOut", "setLogLevel"}
 _CONFIG_WRITES = {"setLogLevel", "reloadSideload", "updateConfigSection", "updateConfigElement", "runServiceTest",
                   "runStoreAction"}
 _WRITES = {"writePoints", "writePointsRoot"}
@@ -72,7 +76,7 @@ _HANDLER_CREATES = ("createTopicHandler", "createTopicHandlerFallback")
 def _fuzzable(op_id: str, kap: Kap) -> None:
     s = kap.suite.settings
     if op_id in _NEVER:
-        pytest.skip(f"{op_id} is not fuzzed (streams or takes long)")
+        pytest.skip(f"{op_id} is not fuzzed (it streams, takes long or cannot be undone)")
     if s.read_only and api.mutates(op_id):
         pytest.skip("--read-only: this operation changes state")
     if op_id in _CONFIG_WRITES and not s.allow_config_writes:
@@ -82,6 +86,15 @@ def _fuzzable(op_id: str, kap: Kap) -> None:
     kap.need(op_id)
 
 
+#: Server-wide actions are fuzzed against targets no server has: an override of a real config
+#: section cannot be undone exactly (secrets read back redacted), a service test would send a
+#: real notification, a store action rebuilds real storage. Their error paths are still checked.
+_HARMLESS: dict[str, dict[str, str]] = {
+    "runStoreAction": {"store": "kcfnosuch"},
+    "runServiceTest": {"name": "kcfnosuch"},
+    "updateConfigSection": {"section": "kcfnosuch"},
+    "updateConfigElement": {"section": "kcfnosuch"},
+}
 #: Path parameters that name no resource of the run (config sections, service names, profiles).
 _NOT_IDS = frozenset({"section", "element", "profile", "store", "endpoint"})
 _SERVICE_OPS = frozenset({"getServiceTest", "runServiceTest"})  # there `name` is a service, not a user
@@ -92,26 +105,87 @@ def _sanitize(case: Any, prefix: str, own: frozenset[str] = frozenset()) -> None
 
     Every ID a request could touch gets this run's prefix. `own` holds IDs this run created without
     its prefix (server-generated UUIDs and Flux task IDs, registered from the create's answer); a
-    link that passes one on is left as it is. Handler specs never ask for an `aggregate` handler:
-    Kapacitor starts its ticker when the handler is created and a missing or non-positive
-    `interval` panics the whole server (services/alert/handlers.go, unchanged up to 1.8)."""
+    link that passes one on is left as it is."""
     op_id = case.operation.definition.raw.get("operationId")
     for name, value in list((case.path_parameters or {}).items()):
-        if not isinstance(value, str) or value in own or value.startswith(prefix):
-            continue
         if name in _NOT_IDS or (name == "name" and op_id in _SERVICE_OPS):
             continue
-        case.path_parameters[name] = prefix + value.replace("/", "_")
-    if op_id in ("runStoreAction",):
-        case.path_parameters["store"] = "kcfnosuch"
+        if isinstance(value, str) and value in own:
+            continue
+        # Negative cases may put a number or an array where an ID goes: it is sent as text, so it
+        # gets the prefix like any other ID. Values arrive percent-encoded or not; the server sees
+        # them decoded, so they are decoded here (the client encodes what needs it) and may carry
+        # neither `/` nor `%`: the ID the server acts on is then exactly the one registered.
+        text = unquote(value if isinstance(value, str) else json.dumps(value)).replace("/", "_").replace("%", "_")
+        case.path_parameters[name] = text if text.startswith(prefix) else prefix + text
+    for name, value in _HARMLESS.get(op_id, {}).items():
+        case.path_parameters[name] = value
+    if op_id in _WRITES:
+        # Points go to this run's own database only (tasks of others must never see them), and
+        # with a plain retention policy: the server keeps per-db/rp statistics until it restarts,
+        # and a non-printable name there turns GET /debug/vars into invalid JSON for everyone.
+        query = case.query if isinstance(case.query, dict) else {}
+        query["db"], query["rp"] = prefix.rstrip("-").replace("-", "_"), "autogen"
+        case.query = query
     body = case.body
+    if isinstance(body, dict) and op_id in ("createUser", "updateUser") and isinstance(body.get("password"), str):
+        body["password"] = _SECRET[0]  # a user of the run must not be usable by anyone else meanwhile
     if isinstance(body, dict):
         for key in ("id", "name", "task", "recording"):
             if key in body and isinstance(body[key], str) and not body[key].startswith(prefix) \
                     and body[key] not in own:
                 body[key] = prefix + body[key]
+    _avoid_known_panics(case)
+
+
+_INT64_MAX = 2**63 - 1
+_PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
+_MAX_WINDOW = 100_000
+
+
+def _avoid_known_panics(case: Any) -> None:
+    """Keep generated requests clear of inputs that are known to crash Kapacitor.
+
+    They are server defects, but a conformance run must never take a live server down, and a request
+    that panics a handler gets no answer at all (behaviour §1.9), which no check could score:
+    * handler kind `aggregate`: its ticker starts at creation, and a missing or non-positive
+      `interval` panics the whole process (services/alert/handlers.go, unchanged up to 1.8);
+    * a JSON Patch operation whose `path` (or `from` for move/copy) is missing, not a string or
+      has no `/` panics the patch library of 1.5 (connection dropped);
+    * `offset` + `limit` beyond int64 (behaviour §2.4) and a var item whose `type` is not a string
+      (behaviour §5.2) drop the connection;
+    * a negative `offset` with a huge `limit` makes a list reserve room for `limit - offset` items
+      (services/storage DoListFunc): gigabytes, and the request times out;
+    * a query recording whose `type` is neither `stream` nor `batch` gets no data file, and its
+      goroutine dereferences the missing file: the process dies (services/replay, unchanged up
+      to 1.8)."""
     if "/alerts/" in case.operation.path:
         case.body = _defuse(case.body)
+        if isinstance(case.body, list):
+            for op in case.body:
+                if isinstance(op, dict) and op.get("op") in _PATCH_OPS:
+                    keys = ("path", "from") if op["op"] in ("move", "copy") else ("path",)
+                    for key in keys:
+                        if not (isinstance(op.get(key), str) and "/" in op[key]):
+                            op[key] = "/" + (op[key] if isinstance(op.get(key), str) else json.dumps(op.get(key)))
+    query = case.query
+    if isinstance(query, dict) and "offset" in query and "limit" in query:
+        try:
+            offset, limit = int(str(query["offset"])), int(str(query["limit"]))
+        except ValueError:
+            pass
+        else:
+            if offset >= 1 and limit > _INT64_MAX - offset:
+                query["limit"] = _INT64_MAX - offset
+            elif offset < 0 and limit > _MAX_WINDOW:
+                query["limit"] = _MAX_WINDOW
+    body = case.body
+    if isinstance(body, dict) and isinstance(body.get("vars"), dict):
+        for var in body["vars"].values():
+            _string_types(var)
+    if case.operation.definition.raw.get("operationId") == "recordQuery" and isinstance(body, dict) \
+            and body.get("type") not in ("stream", "batch"):
+        body["type"] = "stream"
 
 
 def _defuse(value: Any) -> Any:
@@ -125,6 +199,16 @@ def _defuse(value: Any) -> Any:
     if isinstance(value, list):
         return [_defuse(v) for v in value]
     return value
+
+
+def _string_types(var: Any) -> None:
+    if not isinstance(var, dict):
+        return
+    if "type" in var and not isinstance(var["type"], str):
+        var["type"] = "string"
+    if isinstance(var.get("value"), list):
+        for item in var["value"]:
+            _string_types(item)
 
 
 def _send(kap: Kap, case: Any) -> Exchange:
@@ -169,7 +253,7 @@ def _register(kap: Kap, op_id: str, case: Any, ex: Exchange) -> None:
         body = ex.json_or_none()
         if isinstance(body, dict) and isinstance(body.get("id"), str):
             kap.registry.add(op_id.replace("update", "").lower(), body["id"])
-    if op_id == "replaceTopicHandler" and 200 <= ex.status < 300:
+    if op_id in ("replaceTopicHandler", "patchTopicHandler") and 200 <= ex.status < 300:  # may rename
         body = ex.json_or_none()
         if isinstance(body, dict) and isinstance(body.get("id"), str):
             kap.registry.add("handler", body["id"], topic=case.path_parameters.get("topic"))
@@ -199,9 +283,39 @@ def _validate(case: Any, ex: Exchange, checks: list[Any], ref: str) -> None:
              exchange=ex)
 
 
-def _settings(kap: Kap, quick: int, full: int) -> settings:
+#: No shrinking: on a live server a smaller example does not replay the same server state, so the
+#: first failing exchange is reported exactly as it happened instead.
+_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
+
+
+def _settings(kap: Kap, quick: int, full: int, **extra: Any) -> settings:
     return settings(max_examples=quick if kap.suite.settings.quick else full, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+                    suppress_health_check=list(HealthCheck), phases=_PHASES, **extra)
+
+
+def _explore(run: Callable[[], None], first: list[CheckFailure], what: str) -> None:
+    """Run a hypothesis exploration; report the first real failure even if hypothesis calls it flaky.
+
+    The target keeps state between examples, so hypothesis' replay of a failing example may meet a
+    different server and end in `Flaky`. The failing exchange seen first is the finding; a `Flaky`
+    without any failure is a property of the exploration, not of the target."""
+    __tracebackhide__ = True
+    try:
+        run()
+    except Flaky as exc:
+        if first:
+            raise first[0] from None
+        pytest.skip(f"{what}: hypothesis could not replay its exploration on this target "
+                    f"({type(exc).__name__}); no request failed")
+
+
+def _checked(first: list[CheckFailure], validate: Callable[[], None]) -> None:
+    try:
+        validate()
+    except CheckFailure as exc:
+        if not first:
+            first.append(exc)
+        raise
 
 
 OP_IDS = [op.operation_id for op in spec.operations()]
@@ -209,7 +323,7 @@ OP_IDS = [op.operation_id for op in spec.operations()]
 
 def _fuzz(kap: Kap, op_id: str, mode: Any, checks: list[Any], ref: str, quick: int, full: int) -> None:
     _fuzzable(op_id, kap)
-    _PREFIX[0] = kap.prefix
+    _PREFIX[0], _SECRET[0] = kap.prefix, kap.suite.secret
     from schemathesis.core.errors import UnsupportedSchema
 
     operation = _schema().find_operation_by_id(op_id)
@@ -221,16 +335,18 @@ def _fuzz(kap: Kap, op_id: str, mode: Any, checks: list[Any], ref: str, quick: i
     if op_id in _PLAIN_TEXT_ERRORS:  # behaviour §12: text bodies under a JSON Content-Type
         checks = checks[:1] + checks[2:]  # everything but content_type_conformance
 
+    first: list[CheckFailure] = []
+
     @given(case=strategy)
     @_settings(kap, quick, full)
     def prop(case: Any) -> None:
         _sanitize(case, kap.prefix)
         ex = _send(kap, case)
         _register(kap, op_id, case, ex)
-        _validate(case, ex, checks, ref)
+        _checked(first, lambda: _validate(case, ex, checks, ref))
 
     try:
-        prop()
+        _explore(prop, first, f"{mode.value} cases for {op_id}")
     except Unsatisfiable:
         pytest.skip(f"{op_id} has nothing to generate {mode.value} cases from")
     except UnsupportedSchema as exc:
@@ -277,18 +393,13 @@ def test_schema_stateful(kap: Kap) -> None:
     """Sequences that follow the spec's links (create → get/update/delete) stay conformant."""
     if kap.suite.settings.read_only:
         pytest.skip("--read-only: stateful runs create resources")
-    _PREFIX[0] = kap.prefix
+    _PREFIX[0], _SECRET[0] = kap.prefix, kap.suite.secret
     allowed = [o for o in OP_IDS if o not in _NEVER | _CONFIG_WRITES | _WRITES and kap.suite.served(o)
                and not o.startswith(("listFluxTask", "startFluxTask", "getFluxTaskRun", "cancelFluxTask",
                                      "retryFluxTask"))]
     base = _schema().include(operation_id=allowed).as_state_machine()
 
     class Machine(base):  # type: ignore[misc, valid-type]
-        def setup(self) -> None:
-            import os, sys
-            if os.environ.get("KCF_DEBUG"):
-                print("SETUP", file=sys.stderr)
-
         def call(self, case: Any, **kwargs: Any) -> Any:
             op_id = case.operation.definition.raw.get("operationId")
             _sanitize(case, kap.prefix, frozenset(e.ident for e in kap.registry.registry.entries()))
@@ -296,18 +407,16 @@ def test_schema_stateful(kap: Kap) -> None:
             ex = _send(kap, case)
             _register(kap, op_id, case, ex)
             self._last_ex = ex
-            import os, sys
-            if os.environ.get("KCF_DEBUG"):
-                print("CALL", op_id, ex.method, ex.path[:90], ex.status, (ex.request_body or b"")[:150], file=sys.stderr)
             return _response(ex)
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
-            _validate(case, self._last_ex, _checks()[1][:1], "spec links")
+            ex = self._last_ex
+            _checked(first, lambda: _validate(case, ex, _checks()[1][:1], "spec links"))
 
-    n = 3 if kap.suite.settings.quick else 20
+    first: list[CheckFailure] = []
     try:
-        Machine.run(settings=settings(max_examples=n, stateful_step_count=5, deadline=None, database=None,
-                                      suppress_health_check=list(HealthCheck)))
+        _explore(lambda: Machine.run(settings=_settings(kap, 3, 20, stateful_step_count=5)), first,
+                 "stateful sequences")
     except Exception as exc:  # pragma: no cover - depends on schemathesis internals
         if type(exc).__name__ in ("NoLinksFound", "IncorrectUsage"):
             pytest.skip(f"stateful testing unavailable: {exc}")

@@ -11,7 +11,7 @@ def test_user_crud(kap: Kap) -> None:
     """Create, get, update, list and delete a user."""
     kap.need("createUser")
     name = kap.uid("u-")
-    ex = kap.call("createUser", json={"name": name, "password": "kcf-Secret1", "type": "normal",
+    ex = kap.call("createUser", json={"name": name, "password": kap.suite.secret, "type": "normal",
                                       "permissions": ["api"]})
     if ex.status == 200:
         kap.registry.add("user", name)

@@ -119,70 +119,135 @@ def validate_glob(pattern: str) -> None:
 
 
 def compile_glob(pattern: str) -> Callable[[str], bool]:
-    """A predicate equivalent to `path.Match(pattern, name)` (malformed patterns raise)."""
+    """A predicate equivalent to `path.Match(pattern, name)` (malformed patterns raise).
+
+    Go matches on UTF-8 bytes: `*` advances byte by byte and `?` or a class then decodes one
+    character, so inside a multi-byte character a single byte counts as one (U+FFFD). Matching
+    here works on the same bytes, so `x*??` matches `x中` exactly as on the server.
+    """
     validate_glob(pattern)
     if not any(c in pattern for c in "*?[\\"):
         return pattern.__eq__
-    return lambda name: _match(pattern, 0, name, 0)
+    chunks = _chunks(pattern.encode("utf-8"))
+    return lambda name: _go_match(chunks, name.encode("utf-8", "surrogatepass"))
 
 
-def _match(p: str, pi: int, s: str, si: int) -> bool:
-    np, ns = len(p), len(s)
-    while pi < np:
-        c = p[pi]
-        if c == "*":
-            while pi < np and p[pi] == "*":
-                pi += 1
-            if pi == np:
-                return "/" not in s[si:]
-            for k in range(si, ns + 1):
-                if _match(p, pi, s, k):
-                    return True
-                if k < ns and s[k] == "/":
-                    return False
-            return False
-        if si >= ns:
-            return False
-        ch = s[si]
-        if c == "?":
-            if ch == "/":
-                return False
-            pi += 1
-        elif c == "[":
-            pi, ok = _match_class(p, pi + 1, ch)
-            if not ok or ch == "/":
-                return False
-        elif c == "\\":
-            if p[pi + 1] != ch:
-                return False
-            pi += 2
-        else:
-            if c != ch:
-                return False
-            pi += 1
-        si += 1
-    return si == ns
-
-
-def _match_class(p: str, i: int, ch: str) -> tuple[int, bool]:
-    negated = False
-    if p[i] == "^":
-        negated = True
-        i += 1
-    matched = False
-    first = True
-    while True:
-        if p[i] == "]" and not first:
+def _chunks(pattern: bytes) -> list[tuple[bool, bytes]]:
+    """Go's scanChunk, applied once: (preceded by a star, chunk up to the next star)."""
+    out = []
+    while pattern:
+        star = False
+        while pattern[:1] == b"*":
+            pattern = pattern[1:]
+            star = True
+        in_range = False
+        i = 0
+        while i < len(pattern):
+            c = pattern[i]
+            if c == 0x5C and i + 1 < len(pattern):  # backslash: skip the escaped byte
+                i += 1
+            elif c == 0x5B:  # [
+                in_range = True
+            elif c == 0x5D:  # ]
+                in_range = False
+            elif c == 0x2A and not in_range:  # *
+                break
             i += 1
-            break
-        first = False
-        lo, i = _class_char(p, i)
-        hi = lo
-        if p[i] == "-":
-            hi, i = _class_char(p, i + 1)
-        if lo <= ch <= hi:
-            matched = True
-    return i, matched != negated
+        out.append((star, pattern[:i]))
+        pattern = pattern[i:]
+    return out
+
+
+def _go_match(chunks: list[tuple[bool, bytes]], name: bytes) -> bool:
+    for index, (star, chunk) in enumerate(chunks):
+        last = index == len(chunks) - 1
+        if star and not chunk:
+            return b"/" not in name  # a trailing star takes the rest, but not a slash
+        rest = _match_chunk(chunk, name)
+        if rest is not None and (not rest or not last):
+            name = rest
+            continue
+        if not star:
+            return False
+        for i in range(len(name)):
+            if name[i] == 0x2F:
+                return False
+            rest = _match_chunk(chunk, name[i + 1 :])
+            if rest is not None:
+                if last and rest:
+                    continue
+                name = rest
+                break
+        else:
+            return False
+    return not name
+
+
+def _decode_rune(s: bytes, i: int) -> tuple[int, int]:
+    """utf8.DecodeRune: (code point, width), or (U+FFFD, 1) for an invalid byte."""
+    lead = s[i]
+    if lead < 0x80:
+        return lead, 1
+    width = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF4 else 0
+    if width:
+        try:
+            text = s[i : i + width].decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        if len(text) == 1:
+            return ord(text), width
+    return 0xFFFD, 1
+
+
+def _class_rune(chunk: bytes, i: int) -> tuple[int, int]:
+    """getEsc: one (possibly escaped) character of a class, and the index after it."""
+    if chunk[i] == 0x5C:
+        i += 1
+    rune, width = _decode_rune(chunk, i)
+    return rune, i + width
+
+
+def _match_chunk(chunk: bytes, s: bytes) -> bytes | None:
+    """Go's matchChunk on a validated pattern: the rest of `s`, or None when it does not match."""
+    ci = si = 0
+    n, m = len(chunk), len(s)
+    while ci < n:
+        if si >= m:
+            return None
+        c = chunk[ci]
+        if c == 0x5B:  # [
+            r, width = _decode_rune(s, si)
+            si += width
+            ci += 1
+            negated = chunk[ci] == 0x5E  # ^
+            if negated:
+                ci += 1
+            matched = False
+            first = True
+            while not (chunk[ci] == 0x5D and not first):
+                first = False
+                lo, ci = _class_rune(chunk, ci)
+                hi = lo
+                if chunk[ci] == 0x2D:  # -
+                    hi, ci = _class_rune(chunk, ci + 1)
+                if lo <= r <= hi:
+                    matched = True
+            ci += 1
+            if matched == negated:
+                return None
+        elif c == 0x3F:  # ?
+            if s[si] == 0x2F:
+                return None
+            si += _decode_rune(s, si)[1]
+            ci += 1
+        else:
+            if c == 0x5C:
+                ci += 1
+            if chunk[ci] != s[si]:
+                return None
+            ci += 1
+            si += 1
+    return s[si:]
 
 
 def literal_prefix(pattern: str) -> str:

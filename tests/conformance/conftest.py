@@ -34,6 +34,8 @@ class SuiteRun:
 def run_suite(args: list[str], tmp: Path, *, timeout: float = 240, cli: bool = True) -> SuiteRun:
     """Run the suite in a fresh interpreter (as a vendor would) and load its JSON result."""
     report = tmp / f"result-{len(list(tmp.iterdir()))}.json"
+    if "--seed" not in args:  # a fixed seed: a failure here can be replayed exactly
+        args = [*args, "--seed", "1"]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("KAPACITOR_URL", None)
     if cli:

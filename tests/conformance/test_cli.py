@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +13,28 @@ from tests.conformance.conftest import run_suite
 from tests.conformance.mutants import CreateReturns201, DuplicateConflict
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
-#: The areas whose requests depend on the hypothesis seed (the others send fixed requests).
-SEEDED = ["--areas", "ids,pagination,pattern,fields,schema"]
 
 
-def test_quick_run_against_embedded_mock(tmp_path: Path) -> None:
-    """No target: the embedded mock is started and passes; all report formats are written."""
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_quick_run_against_embedded_mock(tmp_path: Path, seed: int) -> None:
+    """The issue's gate: without a target the embedded mock is started and the whole `--quick` suite
+    passes with zero failures and zero flaky results, for each of five seeds (one fresh process
+    each). The first run also writes every report format."""
     junit, html = tmp_path / "junit.xml", tmp_path / "report.html"
-    run = run_suite(["--quick", "--seed", "1", "--junitxml", str(junit), "--report-html", str(html)], tmp_path,
-                    timeout=400)
+    extra = ["--junitxml", str(junit), "--report-html", str(html)] if seed == 1 else []
+    run = run_suite(["--quick", "--seed", str(seed), *extra], tmp_path, timeout=400)
     assert run.result is not None, run.stdout[-3000:] + run.stderr[-3000:]
     assert not run.failed(), [f"{r['full_id']}: {r['message'][:300]}" for r in run.failed()]
     assert run.code == 0
-    assert "Kapacitor conformance" in run.stdout and "seed 1" in run.stdout and "MUST" in run.stdout
+    flaky = [r["full_id"] for r in run.result["results"] if "could not replay" in (r.get("skip_reason") or "")]
+    assert not flaky, f"seed {seed}: explorations hypothesis could not replay: {flaky}"
     doc = run.result
-    assert doc["run"]["embedded_mock"] and doc["run"]["seed"] == 1 and doc["summary"]["passed"]
+    assert doc["run"]["embedded_mock"] and doc["run"]["seed"] == seed and doc["summary"]["passed"]
     assert doc["run"]["cleanup_errors"] == []
+    assert f"seed {seed}" in run.stdout and "Kapacitor conformance" in run.stdout and "MUST" in run.stdout
+    assert doc["summary"]["totals"]["MUST"]["passed"] > 500  # the whole suite ran, not a corner of it
+    if seed != 1:
+        return
     cases = ET.parse(junit).getroot().iter("testcase")
     props = [{p.get("name"): p.get("value") for p in c.iter("property")} for c in cases]
     assert props and all("check" in p and p["level"] in ("MUST", "SHOULD") for p in props)
@@ -35,32 +42,76 @@ def test_quick_run_against_embedded_mock(tmp_path: Path) -> None:
     assert "<style>" in page and "Scores per area" in page and "<script src" not in page
 
 
-@pytest.mark.parametrize("seed", [11, 22, 33, 44])
-def test_other_seeds_pass(tmp_path: Path, seed: int) -> None:
-    """With four more seeds (five in all) every seed-dependent area still passes on the mock."""
-    run = run_suite(["--quick", "--seed", str(seed), *SEEDED], tmp_path)
-    assert run.result is not None, run.stderr[-3000:]
-    assert not run.failed(), [f"{r['full_id']}: {r['message'][:400]}" for r in run.failed()]
-    assert f"seed {seed}" in run.stdout and run.result["run"]["seed"] == seed
-
-
 def _failure(run: Any) -> dict[str, Any]:
     return run.failed()[0]
 
 
+class _Page(HTMLParser):
+    """Collects what a browser would fetch (src/href/url()) and the text of each table row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+        self.rows: list[list[str]] = []
+        self.styles: list[str] = []
+        self._cell: list[str] | None = None
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.refs += [v or "" for k, v in attrs if k in ("src", "href", "srcset", "action", "data")]
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "style":
+            self._in_style = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self.rows:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._in_style:
+            self.styles.append(data)
+
+
 def test_must_failure_exit_status_and_html_details(serve, tmp_path: Path) -> None:
+    """A MUST failure exits 1; the HTML report is self-contained and shows the per-area table and,
+    for the failure, request, response, expectation, reference and a curl line."""
     url = serve(wrap=CreateReturns201)
     html = tmp_path / "r.html"
-    run = run_suite(["--target", url, "--check", "status.documented[createTask.ok]", "--report-html", str(html)],
-                    tmp_path)
+    run = run_suite(["--target", url, "--check", "status.documented[createTask.ok]", "--check",
+                     "status.documented[ping.ok]", "--check", "errors.body[getTask.missing]", "--report-html",
+                     str(html)], tmp_path)
     assert run.code == 1
     f = _failure(run)
     assert f["check"] == "status.documented" and f["failure"]["expected"] == 200 and f["failure"]["actual"] == 201
     assert f["exchange"]["request"]["method"] == "POST" and f["exchange"]["curl"].startswith("curl ")
-    page = html.read_text()
-    for needle in ("status.documented[createTask.ok]", "Request", "Response", "Reproduce", "curl ",
-                   "api#define-or-update-a-task"):
-        assert needle in page
+    text = html.read_text()
+    page = _Page()
+    page.feed(text)
+    # Self-contained: nothing to fetch, only in-page anchors.
+    assert all(r.startswith("#") for r in page.refs), [r for r in page.refs if not r.startswith("#")]
+    css = "".join(page.styles)
+    assert css and "url(" not in css and "@import" not in css and "<script" not in text
+    # The per-area table: one row per area that ran, with its MUST and SHOULD scores.
+    header = next(r for r in page.rows if r[:3] == ["area", "MUST", "SHOULD"])
+    assert header
+    by_area = {r[0]: r for r in page.rows if len(r) == 5 and r[0] in ("status", "errors", "TOTAL")}
+    assert by_area["status"][1] == "1/2 (50.0%)" and by_area["errors"][1] == "1/1 (100.0%)"
+    assert by_area["TOTAL"][1] == "2/3 (66.7%)"
+    # The failure: expectation, reference, request, response and curl line.
+    kv = {r[0]: r[1] for r in page.rows if len(r) == 2}
+    assert kv["expected"] == "200" and kv["actual"] == "201"
+    assert kv["reference"].startswith("api#define-or-update-a-task")
+    assert f"POST {url}/kapacitor/v1/tasks" in text
+    assert "HTTP 201" in text
+    assert "curl -sS -i --path-as-is -X POST" in text and "Reproduce" in text
 
 
 def test_should_failure_keeps_exit_zero(serve, tmp_path: Path) -> None:
@@ -105,7 +156,7 @@ def test_version_15_expectations(serve, tmp_path: Path) -> None:
     url = serve(kapacitor_version="1.5.9")
     run = run_suite(["--target", url, "--quick", "--check", "errors.body[get*]", "--check", "fields.template-id"],
                     tmp_path)
-    assert run.result["run"]["version"] == "1.5.9"
+    assert run.result is not None and run.result["run"]["version"] == "1.5.9"
     assert not run.failed(), [f"{r['full_id']}: {r['message'][:300]}" for r in run.failed()]
 
 
@@ -156,6 +207,6 @@ def test_docs_profile(serve, tmp_path: Path) -> None:
     run = run_suite([*sel, "--profile", "docs"], tmp_path)
     assert run.code == 1 and run.failed()[0]["failure"]["expected"] == 404
     run = run_suite(sel, tmp_path)
-    assert run.code == 0
+    assert run.code == 0 and run.result is not None
     rec = run.result["results"][0]
     assert rec["outcome"] == "passed" and any("docs say 404" in n for n in rec["notes"])

@@ -6,6 +6,7 @@ Expectations come from the behaviour reference (Go formatting, path.Match rules)
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -50,6 +51,12 @@ def test_paging_error_text() -> None:
     ("[a-c]x", "bx", True),
     ("é?", "éж", True),
     ("testTaskID1*", "testTaskID10", True),
+    # Go matches bytes: a star may stop inside a multi-byte character, and `?` there takes one byte.
+    ("x*??", "x中", True),  # 3 bytes: the star skips one, `??` takes the other two
+    ("x*??", "xé", False),  # 2 bytes: one left for `??` at best
+    ("x*?", "xé", True),
+    ("x?", "x中", True),  # at a character boundary `?` takes the whole character
+    ("x??", "x中", False),
 ])
 def test_go_path_match(pattern: str, name: str, matched: bool) -> None:
     assert go_path_match(pattern, name) is matched
@@ -99,10 +106,14 @@ def test_curl_keeps_dot_segments() -> None:
     assert "--path-as-is" in ex.curl() and "/tasks/.." in ex.curl()
 
 
-def test_cli_adds_package_and_plugin() -> None:
-    args = cli.build_args(["--target", "http://x:9092", "--quick"])
-    assert args[:2] == ["-p", "conformance.plugin"]
-    assert "--pyargs" in args and args[-3:] == ["--target", "http://x:9092", "--quick"]
+def test_cli_adds_package_and_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin is named with -p unless the installed entry point loads it (twice would fail)."""
+    for installed in (False, True):
+        monkeypatch.setattr(cli, "_plugin_installed", lambda installed=installed: installed)
+        args = cli.build_args(["--target", "http://x:9092", "--quick"])
+        assert (args[:2] == ["-p", "conformance.plugin"]) is not installed
+        assert args.count("conformance.plugin") == (0 if installed else 1)
+        assert "--pyargs" in args and args[-3:] == ["--target", "http://x:9092", "--quick"]
 
 
 def test_status_table_matches_spec() -> None:
@@ -129,3 +140,90 @@ def test_mock_deviation_file_is_valid() -> None:
 
     devs = deviations.load(Path(conformance.__file__).with_name("mock-deviations.yaml"))
     assert devs and all(d.reason for d in devs)
+
+
+def _case(op_id: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
+          query: dict[str, Any] | None = None) -> Any:
+    """The parts of a schemathesis case that the fuzzer's safety net reads and rewrites."""
+    from types import SimpleNamespace
+
+    op = SimpleNamespace(definition=SimpleNamespace(raw={"operationId": op_id}), path=path)
+    return SimpleNamespace(operation=op, path_parameters=params or {}, body=body, query=query)
+
+
+def test_fuzzed_ids_stay_inside_the_run() -> None:
+    """Every ID a generated request names gets the run's prefix, however it was generated."""
+    from conformance.test_schema import _sanitize
+
+    c = _case("deleteUser", "/kapacitor/v1/users/{name}", params={"name": "admin"})
+    _sanitize(c, "kcfp-")
+    assert c.path_parameters == {"name": "kcfp-admin"}  # a user name is an ID, not a service name
+    c = _case("getServiceTest", "/kapacitor/v1/service-tests/{name}", params={"name": "smtp"})
+    _sanitize(c, "kcfp-")
+    assert c.path_parameters == {"name": "smtp"}
+    c = _case("deleteTask", "/kapacitor/v1/tasks/{id}", params={"id": 5})
+    _sanitize(c, "kcfp-")
+    assert c.path_parameters == {"id": "kcfp-5"}  # a number is sent as text: prefixed too
+    c = _case("deleteTask", "/kapacitor/v1/tasks/{id}", params={"id": "%2F..%2Fvictim"})
+    _sanitize(c, "kcfp-")
+    assert c.path_parameters == {"id": "kcfp-_.._victim"}  # decoded as the server would, no `/`
+    c = _case("getRecording", "/kapacitor/v1/recordings/{id}", params={"id": "0b63dff0-b29d"})
+    _sanitize(c, "kcfp-", frozenset({"0b63dff0-b29d"}))
+    assert c.path_parameters == {"id": "0b63dff0-b29d"}  # a server-made ID of this run, from a link
+    c = _case("createTask", "/kapacitor/v1/tasks", body={"id": "x", "template-id": "t"})
+    _sanitize(c, "kcfp-")
+    assert c.body["id"] == "kcfp-x"
+    c = _case("writePoints", "/kapacitor/v1/write", query={"db": "telegraf", "rp": "\x00", "precision": "s"})
+    _sanitize(c, "kcfp-")
+    assert c.query == {"db": "kcfp", "rp": "autogen", "precision": "s"}  # the run's own database
+    c = _case("writePointsRoot", "/write", query=None)
+    _sanitize(c, "kcfp-")
+    assert c.query["db"] == "kcfp"
+    c = _case("updateConfigElement", "/kapacitor/v1/config/{section}/{element}",
+              params={"section": "influxdb", "element": "default"}, body={"set": {"urls": ["http://x"]}})
+    _sanitize(c, "kcfp-")
+    assert c.path_parameters["section"] == "kcfnosuch"  # an override of a real section is not undoable
+    c = _case("runServiceTest", "/kapacitor/v1/service-tests/{name}", params={"name": "slack"}, body={})
+    _sanitize(c, "kcfp-")
+    assert c.path_parameters["name"] == "kcfnosuch"  # a real service test sends a real notification
+    c = _case("createUser", "/kapacitor/v1/users", body={"name": "u", "password": "0", "type": "admin"})
+    _sanitize(c, "kcfp-")
+    assert c.body["name"] == "kcfp-u" and c.body["password"] != "0"  # nobody can guess the password
+
+
+def test_fuzzed_requests_avoid_known_crashes() -> None:
+    """Inputs known to panic Kapacitor (a handler, or the whole process) are never sent."""
+    from conformance.test_schema import _INT64_MAX, _sanitize
+
+    c = _case("createTopicHandler", "/kapacitor/v1/alerts/topics/{topic}/handlers",
+              params={"topic": "kcfp-t"}, body={"id": "kcfp-h", "kind": "aggregate"})
+    _sanitize(c, "kcfp-")
+    assert c.body["kind"] != "aggregate"
+    c = _case("patchTopicHandler", "/kapacitor/v1/alerts/topics/{topic}/handlers/{handler}",
+              params={"topic": "kcfp-t", "handler": "kcfp-h"},
+              body=[{"op": "replace", "path": "/kind", "value": "aggregate"}, {"op": "move", "path": True},
+                    {"op": "test", "path": "kind"}, {"op": "remove"}])
+    _sanitize(c, "kcfp-")
+    assert c.body[0]["value"] != "aggregate"
+    for op in c.body:
+        assert isinstance(op["path"], str) and "/" in op["path"]
+    assert isinstance(c.body[1]["from"], str) and "/" in c.body[1]["from"]
+    c = _case("createTopicHandler", "/kapacitor/v1/alerts/topics/{topic}/handlers", params={"topic": "kcfp-t"},
+              body=b'{"id": "kcfp-h", "kind": "aggregate"}')
+    _sanitize(c, "kcfp-")
+    assert b"aggregate" not in c.body
+    c = _case("listTasks", "/kapacitor/v1/tasks", query={"offset": 5, "limit": _INT64_MAX})
+    _sanitize(c, "kcfp-")
+    assert c.query["offset"] + c.query["limit"] <= _INT64_MAX
+    c = _case("listTemplates", "/kapacitor/v1/templates", query={"offset": -397438473, "limit": 2**60})
+    _sanitize(c, "kcfp-")
+    assert c.query["limit"] <= 100_000
+    c = _case("createTask", "/kapacitor/v1/tasks",
+              body={"id": "kcfp-x", "vars": {"v": {"type": "list", "value": [{"type": 1, "value": "a"}]},
+                                             "w": {"type": None, "value": 1}}})
+    _sanitize(c, "kcfp-")
+    assert c.body["vars"]["v"]["value"][0]["type"] == "string" and c.body["vars"]["w"]["type"] == "string"
+    for typ in (None, "nope", 3):
+        c = _case("recordQuery", "/kapacitor/v1/recordings/query", body={"query": "SELECT 1", "type": typ})
+        _sanitize(c, "kcfp-")
+        assert c.body["type"] in ("stream", "batch")

@@ -40,6 +40,13 @@ GLOB_CASES = [
     ("*x", "xxx", True),
     ("?", "/", False),
     ("", "", True),
+    # Go matches UTF-8 bytes: a star may stop inside a character, then `?` takes one byte.
+    ("x*??", "x中", True),
+    ("x?", "x中", True),
+    ("x??", "x中", False),
+    ("*[^a]", "中", True),
+    ("[一-龥]", "中", True),
+    ("a*", "a中/", False),
 ]
 
 
