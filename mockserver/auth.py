@@ -27,8 +27,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mockserver import gojson
+from mockserver.gotext import go_quote
 from mockserver.render import BASE, error_body, go_path_join
-from mockserver.store.listing import go_quote
 from mockserver.store.users import ALL, ANONYMOUS_ADMIN, UserStore
 from spec.ids import is_valid_username
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from decimal import Decimal
+
+from mockserver.gotext import go_quote
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -62,3 +65,80 @@ def parse_rfc3339(value: str) -> int:
             f'parsing time "\\"{value}\\"" as "\\"2006-01-02T15:04:05Z07:00\\"": cannot parse "\\"{value}\\""'
             ' as "2006"'
         ) from None
+
+
+# ---- time.Duration --------------------------------------------------------------------------------
+
+_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
+       "m": 60_000_000_000, "h": 3_600_000_000_000}  # fmt: skip
+
+
+def go_duration(ns: int) -> str:
+    """time.Duration.String(): `0s`, `1.5s`, `5m0s`, `1h0m0s`, `250ms`, `1.5µs`, `100ns`."""
+    if ns == 0:
+        return "0s"
+    neg = ns < 0
+    u = abs(ns)
+    if u < 1_000_000_000:
+        if u < 1_000:
+            out = f"{u}ns"
+        elif u < 1_000_000:
+            out = _frac(u, 1_000, 3) + "µs"
+        else:
+            out = _frac(u, 1_000_000, 6) + "ms"
+    else:
+        secs, rem = divmod(u, 1_000_000_000)
+        out = str(secs % 60) + (("." + f"{rem:09d}".rstrip("0")) if rem else "") + "s"
+        mins = secs // 60
+        if mins:
+            out = f"{mins % 60}m" + out
+            hours = mins // 60
+            if hours:
+                out = f"{hours}h" + out
+    return "-" + out if neg else out
+
+
+def _frac(value: int, unit: int, digits: int) -> str:
+    whole, rem = divmod(value, unit)
+    return str(whole) + ("." + f"{rem:0{digits}d}".rstrip("0") if rem else "")
+
+
+def parse_go_duration(text: str) -> int:
+    """time.ParseDuration (used by the mock-only event injection route); raises ValueError."""
+    orig = text
+    if text in ("0", "+0", "-0"):
+        return 0
+    neg = text[:1] == "-"
+    if text[:1] in "+-":
+        text = text[1:]
+    if not text:
+        raise ValueError(f"time: invalid duration {go_quote(orig)}")
+    total = 0
+    while text:
+        i = 0
+        while i < len(text) and text[i].isascii() and text[i].isdigit():
+            i += 1
+        whole = text[:i]
+        frac = ""
+        if text[i : i + 1] == ".":
+            j = i + 1
+            while j < len(text) and text[j].isascii() and text[j].isdigit():
+                j += 1
+            frac = text[i + 1 : j]
+            i = j
+        if not whole and not frac:
+            raise ValueError(f"time: invalid duration {go_quote(orig)}")
+        j = i
+        while j < len(text) and not (text[j].isascii() and (text[j].isdigit() or text[j] == ".")):
+            j += 1
+        unit = text[i:j]
+        if not unit:
+            raise ValueError(f"time: missing unit in duration {go_quote(orig)}")
+        if unit not in _NS:
+            raise ValueError(f"time: unknown unit {go_quote(unit)} in duration {go_quote(orig)}")
+        scale = _NS[unit]
+        total += int(whole or "0") * scale + (int(Decimal("0." + frac) * scale) if frac else 0)
+        if total > 2**63 - 1 + (1 if neg else 0):
+            raise ValueError(f"time: invalid duration {go_quote(orig)}")
+        text = text[j:]
+    return -total if neg else total

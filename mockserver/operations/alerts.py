@@ -15,7 +15,8 @@ from urllib.parse import unquote_to_bytes
 
 from mockserver import gojson
 from mockserver.errors import BadRequest, NotFound
-from mockserver.gotime import format_ns, parse_rfc3339
+from mockserver.gotext import go_quote
+from mockserver.gotime import format_ns, go_duration, parse_go_duration, parse_rfc3339
 from mockserver.operations.registry import Call, Handler, Reply, control, operation
 from mockserver.render import BASE, link, raw_link
 from mockserver.store.alerts import (
@@ -23,12 +24,10 @@ from mockserver.store.alerts import (
     EventState,
     HandlerSpec,
     decode_spec,
-    go_duration,
-    parse_go_duration,
     parse_level,
     validate_spec,
 )
-from mockserver.store.listing import GlobSyntaxError, compile_glob, go_quote
+from mockserver.store.listing import GlobSyntaxError, compile_glob
 from spec import operations as spec_operations
 from spec.ids import is_valid_topic_id
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mockserver.errors import BadRequest
+from mockserver.gotext import go_quote
 from mockserver.operations.registry import Call
-from mockserver.store.listing import go_quote, parse_int_param
+from mockserver.store.listing import parse_int_param
 
 SCRIPT_FORMATS = ("formatted", "raw")
 DOT_VIEWS = ("attributes", "labels")

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 from mockserver import auth, gojson
+from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns, format_seconds, parse_rfc3339
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.store.fluxtasks import (
@@ -43,7 +44,6 @@ from mockserver.store.fluxtasks import (
     parse_signed_duration,
     render_offset,
 )
-from mockserver.store.listing import go_quote
 
 TASKS_PATH = "/kapacitor/v1/api/v2/tasks"
 JSON_TYPE = "application/json; charset=utf-8"

@@ -15,10 +15,10 @@ from typing import Any
 from mockserver import gojson, gotime
 from mockserver.errors import BadRequest, ServerError
 from mockserver.gojson import DecodeError, json_kind
+from mockserver.gotext import go_quote
 from mockserver.operations.common import list_fields, paging, path_id
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
-from mockserver.store.listing import go_quote
 from mockserver.store.recordings import Recording
 
 RECORDING_FIELDS = ("link", "id", "type", "size", "date", "error", "status", "progress")

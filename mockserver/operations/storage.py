@@ -7,10 +7,10 @@ from typing import Any
 from mockserver import gojson
 from mockserver.config import version_tuple
 from mockserver.errors import BadRequest, NotFound
+from mockserver.gotext import go_quote
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
 from mockserver.store import backup
-from mockserver.store.listing import go_quote
 
 STORES = ("tasks", "recordings", "replays", "overrides", "handler-specs", "load")
 #: Alert topic states had their own store until 1.7.

@@ -26,9 +26,9 @@ from typing import Any
 
 from mockserver import gojson
 from mockserver.errors import BadRequest
+from mockserver.gotext import go_quote
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, PREVIEW
-from mockserver.store.listing import go_quote
 
 STREAM_MAX_SECONDS = 30.0
 STREAM_SECONDS_HEADER = "X-Kapacitor-Mock-Stream-Seconds"

@@ -6,11 +6,11 @@ from typing import Any
 
 from mockserver import gojson, tickscript
 from mockserver.errors import BadRequest, ServerError
+from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns
 from mockserver.operations.common import list_fields, paging, path_id, script_format
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
-from mockserver.store.listing import go_quote
 from mockserver.store.tasks import Template, formatted
 
 TEMPLATE_FIELDS = ("link", "id", "type", "script", "dot", "error", "created", "modified")

@@ -6,9 +6,10 @@ from typing import Any
 
 from mockserver import gojson
 from mockserver.errors import BadRequest
+from mockserver.gotext import go_quote
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, error_body, link
-from mockserver.store.listing import go_quote, parse_int_param
+from mockserver.store.listing import parse_int_param
 from mockserver.store.users import PERMISSIONS, User
 from spec.ids import is_valid_username
 

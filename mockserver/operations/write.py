@@ -11,9 +11,9 @@ import zlib
 
 from mockserver import auth
 from mockserver.errors import PlainTextError
+from mockserver.gotext import go_quote
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.store import lineprotocol
-from mockserver.store.listing import go_quote
 
 _HEADER_FLAG_CRC, _FLAG_EXTRA, _FLAG_NAME, _FLAG_COMMENT = 0x02, 0x04, 0x08, 0x10
 _MAX_HEADER_STRING = 512

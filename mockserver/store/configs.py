@@ -21,9 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 from mockserver.errors import BadRequest, NotFound, ServerError
+from mockserver.gotext import go_quote
+from mockserver.gotime import go_duration
+from mockserver.gotime import parse_go_duration as _parse_go_duration
 from mockserver.render import BASE, go_path_join
 from mockserver.store import config_sections as cs
-from mockserver.store.listing import go_quote
 from spec.ids import is_valid_id
 
 CONFIG_BASE = BASE + "/config"
@@ -95,94 +97,12 @@ def _go_kind(value: Any) -> str:
     return "map"
 
 
-def go_duration(ns: int) -> str:
-    """Go's `time.Duration.String()`."""
-    if ns == 0:
-        return "0s"
-    sign = "-" if ns < 0 else ""
-    u = abs(ns)
-    if u < 1_000_000_000:
-        if u < 1_000:
-            return f"{sign}{u}ns"
-        if u < 1_000_000:
-            return f"{sign}{_frac(u, 3)}µs"
-        return f"{sign}{_frac(u, 6)}ms"
-    text = _frac(u % 60_000_000_000, 9) + "s"
-    minutes = u // 60_000_000_000
-    if minutes:
-        text = f"{minutes % 60}m{text}"
-        if minutes // 60:
-            text = f"{minutes // 60}h{text}"
-    return sign + text
-
-
-def _frac(value: int, precision: int) -> str:
-    whole, fraction = divmod(value, 10**precision)
-    digits = f"{fraction:0{precision}d}".rstrip("0")
-    return f"{whole}.{digits}" if digits else str(whole)
-
-
-_UNITS = {
-    "ns": 1,
-    "us": 1_000,
-    "\u00b5s": 1_000,
-    "\u03bcs": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
-
-
 def parse_go_duration(text: str) -> int | None:
     """Go's `time.ParseDuration`; None where Go returns an error."""
-    s = text
-    neg = False
-    if s[:1] in ("-", "+"):
-        neg = s[0] == "-"
-        s = s[1:]
-    if s == "0":
-        return 0
-    if not s:
+    try:
+        return _parse_go_duration(text)
+    except ValueError:
         return None
-    total = 0
-    while s:
-        if not (s[0] == "." or "0" <= s[0] <= "9"):
-            return None
-        i = 0
-        while i < len(s) and "0" <= s[i] <= "9":
-            i += 1
-        whole = int(s[:i]) if i else 0
-        pre = i > 0
-        s = s[i:]
-        fraction, scale, post = 0, 1, False
-        if s[:1] == ".":
-            s = s[1:]
-            j = 0
-            while j < len(s) and "0" <= s[j] <= "9":
-                j += 1
-            post = j > 0
-            if post:
-                fraction, scale = int(s[:j]), 10**j
-            s = s[j:]
-        if not pre and not post:
-            return None
-        k = 0
-        while k < len(s) and not (s[k] == "." or "0" <= s[k] <= "9"):
-            k += 1
-        unit = _UNITS.get(s[:k]) if k else None
-        if unit is None:
-            return None
-        s = s[k:]
-        value = whole * unit + (int(fraction * (unit / scale)) if fraction else 0)
-        if whole > (1 << 63) // unit:
-            return None
-        total += value
-        if total > 1 << 63:
-            return None
-    if neg:
-        return -total
-    return total if total < 1 << 63 else None
 
 
 # ---- net/url and net/mail subsets (validation messages) ---------------------------------------------

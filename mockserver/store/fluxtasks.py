@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns, now_ns
-from mockserver.store.listing import go_quote
 
 # ---- platform errors ------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from mockserver.store.listing import go_quote
+from mockserver.gotext import go_quote
 
 # ---- Go type descriptions -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 from sortedcontainers import SortedList
 
 from mockserver.errors import BadRequest
+from mockserver.gotext import _go_quote_inner
 
 T = TypeVar("T")
 INT64_MAX = 2**63 - 1
@@ -45,31 +46,6 @@ def parse_int_param(name: str, raw: str | None, default: int) -> int:
             f'strconv.ParseInt: parsing "{_go_quote_inner(raw)}": value out of range'
         )
     return value
-
-
-def _go_quote_inner(text: str) -> str:
-    """The inside of Go's %q for the text (escapes quotes, backslashes and control characters)."""
-    out = []
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif not ch.isprintable():
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x80 else (f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"))
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def go_quote(text: str) -> str:
-    """Go's `%q` formatting of a string."""
-    return '"' + _go_quote_inner(text) + '"'
 
 
 # ---- path.Match -----------------------------------------------------------------------------------

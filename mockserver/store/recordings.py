@@ -29,9 +29,10 @@ from sortedcontainers import SortedList
 
 from mockserver import tickscript
 from mockserver.errors import BadRequest, NotFound, ServerError
+from mockserver.gotext import go_quote
 from mockserver.gotime import format_seconds
 from mockserver.store.lineprotocol import Point
-from mockserver.store.listing import GlobSyntaxError, compile_glob, go_quote
+from mockserver.store.listing import GlobSyntaxError, compile_glob
 from mockserver.tickscript.dot import node_names
 from spec.ids import ID_PATTERN, is_valid_id
 

@@ -20,11 +20,12 @@ from urllib.parse import urlsplit
 from mockserver import gojson
 from mockserver.errors import BadRequest, NotFound
 from mockserver.gojson import json_kind
+from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns, parse_rfc3339
 from mockserver.render import BASE, go_path_join
 from mockserver.store import service_test_defaults as std
 from mockserver.store.configs import render_value
-from mockserver.store.listing import GlobSyntaxError, compile_glob, go_quote
+from mockserver.store.listing import GlobSyntaxError, compile_glob
 
 TESTS_BASE = BASE + "/service-tests"
 LEVELS = "OKINFOWARNINGCRITICAL"

@@ -14,9 +14,9 @@ from typing import Any
 
 from mockserver import tickscript
 from mockserver.errors import BadRequest, NotFound, ServerError
+from mockserver.gotext import go_quote as _q
 from mockserver.gotime import now_ns
 from mockserver.store.listing import SortedIndex
-from mockserver.store.listing import go_quote as _q
 from spec.ids import is_valid_id
 
 DBRP = tuple[str, str]

@@ -8,18 +8,12 @@ from typing import Any
 import pytest
 
 from mockserver.errors import BadRequest
+from mockserver.gotime import go_duration, parse_go_duration
 from mockserver.operations.alerts import handler_id_from_path, topic_id_from_path
-from mockserver.store.alerts import (
-    PatchError,
-    RawNumber,
-    _GoSort,
-    apply_patch,
-    go_duration,
-    go_json_number,
-    parse_go_duration,
-    parse_level,
-)
+from mockserver.store.alerts import go_json_number, parse_level
+from mockserver.store.gosort import GoSort
 from mockserver.store.handler_kinds import go_format_v, template_error
+from mockserver.store.jsonpatch import PatchError, RawNumber, apply_patch
 
 # ---- alert.ParseLevel (§8.2) ----------------------------------------------------------------------
 
@@ -105,7 +99,7 @@ def test_go_sort_ports_sort_with_a_strict_order(legacy: bool, n: int) -> None:
                 data.sort()
             elif shape == "reversed":
                 data.sort(reverse=True)
-        _GoSort(data, lambda a, b: a < b).sort(legacy)
+        GoSort(data, lambda a, b: a < b).sort(legacy)
         assert data == sorted(data), (shape, n)
 
 
@@ -115,10 +109,10 @@ def test_go_sort_with_the_servers_comparator_small_case() -> None:
         return x[1] > y[1] or x[0] < y[0]
 
     data = [("b", 3), ("a", 0)]
-    _GoSort(data, less).sort(False)
+    GoSort(data, less).sort(False)
     assert data == [("a", 0), ("b", 3)]
     data.append(("c", 2))
-    _GoSort(data, less).sort(False)
+    GoSort(data, less).sort(False)
     assert data == [("b", 3), ("c", 2), ("a", 0)]
 
 

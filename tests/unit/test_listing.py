@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.errors import BadRequest
-from mockserver.store.listing import GlobSyntaxError, SortedIndex, compile_glob, go_quote, parse_int_param
+from mockserver.gotext import go_quote
+from mockserver.store.listing import GlobSyntaxError, SortedIndex, compile_glob, parse_int_param
 
 # (pattern, name, matches) — cases from Go's path.Match documentation and match_test.go semantics.
 GLOB_CASES = [

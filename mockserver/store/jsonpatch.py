@@ -1,0 +1,391 @@
+"""JSON Patch as the server applies it to handler specs: evanphx/json-patch v4.9.0, not RFC 6902.
+
+Its semantics differ from the RFC where clients can see it (`replace` of a missing object key adds
+it, arrays accept negative indices, `null` never equals a container in `test`), and its error texts
+reach clients verbatim inside `failed to apply patch: ...`, so the mock ports the library.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from mockserver import gojson
+from mockserver.gotext import go_quote
+
+#: The Go struct the patched document is decoded into (named in decode errors).
+SPEC_STRUCT = "HandlerSpec"
+
+
+class PatchError(Exception):
+    """`str()` is the library's error text (already wrapped as the library wraps it)."""
+
+
+class PatchPanic(Exception):
+    """Where the Go library would panic (the real server then drops the connection)."""
+
+
+class RawNumber:
+    """A JSON number kept as its literal text: the library compares scalars byte for byte."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RawNumber) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+_ABSENT = object()
+_raw_decoder = json.JSONDecoder(parse_int=RawNumber, parse_float=RawNumber)
+_MISSING = "missing value"
+
+
+def _unmarshal(body: bytes) -> Any:
+    """`json.Unmarshal` of a whole document (syntax errors anywhere, trailing data rejected)."""
+    text = body.decode("utf-8", errors="replace")
+    if not text.strip(" \t\r\n"):
+        raise gojson.DecodeError("unexpected end of JSON input")
+    try:
+        gojson.decode_first(body)
+    except gojson.DecodeError as exc:
+        msg = str(exc)
+        raise gojson.DecodeError("unexpected end of JSON input" if msg in ("EOF", "unexpected EOF") else msg) from None
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    value, end = _raw_decoder.raw_decode(text, start)
+    rest = text[end:].lstrip(" \t\r\n")
+    if rest:
+        raise gojson.DecodeError(f"invalid character {_quote_char(rest[0])} after top-level value")
+    return _clean(value)
+
+
+def _clean(value: Any) -> Any:
+    """Lone surrogates from `\\ud800` escapes become U+FFFD, as Go decodes them."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+def kind_word(value: Any) -> str:
+    """The JSON kind Go names in `cannot unmarshal <kind> into ...`."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (RawNumber, int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def decode_patch(body: bytes) -> list[dict[str, Any]]:
+    """jsonpatch.DecodePatch; raises DecodeError with the text the server prefixes `invalid patch json: `."""
+    value = _unmarshal(body)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise gojson.DecodeError(f"json: cannot unmarshal {kind_word(value)} into Go value of type jsonpatch.Patch")
+    ops: list[dict[str, Any]] = []
+    first: gojson.DecodeError | None = None
+    for item in value:
+        if item is None:
+            ops.append({})
+        elif isinstance(item, dict):
+            ops.append(item)
+        else:
+            first = first or gojson.DecodeError(
+                f"json: cannot unmarshal {kind_word(item)} into Go value of type jsonpatch.Operation"
+            )
+    if first is not None:
+        raise first
+    return ops
+
+
+def to_raw(value: Any) -> Any:
+    """Stored (Go-encoded) values as the library holds them: numbers as their literal text."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return RawNumber(json.dumps(value))
+    if isinstance(value, list):
+        return [to_raw(v) for v in value]
+    return {k: to_raw(v) for k, v in value.items()}
+
+
+def from_raw(value: Any) -> Any:
+    if isinstance(value, RawNumber):
+        f = float(value.text)
+        if f in (float("inf"), float("-inf")):
+            raise gojson.DecodeError(
+                f"json: cannot unmarshal number {value.text} into Go struct field {SPEC_STRUCT}.options of type float64"
+            )
+        return int(value.text) if value.text.lstrip("-").isdigit() else f
+    if isinstance(value, list):
+        return [from_raw(v) for v in value]
+    if isinstance(value, dict):
+        return {k: from_raw(v) for k, v in value.items()}
+    return value
+
+
+def _quote_char(ch: str) -> str:
+    """Go's `%q`-style quoting of the offending character in scanner errors."""
+    if ch == "'":
+        return "'\\''"
+    if ch.isprintable():
+        return f"'{ch}'"
+    return "'" + ch.encode("unicode_escape").decode("ascii") + "'"
+
+
+def _atoi(key: str) -> int:
+    body = key[1:] if key[:1] in "+-" else key
+    if not body or not all("0" <= c <= "9" for c in body):
+        raise PatchError(f"strconv.Atoi: parsing {go_quote(key)}: invalid syntax")
+    value = int(key)
+    if not -(2**63) <= value < 2**63:
+        raise PatchError(f"strconv.Atoi: parsing {go_quote(key)}: value out of range")
+    return value
+
+
+def _invalid_index(idx: int) -> PatchError:
+    return PatchError(f"Unable to access invalid index: {idx}: invalid index referenced")
+
+
+def _decode_key(key: str) -> str:
+    return key.replace("~1", "/").replace("~0", "~")
+
+
+def _find_object(doc: dict[str, Any], path: str) -> tuple[Any, str]:
+    split = path.split("/")
+    if len(split) < 2:
+        return None, ""
+    cur: Any = doc
+    for part in split[1:-1]:
+        try:
+            nxt = _get(cur, _decode_key(part))
+        except PatchError:
+            return None, ""
+        if not isinstance(nxt, (dict, list)):
+            return None, ""
+        cur = nxt
+    return cur, _decode_key(split[-1])
+
+
+def _get(con: Any, key: str) -> Any:
+    if isinstance(con, dict):
+        return con.get(key)
+    idx = _atoi(key)
+    if idx >= len(con):
+        raise _invalid_index(idx)
+    if idx < 0:
+        raise PatchPanic(f"runtime error: index out of range [{idx}]")
+    return con[idx]
+
+
+def _add(con: Any, key: str, val: Any) -> None:
+    if isinstance(con, dict):
+        con[key] = val
+        return
+    if key == "-":
+        con.append(val)
+        return
+    try:
+        idx = _atoi(key)
+    except PatchError as exc:
+        raise PatchError(f"value was not a proper array index: '{key}': {exc}") from None
+    size = len(con) + 1
+    if idx >= size or idx < -size:
+        raise _invalid_index(idx)
+    if idx < 0:
+        idx += size
+    con.insert(idx, val)
+
+
+def _set(con: Any, key: str, val: Any) -> None:
+    if isinstance(con, dict):
+        con[key] = val
+        return
+    idx = _atoi(key)
+    con[idx] = val
+
+
+def _remove(con: Any, key: str) -> None:
+    if isinstance(con, dict):
+        if key not in con:
+            raise PatchError(f"Unable to remove nonexistent key: {key}: {_MISSING}")
+        del con[key]
+        return
+    idx = _atoi(key)
+    if idx >= len(con) or idx < -len(con):
+        raise _invalid_index(idx)
+    del con[idx]
+
+
+def _op_string(op: dict[str, Any], name: str, missing: str) -> str:
+    if op.get(name) is None:
+        raise PatchError(f"{missing}: {_MISSING}")
+    value = op[name]
+    if not isinstance(value, str):
+        raise PatchError(f"json: cannot unmarshal {kind_word(value)} into Go value of type string")
+    return value
+
+
+def _path(op: dict[str, Any]) -> str:
+    return _op_string(op, "path", "operation missing path field")
+
+
+def _from(op: dict[str, Any]) -> str:
+    return _op_string(op, "from", "operation, missing from field")
+
+
+def _equal(n: Any, o: Any) -> bool:
+    """lazyNode.equal: containers compare structurally, scalars by their JSON text; an operation
+    value of `null` has no raw text, so it equals nothing (a missing key is handled by the caller)."""
+    if isinstance(n, dict):
+        if not isinstance(o, dict) or len(n) != len(o):
+            return False
+        for k, v in n.items():
+            if k not in o:
+                return False
+            ov = o[k]
+            if (v is None) != (ov is None):
+                return False
+            if v is not None and not _equal(v, ov):
+                return False
+        return True
+    if isinstance(n, list):
+        if not isinstance(o, list) or len(n) != len(o):
+            return False
+        return all((v is None and ov is None) or (v is not None and _equal(v, ov)) for v, ov in zip(n, o, strict=True))
+    if n is None or o is None or isinstance(o, (dict, list)):
+        return False
+    return type(n) is type(o) and n == o
+
+
+def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
+    """Patch.Apply on a document already decoded to raw values; raises PatchError or PatchPanic."""
+    for op in ops:
+        kind = op.get("op")
+        kind = kind if isinstance(kind, str) else "unknown"
+        value = op.get("value", _ABSENT)
+        if kind == "add":
+            try:
+                path = _path(op)
+            except PatchError:
+                raise PatchError(f"add operation failed to decode path: {_MISSING}") from None
+            con, key = _find_object(doc, path)
+            if con is None:
+                raise PatchError(f'add operation does not apply: doc is missing path: "{path}": {_MISSING}')
+            try:
+                _add(con, key, None if value is _ABSENT else value)
+            except PatchError as exc:
+                raise PatchError(f"error in add for path: '{path}': {exc}") from None
+        elif kind == "remove":
+            try:
+                path = _path(op)
+            except PatchError:
+                raise PatchError(f"remove operation failed to decode path: {_MISSING}") from None
+            con, key = _find_object(doc, path)
+            if con is None:
+                raise PatchError(f'remove operation does not apply: doc is missing path: "{path}": {_MISSING}')
+            try:
+                _remove(con, key)
+            except PatchError as exc:
+                raise PatchError(f"error in remove for path: '{path}': {exc}") from None
+        elif kind == "replace":
+            try:
+                path = _path(op)
+            except PatchError as exc:
+                raise PatchError(f"replace operation failed to decode path: {exc}") from None
+            con, key = _find_object(doc, path)
+            if con is None:
+                raise PatchError(f"replace operation does not apply: doc is missing path: {path}: {_MISSING}")
+            try:
+                _get(con, key)
+            except PatchError:
+                raise PatchError(f"replace operation does not apply: doc is missing key: {path}: {_MISSING}") from None
+            _set(con, key, None if value is _ABSENT else value)
+        elif kind == "move":
+            try:
+                src = _from(op)
+            except PatchError as exc:
+                raise PatchError(f"move operation failed to decode from: {exc}") from None
+            con, key = _find_object(doc, src)
+            if con is None:
+                raise PatchError(f"move operation does not apply: doc is missing from path: {src}: {_MISSING}")
+            try:
+                val = _get(con, key)
+                _remove(con, key)
+            except PatchError as exc:
+                raise PatchError(f"error in move for path: '{key}': {exc}") from None
+            try:
+                path = _path(op)
+            except PatchError as exc:
+                raise PatchError(f"move operation failed to decode path: {exc}") from None
+            con, key = _find_object(doc, path)
+            if con is None:
+                raise PatchError(f"move operation does not apply: doc is missing destination path: {path}: {_MISSING}")
+            try:
+                _add(con, key, val)
+            except PatchError as exc:
+                raise PatchError(f"error in move for path: '{path}': {exc}") from None
+        elif kind == "test":
+            try:
+                path = _path(op)
+            except PatchError as exc:
+                raise PatchError(f"test operation failed to decode path: {exc}") from None
+            con, key = _find_object(doc, path)
+            if con is None:
+                raise PatchError(f"test operation does not apply: is missing path: {path}: {_MISSING}")
+            try:
+                val = _get(con, key)
+            except PatchError as exc:
+                raise PatchError(f"error in test for path: '{path}': {exc}") from None
+            if val is None:
+                if value is _ABSENT:
+                    raise PatchPanic("runtime error: invalid memory address or nil pointer dereference")
+                if value is None:
+                    continue
+                raise PatchError(f"testing value {path} failed: test failed")
+            if value is _ABSENT or not _equal(val, value):
+                raise PatchError(f"testing value {path} failed: test failed")
+        elif kind == "copy":
+            try:
+                src = _from(op)
+            except PatchError as exc:
+                raise PatchError(f"copy operation failed to decode from: {exc}") from None
+            con, key = _find_object(doc, src)
+            if con is None:
+                raise PatchError(f"copy operation does not apply: doc is missing from path: {src}: {_MISSING}")
+            try:
+                val = _get(con, key)
+            except PatchError as exc:
+                raise PatchError(f"error in copy for from: '{src}': {exc}") from None
+            try:
+                path = _path(op)
+            except PatchError:
+                raise PatchError(f"copy operation failed to decode path: {_MISSING}") from None
+            con, key = _find_object(doc, path)
+            if con is None:
+                raise PatchError(f"copy operation does not apply: doc is missing destination path: {path}: {_MISSING}")
+            try:
+                _add(con, key, copy.deepcopy(val))
+            except PatchError as exc:
+                raise PatchError(f"error while adding value during copy: {exc}") from None
+        else:
+            raise PatchError(f"Unexpected kind: {kind}")
+    return doc
