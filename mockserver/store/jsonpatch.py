@@ -79,18 +79,8 @@ def _clean(value: Any) -> Any:
 
 
 def kind_word(value: Any) -> str:
-    """The JSON kind Go names in `cannot unmarshal <kind> into ...`."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (RawNumber, int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
+    """The JSON kind Go names in `cannot unmarshal <kind> into ...` (raw numbers included)."""
+    return "number" if isinstance(value, RawNumber) else gojson.json_kind(value)
 
 
 def decode_patch(body: bytes) -> list[dict[str, Any]]:
