@@ -16,33 +16,34 @@ from mockserver import auth, gojson
 from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns, format_seconds, parse_rfc3339
 from mockserver.operations.registry import Call, Reply, operation
-from mockserver.store.fluxtasks import (
-    DEFAULT_PAGE_SIZE,
+from mockserver.store.flux_errors import (
     E_INVALID,
     E_NOT_FOUND,
     E_UNPROCESSABLE,
-    MAX_PAGE_SIZE,
     NO_RUNS_FOUND,
     OUT_OF_BOUNDS_LIMIT,
     RUN_NOT_FOUND,
-    STATUS_ACTIVE,
     STATUS_BY_CODE,
-    STATUS_INACTIVE,
     TASK_NOT_FOUND,
-    FluxRun,
-    FluxTask,
-    FluxTaskStore,
     GoError,
-    LogEvent,
     PlatformError,
-    TaskFilter,
-    TaskUpdate,
     decode_id,
     encode_id,
     error_code,
     error_message,
-    parse_signed_duration,
-    render_offset,
+)
+from mockserver.store.flux_script import parse_signed_duration, render_offset
+from mockserver.store.fluxtasks import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    STATUS_ACTIVE,
+    STATUS_INACTIVE,
+    FluxRun,
+    FluxTask,
+    FluxTaskStore,
+    LogEvent,
+    TaskFilter,
+    TaskUpdate,
 )
 
 TASKS_PATH = "/kapacitor/v1/api/v2/tasks"

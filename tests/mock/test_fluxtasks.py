@@ -11,7 +11,8 @@ import pytest
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.server import serve_in_thread
-from mockserver.store.fluxtasks import GoError, edit_task_option, find_task_options, options_from_script
+from mockserver.store.flux_errors import GoError
+from mockserver.store.flux_script import edit_task_option, find_task_options, options_from_script
 from tests.mock.conftest import Api, Response
 from tests.mock.spec_check import assert_matches_spec
 
