@@ -260,7 +260,7 @@ def _unmarshal_object(data: bytes, go_type: str) -> dict[str, Any]:
     _value, end = _plain_decoder.raw_decode(text, start)
     rest = text[end:].lstrip(_WS)
     if rest:
-        raise JWTError(f"invalid character {gojson._go_quote_char(rest[0])} after top-level value")
+        raise JWTError(f"invalid character {gojson.go_quote_char(rest[0])} after top-level value")
     if not isinstance(value, dict):
         raise JWTError(f"json: cannot unmarshal {gojson.json_kind(value)} into Go value of type {go_type}")
     return value

@@ -124,15 +124,14 @@ def decode_first(body: bytes) -> Any:
         if exc.pos >= n:
             raise DecodeError("unexpected EOF") from None
         ch = text[exc.pos]
-        raise DecodeError(f"invalid character {_go_quote_char(ch)} {_context(exc.msg)}") from None
+        raise DecodeError(f"invalid character {go_quote_char(ch)} {_context(exc.msg)}") from None
     return _clean(value)
 
 
-def _go_quote_char(ch: str) -> str:
+def go_quote_char(ch: str) -> str:
+    """A character as Go's scanner errors quote it (`'x'`, `'\\''`, `'\\x01'`)."""
     if ch == "'":
         return "'\\''"
-    if ch == '"':
-        return "'\"'"
     if ch.isprintable():
         return f"'{ch}'"
     return "'" + ch.encode("unicode_escape").decode("ascii") + "'"

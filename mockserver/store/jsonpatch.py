@@ -63,7 +63,7 @@ def _unmarshal(body: bytes) -> Any:
     value, end = _raw_decoder.raw_decode(text, start)
     rest = text[end:].lstrip(" \t\r\n")
     if rest:
-        raise gojson.DecodeError(f"invalid character {_quote_char(rest[0])} after top-level value")
+        raise gojson.DecodeError(f"invalid character {gojson.go_quote_char(rest[0])} after top-level value")
     return _clean(value)
 
 
@@ -130,15 +130,6 @@ def from_raw(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: from_raw(v) for k, v in value.items()}
     return value
-
-
-def _quote_char(ch: str) -> str:
-    """Go's `%q`-style quoting of the offending character in scanner errors."""
-    if ch == "'":
-        return "'\\''"
-    if ch.isprintable():
-        return f"'{ch}'"
-    return "'" + ch.encode("unicode_escape").decode("ascii") + "'"
 
 
 def _atoi(key: str) -> int:

@@ -15,6 +15,7 @@ import pytest
 from mockserver.app import MockApp, create_app
 from mockserver.config import MockConfig
 from mockserver.server import serve_in_thread
+from tests.mock.spec_check import assert_matches_spec
 
 
 @dataclass
@@ -95,6 +96,20 @@ class Api:
 
     def delete(self, path: str, **kw: Any) -> Response:
         return self.request("DELETE", path, **kw)
+
+
+def error_of(resp: Response) -> str:
+    """The error text of a JSON error body; since 1.6 `message` repeats `error` exactly."""
+    body = resp.json
+    assert body["error"] == body["message"]
+    return body["error"]
+
+
+def check(resp: Response, op_id: str, status: int) -> Response:
+    """The status is the expected one and the body matches the spec's schema for it."""
+    assert resp.status == status, (resp.status, resp.body)
+    assert_matches_spec(op_id, status, resp.body)
+    return resp
 
 
 @pytest.fixture(params=["in-process", "waitress"])

@@ -11,23 +11,11 @@ import pytest
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from spec import operations
-from tests.mock.conftest import Api, Response
+from tests.mock.conftest import Api, Response, check, error_of
 from tests.mock.spec_check import assert_matches_spec
 
 T = "/kapacitor/v1/alerts/topics"
 ZERO = "0001-01-01T00:00:00Z"
-
-
-def check(resp: Response, op_id: str, status: int) -> Response:
-    assert resp.status == status, (resp.status, resp.body)
-    assert_matches_spec(op_id, status, resp.body)
-    return resp
-
-
-def error_of(resp: Response) -> str:
-    body = resp.json
-    assert body["error"] == body["message"]
-    return body["error"]
 
 
 def inject(api: Api, topic: str, event_id: str, level: str, **extra: object) -> Response:

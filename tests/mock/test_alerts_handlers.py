@@ -6,24 +6,11 @@ from typing import Any
 
 import pytest
 
-from tests.mock.conftest import Api, Response
-from tests.mock.spec_check import assert_matches_spec
+from tests.mock.conftest import Api, Response, check, error_of
 
 T = "/kapacitor/v1/alerts/topics"
 LOG_PATH = "/tmp/alert.log"
 ID_RULE = "must contain only letters, numbers, '-', '.' and '_'."
-
-
-def check(resp: Response, op_id: str, status: int) -> Response:
-    assert resp.status == status, (resp.status, resp.body)
-    assert_matches_spec(op_id, status, resp.body)
-    return resp
-
-
-def error_of(resp: Response) -> str:
-    body = resp.json
-    assert body["error"] == body["message"]
-    return body["error"]
 
 
 def handler(topic: str, handler_id: str, kind: str, options: Any, match: str = "") -> dict[str, Any]:

@@ -18,7 +18,7 @@ from mockserver.config import MockConfig
 from mockserver.gotime import format_ns
 from mockserver.server import serve_in_thread
 from mockserver.store import MockState
-from tests.mock.conftest import Api, Response
+from tests.mock.conftest import Api, Response, error_of
 from tests.mock.spec_check import assert_matches_spec
 
 R = "/kapacitor/v1/recordings"
@@ -60,12 +60,6 @@ def clock() -> Clock:
 @pytest.fixture
 def capi(clock: Clock) -> Api:
     return clocked_api(clock)
-
-
-def error_of(resp: Response) -> str:
-    body = resp.json
-    assert body["error"] == body["message"]
-    return body["error"]
 
 
 def make_task(

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.mock.conftest import Api
+from tests.mock.conftest import Api, error_of
 from tests.mock.spec_check import assert_matches_spec
 
 T = "/kapacitor/v1/tasks"
@@ -34,12 +34,6 @@ def create(api: Api, task_id: str | None = "t1", **extra: object) -> object:
     if task_id is not None:
         body["id"] = task_id
     return api.post(T, body)
-
-
-def error_of(resp: object) -> str:
-    body = resp.json  # type: ignore[attr-defined]
-    assert body["error"] == body["message"]
-    return body["error"]
 
 
 def test_create_returns_the_full_task_in_struct_order(api: Api) -> None:

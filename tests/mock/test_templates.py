@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mock.conftest import Api
+from tests.mock.conftest import Api, error_of
 from tests.mock.spec_check import assert_matches_spec
-from tests.mock.test_tasks import error_of
 
 TPL = "/kapacitor/v1/templates"
 T = "/kapacitor/v1/tasks"

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mock.conftest import Api
-from tests.mock.test_tasks import error_of
+from tests.mock.conftest import Api, error_of
 
 T = "/kapacitor/v1/tasks"
 DBRPS = [{"db": "telegraf", "rp": "autogen"}]

@@ -10,7 +10,8 @@ import json
 import pytest
 
 from mockserver.store.users import DEFAULT_ADMIN_PASSWORD, DEFAULT_ADMIN_USER
-from tests.mock.conftest import Api, Response
+from tests.mock.conftest import Api, Response, check
+from tests.mock.conftest import error_of as shared_error_of
 from tests.mock.spec_check import assert_matches_spec
 
 U = "/kapacitor/v1/users"
@@ -37,11 +38,7 @@ def create(api: Api, name: str, perms: list[str] | None = None, **extra: object)
 
 
 def error_of(resp: Response, op_id: str, status: int) -> str:
-    assert resp.status == status, resp.text
-    assert_matches_spec(op_id, status, resp.body)
-    body = resp.json
-    assert body["error"] == body["message"]
-    return body["error"]
+    return shared_error_of(check(resp, op_id, status))
 
 
 # ---- hidden without auth --------------------------------------------------------------------------
