@@ -128,6 +128,13 @@ class KapacitorSink:
             log.exception("unhandled error in %s %s", method, path)
             message = f"internal mock error: {type(exc).__name__}"
             reply = Reply(500, raw=gojson.dumps_pretty(error_body(message, self.config.at_least_1_6)))
+        try:
+            self.state.commit()  # --data-dir: what this request changed is on disk before it is answered
+        except Exception as exc:
+            self.state.internal_errors += 1
+            log.exception("cannot persist the state after %s %s", method, path)
+            message = f"internal mock error: cannot persist the change: {type(exc).__name__}"
+            reply = Reply(500, raw=gojson.dumps_pretty(error_body(message, self.config.at_least_1_6)))
         self._write(resp, reply)
 
     def _auth_fails(self, req: falcon.Request, resp: falcon.Response, path: str, control: bool) -> bool:

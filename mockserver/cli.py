@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--restore", metavar="FILE", help="start from a backup taken with GET /kapacitor/v1/storage/backup"
     )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep the state in DIR (created if missing): every change is on disk before it is answered "
+        "and survives a restart or kill -9; default: in memory only",
+    )
     return parser
 
 
@@ -63,6 +69,14 @@ def main(argv: list[str] | None = None) -> int:
             state.restore(load_file(args.restore))
         except (OSError, BackupError) as exc:
             print(f"kapacitor-mock: cannot restore {args.restore}: {exc}", file=sys.stderr)
+            return 2
+    if args.data_dir:
+        from mockserver.persistence import PersistenceError, start
+
+        try:
+            start(state, args.data_dir, restoring=bool(args.restore))
+        except PersistenceError as exc:
+            print(f"kapacitor-mock: --data-dir: {exc}", file=sys.stderr)
             return 2
     app = create_app(config, state)
     print(

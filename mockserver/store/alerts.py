@@ -16,6 +16,7 @@ Observable quirks are kept on purpose because clients and conformance checks see
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -284,7 +285,14 @@ class AlertStore:
         if topic is None:
             topic = self.topics[topic_id] = Topic(topic_id)
             self.topic_index.add(topic_id)
+            self._touch_topic(topic_id)
         return topic
+
+    def _touch_topic(self, topic_id: str) -> None:
+        self.state.touch("alerts", "topics", topic_id)
+
+    def _touch_handler(self, topic_id: str, handler_id: str) -> None:
+        self.state.touch("alerts", "handlers", json.dumps([topic_id, handler_id], ensure_ascii=False))
 
     def ensure_topic(self, topic_id: str) -> None:
         """What registering a (non-anonymous or anonymous) handler does to the topic list."""
@@ -325,6 +333,7 @@ class AlertStore:
         with self._lock:
             if self.topics.pop(topic_id, None) is not None:
                 self.topic_index.discard(topic_id)
+                self._touch_topic(topic_id)
 
     def collect(self, topic_id: str, event: EventState) -> EventState:
         """An alert event arriving on a topic (creates the topic, counts it, re-sorts)."""
@@ -332,6 +341,7 @@ class AlertStore:
             topic = self._ensure_topic(topic_id)
             topic.update_event(event, self._legacy_sort)
             topic.collected += 1
+            self._touch_topic(topic_id)
             return copy.copy(topic.events[event.id])
 
     # ---- handler specs
@@ -375,6 +385,7 @@ class AlertStore:
                     f"failed to create handler: cannot register handler, handler with ID {go_quote(spec.id)} already exists"
                 )
             self.handlers.setdefault(spec.topic, {})[spec.id] = spec
+            self._touch_handler(spec.topic, spec.id)
             self._ensure_topic(spec.topic)
             return spec
 
@@ -390,6 +401,8 @@ class AlertStore:
             specs = self.handlers.setdefault(new.topic, {})
             specs.pop(old.id, None)
             specs[new.id] = new
+            self._touch_handler(new.topic, old.id)
+            self._touch_handler(new.topic, new.id)
             self._ensure_topic(new.topic)
             return new
 
@@ -423,24 +436,30 @@ class AlertStore:
     def deregister_handler(self, topic_id: str, handler_id: str) -> None:
         with self._lock:
             specs = self.handlers.get(topic_id)
-            if specs is not None:
-                specs.pop(handler_id, None)
+            if specs is not None and specs.pop(handler_id, None) is not None:
+                self._touch_handler(topic_id, handler_id)
 
     # ---- backup
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "topics": [
-                    {"id": t.id, "collected": t.collected, "events": [e.to_dict() for e in t.sorted]}
-                    for t in (self.topics[i] for i in self.topic_index)
-                ],
+                "topics": [_topic_json(self.topics[i]) for i in self.topic_index],
                 "handlers": [
-                    {"id": s.id, "topic": s.topic, "kind": s.kind, "options": s.options, "match": s.match}
+                    s.marshal()
                     for topic in sorted(self.handlers)
                     for s in sorted(self.handlers[topic].values(), key=lambda s: s.id)
                 ],
             }
+
+    def item(self, section: str, key: str) -> dict[str, Any] | None:
+        """One topic (with its events) or handler spec of the snapshot (None: it is gone)."""
+        if section == "topics":
+            topic = self.topics.get(key)
+            return None if topic is None else _topic_json(topic)
+        topic_id, handler_id = json.loads(key)
+        spec = self.handlers.get(topic_id, {}).get(handler_id)
+        return None if spec is None else spec.marshal()
 
     def restore(self, data: dict[str, Any]) -> None:
         with self._lock:
@@ -464,3 +483,7 @@ class AlertStore:
             for s in data.get("handlers", []):
                 spec = HandlerSpec(s["id"], s["topic"], s["kind"], s.get("options"), s.get("match", ""))
                 self.handlers.setdefault(spec.topic, {})[spec.id] = spec
+
+
+def _topic_json(topic: Topic) -> dict[str, Any]:
+    return {"id": topic.id, "collected": topic.collected, "events": [e.to_dict() for e in topic.sorted]}

@@ -13,6 +13,8 @@ import json
 import zlib
 from typing import Any
 
+from mockserver.store.backup_schema import InvalidSnapshot, check_snapshot
+
 FORMAT = "kapacitor-mock-backup"
 VERSION = 1
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -33,7 +35,7 @@ def dumps(snapshot: dict[str, Any], *, kapacitor_version: str = "") -> bytes:
 
 
 def loads(data: bytes) -> dict[str, Any]:
-    """The snapshot inside a backup file, ready for `MockState.restore()`."""
+    """The snapshot inside a backup file, checked object by object, ready for `MockState.restore()`."""
     if len(data) >= 20 and data[16:20] == _BOLT_MAGIC:
         raise BackupError(
             "this is a BoltDB file (a real Kapacitor backup); the mock can only restore backups it made itself"
@@ -56,7 +58,18 @@ def loads(data: bytes) -> dict[str, Any]:
     state = envelope.get("state")
     if not isinstance(state, dict):
         raise BackupError("corrupt kapacitor-mock backup: the state is not an object")
+    validate(state)
     return state
+
+
+def validate(snapshot: Any) -> None:
+    """BackupError (one line: object and field) unless every object of `snapshot` can be restored."""
+    try:
+        check_snapshot(snapshot)
+    except InvalidSnapshot as exc:
+        raise BackupError(f"invalid kapacitor-mock backup: {exc}") from None
+    except RecursionError:
+        raise BackupError("invalid kapacitor-mock backup: nested too deeply") from None
 
 
 def load_file(path: str) -> dict[str, Any]:

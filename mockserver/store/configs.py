@@ -383,6 +383,7 @@ class ConfigStore:
             def save_remove() -> None:
                 for ident in removed:
                     self._overrides.pop(ident, None)
+                    self.state.touch("configs", "overrides", ident)
 
             return [o for o in stored if o.id not in removed], save_remove
         if add:
@@ -420,6 +421,7 @@ class ConfigStore:
 
         def save() -> None:
             self._overrides[ident] = Override(ident, to_stored(target.options), target.create)
+            self.state.touch("configs", "overrides", ident)
 
         return plan, save
 
@@ -447,11 +449,12 @@ class ConfigStore:
 
     def snapshot(self) -> dict[str, Any]:
         with self.state.lock:
-            return {
-                "overrides": [
-                    {"id": o.id, "options": _from_stored(o.options), "create": o.create} for o in self._stored_list()
-                ]
-            }
+            return {"overrides": [_override_json(o) for o in self._stored_list()]}
+
+    def item(self, section: str, key: str) -> dict[str, Any] | None:
+        """One stored override of the snapshot (None: it is gone)."""
+        override = self._overrides.get(key)
+        return None if override is None else _override_json(override)
 
     def restore(self, data: dict[str, Any]) -> None:
         with self.state.lock:
@@ -461,3 +464,7 @@ class ConfigStore:
             }
             self._generation += 1
             self._services = None
+
+
+def _override_json(override: Override) -> dict[str, Any]:
+    return {"id": override.id, "options": _from_stored(override.options), "create": override.create}

@@ -18,6 +18,7 @@ Errors are InfluxDB 2 platform errors (code + message chain); the HTTP layer ren
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -233,6 +234,7 @@ class FluxTaskStore:
                 latest_scheduled=created,
             )
             self.tasks[task.id] = task
+            self._changed(task.id)
             return task
 
     def update_task(self, task_id: int, upd: TaskUpdate) -> FluxTask:
@@ -269,12 +271,14 @@ class FluxTaskStore:
                 if task.status == STATUS_ACTIVE:
                     task.latest_completed = task.latest_scheduled = _truncate_s(now)
             self.tasks[task_id] = task
+            self._changed(task_id)
             return task
 
     def delete_task(self, task_id: int) -> None:
         """Runs go with the task; completed-run history stays (it lives in InfluxDB on a server)."""
         with self._lock:
             self.find_task(task_id)
+            self._changed(task_id)
             del self.tasks[task_id]
             self.manual.pop(task_id, None)
             for key in [k for k in self.running if k[0] == task_id]:
@@ -345,6 +349,7 @@ class FluxTaskStore:
             task = self.find_task(task_id)
             run = self._queue(task_id, scheduled_for_s * 1_000_000_000)
             self._execute(task, run.id)
+            self._changed(task_id)
             return run
 
     def retry_run(self, task_id: int, run_id: int) -> FluxRun:
@@ -360,6 +365,7 @@ class FluxTaskStore:
                 run = self._queue(task_id, _truncate_s(original.scheduled_for))
             snapshot = replace(run, log=list(run.log))
             self._execute(task, run.id)
+            self._changed(task_id)
             return snapshot
 
     def cancel_run(self, task_id: int, run_id: int) -> None:
@@ -368,6 +374,7 @@ class FluxTaskStore:
             if run is None:
                 raise RUN_NOT_FOUND.fresh()
             run.status = "canceled"
+            self._changed(task_id)
 
     def _queue(self, task_id: int, scheduled_for: int) -> FluxRun:
         queue = self.manual.setdefault(task_id, [])
@@ -410,6 +417,32 @@ class FluxTaskStore:
         run.log.append(LogEvent(run.id, format_ns(self._clock()), message))
 
     # ---- backup -----------------------------------------------------------------------------------
+
+    def _changed(self, task_id: int) -> None:
+        """Everything a task's change may touch, for the `--data-dir` journal (under the lock)."""
+        key = encode_id(task_id)
+        touch = self.state.touch
+        for section in ("tasks", "manual", "history"):
+            touch("flux_tasks", section, key)
+        touch("flux_tasks", "last_id", "")
+        for task, run in self.running:
+            if task == task_id:
+                touch("flux_tasks", "running", json.dumps([key, encode_id(run)]))
+
+    def item(self, section: str, key: str) -> Any:
+        """One object of the snapshot (None: it is gone)."""
+        if section == "last_id":
+            return self._last_id
+        if section == "running":
+            task_key, run_key = json.loads(key)
+            run = self.running.get((int(task_key, 16), int(run_key, 16)))
+            return None if run is None else _run_to_json(run)
+        task_id = int(key, 16)
+        if section == "tasks":
+            task = self.tasks.get(task_id)
+            return None if task is None else _task_to_json(task)
+        runs = (self.manual if section == "manual" else self.history).get(task_id)
+        return None if runs is None else [_run_to_json(r) for r in runs]
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

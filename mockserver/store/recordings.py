@@ -207,6 +207,7 @@ class RecordingStore:
             self._now()
             if self.recordings.pop(recording_id, None) is not None:
                 self._recording_index.discard(recording_id)
+                self.state.touch("recordings", "recordings", recording_id)
             self._recording_runs.pop(recording_id, None)
 
     def record_stream(self, req: dict[str, Any]) -> Recording:
@@ -276,6 +277,7 @@ class RecordingStore:
         self.recordings[recording.id] = recording
         self._recording_index.put(recording.id, recording.date)
         self._recording_runs[recording.id] = run
+        self.state.touch("recordings", "recordings", recording.id)
         return recording
 
     def _finish_recording(self, run: _RecordingRun, when: int) -> None:
@@ -295,6 +297,7 @@ class RecordingStore:
         )
         self.recordings[recording_id] = done
         self._recording_index.put(recording_id, when)
+        self.state.touch("recordings", "recordings", recording_id)
 
     def feed(self, db: str, rp: str, points: list[Point]) -> None:
         """Points written to the task master reach the stream recordings whose task would get them."""
@@ -332,6 +335,7 @@ class RecordingStore:
             self._now()
             if self.replays.pop(replay_id, None) is not None:
                 self._replay_index.discard(replay_id)
+                self.state.touch("recordings", "replays", replay_id)
             self._replay_runs = [run for run in self._replay_runs if run.replay.id != replay_id]
 
     def replay_recording(self, req: dict[str, Any]) -> Replay:
@@ -412,6 +416,7 @@ class RecordingStore:
     def _show_replay(self, replay: Replay) -> None:
         self.replays[replay.id] = replay
         self._replay_index.put(replay.id, replay.date)
+        self.state.touch("recordings", "replays", replay.id)
 
     def _start_replay(self, replay: Replay, now: int, error: str) -> Replay:
         self._seq += 1
@@ -435,6 +440,10 @@ class RecordingStore:
                 "replays": [_to_json(r) for r in self.replays.values()],
             }
 
+    def item(self, section: str, key: str) -> dict[str, Any] | None:
+        """One recording or replay of the snapshot (None: it is gone)."""
+        return _item(self.recordings if section == "recordings" else self.replays, key)
+
     def restore(self, data: dict[str, Any]) -> None:
         """Load a snapshot as a restarted server does: whatever was running failed with the shutdown."""
         with self.state.lock:
@@ -455,6 +464,11 @@ class RecordingStore:
                 if replay.status == RUNNING:
                     replay = replace(replay, status=FAILED, error=SHUTDOWN_ERROR)
                 self._show_replay(replay)
+
+
+def _item(objects: dict[str, Any], key: str) -> dict[str, Any] | None:
+    obj = objects.get(key)
+    return None if obj is None else _to_json(obj)
 
 
 def _to_json(obj: Recording | Replay) -> dict[str, Any]:

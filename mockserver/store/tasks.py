@@ -113,8 +113,17 @@ def formatted(script: str, cache: dict[Any, Any]) -> str:
 class TaskStore:
     """Tasks and templates behind one lock shared with the rest of the mock state."""
 
-    def __init__(self, lock: Any, *, clock: Callable[[], int] = now_ns, new_id: Callable[[], str] | None = None):
+    def __init__(
+        self,
+        lock: Any,
+        *,
+        clock: Callable[[], int] = now_ns,
+        new_id: Callable[[], str] | None = None,
+        touch: Callable[[str, str, str], None] | None = None,
+    ):
         self._lock = lock
+        #: Told (under the lock) which task or template changed, for `--data-dir`.
+        self._touch = touch or (lambda family, section, key: None)
         self._clock = clock
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
         self.tasks: dict[str, Task] = {}
@@ -180,8 +189,10 @@ class TaskStore:
             task._cache["analysis"] = Analysis(program, pipeline, "")
             self.tasks[task_id] = task
             self.task_index.add(task_id)
+            self._changed(task_id)
             if template is not None:
                 template.tasks.add(task_id)
+                self._changed_template(template.id)
             if task.executing:
                 self.enabled_count += 1
             return task
@@ -249,7 +260,10 @@ class TaskStore:
                 if template is not None:
                     template.tasks.discard(old.id)
                     template.tasks.add(new_id)
+                    self._changed_template(template.id)
+                self._changed(old.id)
             self.tasks[new_id] = task
+            self._changed(new_id)
             self.enabled_count += int(task.executing) - int(old.executing)
             return task
 
@@ -259,9 +273,11 @@ class TaskStore:
             if task is None:
                 return
             self.task_index.discard(task_id)
+            self._changed(task_id)
             template = self.templates.get(task.template_id) if task.template_id else None
             if template is not None:
                 template.tasks.discard(task_id)
+                self._changed_template(template.id)
             if task.executing:
                 self.enabled_count -= 1
 
@@ -277,18 +293,22 @@ class TaskStore:
         with self._lock:
             return {
                 "tasks": [_snapshot_task(t) for t in self.tasks.values()],
-                "templates": [
-                    {
-                        "id": t.id,
-                        "type": t.type,
-                        "script": t.script,
-                        "created": t.created,
-                        "modified": t.modified,
-                        "tasks": sorted(t.tasks),
-                    }
-                    for t in self.templates.values()
-                ],
+                "templates": [_snapshot_template(t) for t in self.templates.values()],
             }
+
+    def item(self, section: str, key: str) -> dict[str, Any] | None:
+        """One task or template of the snapshot (None: it is gone)."""
+        if section == "tasks":
+            task = self.tasks.get(key)
+            return None if task is None else _snapshot_task(task)
+        template = self.templates.get(key)
+        return None if template is None else _snapshot_template(template)
+
+    def _changed(self, task_id: str) -> None:
+        self._touch("tasks", "tasks", task_id)
+
+    def _changed_template(self, template_id: str) -> None:
+        self._touch("tasks", "templates", template_id)
 
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the store's content with a snapshot (tasks keep their stored status)."""
@@ -354,6 +374,7 @@ class TaskStore:
             template._cache["analysis"] = Analysis(program, pipeline, "")
             self.templates[template_id] = template
             self.template_index.add(template_id)
+            self._changed_template(template_id)
             return template
 
     def update_template(self, template_id: str, req: dict[str, Any]) -> Template:
@@ -382,7 +403,11 @@ class TaskStore:
                 del self.templates[old.id]
                 self.template_index.discard(old.id)
                 self.template_index.add(new_id)
+                self._changed_template(old.id)
             self.templates[new_id] = template
+            self._changed_template(new_id)
+            for task_id in template.tasks:  # propagation (or its rollback) rewrites them
+                self._changed(task_id)
             self._propagate(old, template, program)
             return template
 
@@ -430,6 +455,7 @@ class TaskStore:
         with self._lock:
             if self.templates.pop(template_id, None) is not None:
                 self.template_index.discard(template_id)
+                self._changed_template(template_id)
 
     def list_templates(self, pattern: str, offset: int, limit: int) -> list[Template]:
         """Templates implement their own listing: a negative limit gives an empty list."""
@@ -444,6 +470,17 @@ def tickscript_vars(value: Any) -> dict[str, tickscript.Var]:
         raise BadRequest(f"invalid var {value.name}: {value.reason}")
     return dict(value) if value else {}
 
+
+
+def _snapshot_template(template: Template) -> dict[str, Any]:
+    return {
+        "id": template.id,
+        "type": template.type,
+        "script": template.script,
+        "created": template.created,
+        "modified": template.modified,
+        "tasks": sorted(template.tasks),
+    }
 
 
 def _snapshot_task(task: Task) -> dict[str, Any]:

@@ -186,6 +186,7 @@ class UserStore:
         with self._lock:
             if self.users.pop(name, None) is not None:
                 self.index.discard(name)
+                self.state.touch("users", "users", name)
 
     def _new_user(self, name: str, password: str, admin: bool, privileges: dict[str, str]) -> User:
         salt, digest = _hash_password(password)
@@ -195,23 +196,18 @@ class UserStore:
         if user.name not in self.users:
             self.index.add(user.name)
         self.users[user.name] = user
+        self.state.touch("users", "users", user.name)
 
     # ---- backup -----------------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {
-                "users": [
-                    {
-                        "name": u.name,
-                        "admin": u.admin,
-                        "salt": u.salt,
-                        "hash": u.digest,
-                        "privileges": dict(sorted(u.privileges.items())),
-                    }
-                    for u in (self.users[n] for n in self.index)
-                ]
-            }
+            return {"users": [_user_json(self.users[n]) for n in self.index]}
+
+    def item(self, section: str, key: str) -> dict[str, Any] | None:
+        """One user of the snapshot (None: it is gone)."""
+        user = self.users.get(key)
+        return None if user is None else _user_json(user)
 
     def restore(self, data: dict[str, Any]) -> None:
         """Replace all users; the bootstrap admin is re-added if the snapshot lacks it, so a
@@ -224,3 +220,13 @@ class UserStore:
                 self._put(User(raw["name"], bool(raw.get("admin")), raw["salt"], raw["hash"], privileges))
             if getattr(getattr(self.state, "config", None), "auth", False):
                 self.ensure_bootstrap()
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "admin": user.admin,
+        "salt": user.salt,
+        "hash": user.digest,
+        "privileges": dict(sorted(user.privileges.items())),
+    }
