@@ -166,9 +166,11 @@ def _connect(file: str) -> sqlite3.Connection:
                 raise PersistenceError(
                     f"{file} has data layout {version}; this kapacitor-mock reads layout {LAYOUT_VERSION}"
                 )
-            check = conn.execute("PRAGMA quick_check").fetchall()
+            check = conn.execute("PRAGMA quick_check(100)").fetchall()
             if check != [("ok",)]:
-                raise PersistenceError(f"corrupt data file {file}: {check[0][0]}")
+                problems = [line for (text,) in check for line in str(text).splitlines() if not line.startswith("***")]
+                first = problems[0] if problems else "unknown damage"
+                raise PersistenceError(f"corrupt data file {file}: SQLite integrity check failed ({first})")
         if conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
             raise PersistenceError(f"cannot switch {file} to write-ahead logging")
         conn.execute("PRAGMA synchronous=FULL")

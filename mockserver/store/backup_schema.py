@@ -25,7 +25,8 @@ _TIME = (-62135596800 * 10**9, 253402300800 * 10**9 - 1)
 _FLUX_ID = re.compile(r"[0-9a-f]{16}\Z")
 _HEX = re.compile(r"(?:[0-9a-f]{2})*\Z")
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
-_CONFIG_ID = re.compile(r"[-A-Za-z0-9_+]+(?:/[-A-Za-z0-9_+]+)?\Z")
+#: `<section>/<element>` (element names added through `add` may hold any character).
+_CONFIG_ID = re.compile(r"[-A-Za-z0-9_+]+(?:/.*)?\Z", re.DOTALL)
 #: Objects per snapshot and nesting of free-form values: a backup is bounded input too.
 MAX_OBJECTS = 1_000_000
 MAX_DEPTH = 64
@@ -213,7 +214,7 @@ HANDLER = {
     "match": (STR, False),
 }
 OVERRIDE = {
-    "id": (_type(lambda v: isinstance(v, str) and _CONFIG_ID.match(v) is not None, "a section or section/element name"), True),
+    "id": (_type(lambda v: isinstance(v, str) and _CONFIG_ID.match(v) is not None, "a <section>/<element> override ID"), True),
     "options": (optional(OBJECT), False),
     "create": (BOOL, False),
 }
