@@ -10,6 +10,7 @@ from mockserver.config import MockConfig as _MockConfig
 from mockserver.operations import (  # noqa: F401  (importing registers the handlers)
     alerts,
     config,
+    control,
     fluxtasks,
     misc,
     recordings,

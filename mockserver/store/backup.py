@@ -19,6 +19,8 @@ FORMAT = "kapacitor-mock-backup"
 VERSION = 1
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOLT_MAGIC = b"\xed\xda\x0c\xed"  # little-endian 0xED0CDAED in the meta page, after its 16-byte header
+#: Decompressed size a backup may have (a seed over HTTP is outside input: no gzip bombs).
+MAX_BACKUP_BYTES = 256 * 1024 * 1024
 
 
 class BackupError(ValueError):
@@ -42,10 +44,7 @@ def loads(data: bytes) -> dict[str, Any]:
         )
     if not data.startswith(_GZIP_MAGIC):
         raise BackupError("not a kapacitor-mock backup: the file is not gzip-compressed")
-    try:
-        raw = gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise BackupError(f"corrupt kapacitor-mock backup: {exc}") from None
+    raw = _gunzip(data)
     try:
         envelope = json.loads(raw.decode("utf-8", "surrogatepass"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -70,6 +69,31 @@ def validate(snapshot: Any) -> None:
         raise BackupError(f"invalid kapacitor-mock backup: {exc}") from None
     except RecursionError:
         raise BackupError("invalid kapacitor-mock backup: nested too deeply") from None
+
+
+def _gunzip(data: bytes, limit: int = MAX_BACKUP_BYTES) -> bytes:
+    """Every gzip member of `data`, decompressed in bounded steps (BackupError past `limit`)."""
+    out = bytearray()
+    rest = data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            chunk = inflater.decompress(rest, limit + 1 - len(out))
+            while True:
+                out += chunk
+                if len(out) > limit:
+                    raise BackupError(f"kapacitor-mock backup larger than {limit} bytes once decompressed")
+                if inflater.eof or not inflater.unconsumed_tail:
+                    break
+                chunk = inflater.decompress(inflater.unconsumed_tail, limit + 1 - len(out))
+            if not inflater.eof:
+                raise BackupError("corrupt kapacitor-mock backup: Compressed file ended before the end-of-stream marker was reached")
+            rest = inflater.unused_data.lstrip(b"\0")  # zero padding after a member is allowed, as in gzip
+            if rest and not rest.startswith(_GZIP_MAGIC):
+                raise BackupError("corrupt kapacitor-mock backup: trailing garbage after the compressed data")
+    except zlib.error as exc:
+        raise BackupError(f"corrupt kapacitor-mock backup: {exc}") from None
+    return bytes(out)
 
 
 def load_file(path: str) -> dict[str, Any]:
