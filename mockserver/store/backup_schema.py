@@ -284,8 +284,6 @@ def _object(where: str, item: Any, fields: dict[str, tuple[Check, bool]]) -> dic
 
 
 def _items(where: str, value: Any, fields: dict[str, tuple[Check, bool]], key: str = "id") -> list[dict[str, Any]]:
-    if value is None:
-        return []
     if not isinstance(value, list):
         raise InvalidSnapshot(f"{where}: expected a list, got {_kind(value)}")
     if len(value) > MAX_OBJECTS:
@@ -303,9 +301,9 @@ def _items(where: str, value: Any, fields: dict[str, tuple[Check, bool]], key: s
 
 
 def _family(snapshot: dict[str, Any], name: str, sections: Iterable[str]) -> dict[str, Any]:
-    data = snapshot.get(name)
-    if data is None:
+    if name not in snapshot:
         return {}
+    data = snapshot[name]
     if not isinstance(data, dict):
         raise InvalidSnapshot(f"{name}: expected an object, got {_kind(data)}")
     for key in data:
@@ -324,30 +322,30 @@ def check_snapshot(snapshot: Any) -> None:
             raise InvalidSnapshot(f"unknown state family {name!r}")
     _check_tasks(_family(snapshot, "tasks", ("tasks", "templates")))
     recordings = _family(snapshot, "recordings", ("recordings", "replays"))
-    _items("recordings.recordings", recordings.get("recordings"), RECORDING)
-    _items("recordings.replays", recordings.get("replays"), REPLAY)
+    _items("recordings.recordings", recordings.get("recordings", []), RECORDING)
+    _items("recordings.replays", recordings.get("replays", []), REPLAY)
     _check_alerts(_family(snapshot, "alerts", ("topics", "handlers")))
-    _items("configs.overrides", _family(snapshot, "configs", ("overrides",)).get("overrides"), OVERRIDE)
-    _items("users.users", _family(snapshot, "users", ("users",)).get("users"), USER, key="name")
+    _items("configs.overrides", _family(snapshot, "configs", ("overrides",)).get("overrides", []), OVERRIDE)
+    _items("users.users", _family(snapshot, "users", ("users",)).get("users", []), USER, key="name")
     _check_flux(_family(snapshot, "flux_tasks", ("last_id", "tasks", "manual", "running", "history")))
 
 
 def _check_tasks(data: dict[str, Any]) -> None:
     # A template's task list may name tasks that are gone or moved to another template: the
     # server keeps such entries (and fails a later template update on them), so only IDs are checked.
-    _items("tasks.tasks", data.get("tasks"), TASK)
-    _items("tasks.templates", data.get("templates"), TEMPLATE)
+    _items("tasks.tasks", data.get("tasks", []), TASK)
+    _items("tasks.templates", data.get("templates", []), TEMPLATE)
 
 
 def _check_alerts(data: dict[str, Any]) -> None:
-    for i, topic in enumerate(_items("alerts.topics", data.get("topics"), TOPIC)):
+    for i, topic in enumerate(_items("alerts.topics", data.get("topics", []), TOPIC)):
         where = f"alerts.topics[{i}] (id {topic['id']!r}).events"
-        _items(where, topic.get("events"), EVENT)
+        _items(where, topic.get("events", []), EVENT)
     seen: set[tuple[str, str]] = set()
-    handlers = data.get("handlers")
-    if handlers is not None and not isinstance(handlers, list):
+    handlers = data.get("handlers", [])
+    if not isinstance(handlers, list):
         raise InvalidSnapshot(f"alerts.handlers: expected a list, got {_kind(handlers)}")
-    for i, handler in enumerate(handlers or ()):
+    for i, handler in enumerate(handlers):
         _object(f"alerts.handlers[{i}]", handler, HANDLER)
         key = (handler["topic"], handler["id"])
         if key in seen:
@@ -358,16 +356,14 @@ def _check_alerts(data: dict[str, Any]) -> None:
 def _check_flux(data: dict[str, Any]) -> None:
     if "last_id" in data and (problem := COUNT(data["last_id"])):
         raise InvalidSnapshot(f"flux_tasks.last_id: {problem}")
-    _items("flux_tasks.tasks", data.get("tasks"), FLUX_TASK)
-    running = data.get("running")
-    if running is not None and not isinstance(running, list):
+    _items("flux_tasks.tasks", data.get("tasks", []), FLUX_TASK)
+    running = data.get("running", [])
+    if not isinstance(running, list):
         raise InvalidSnapshot(f"flux_tasks.running: expected a list, got {_kind(running)}")
-    for i, run in enumerate(running or ()):
+    for i, run in enumerate(running):
         _object(f"flux_tasks.running[{i}]", run, FLUX_RUN)
     for section in ("manual", "history"):
-        runs = data.get(section)
-        if runs is None:
-            continue
+        runs = data.get(section, {})
         if not isinstance(runs, dict):
             raise InvalidSnapshot(f"flux_tasks.{section}: expected an object of task ID → runs, got {_kind(runs)}")
         for task_id, items in runs.items():

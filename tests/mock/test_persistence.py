@@ -280,7 +280,9 @@ def test_a_failing_disk_is_a_500_and_the_change_is_retried(tmp_path: Path) -> No
 
 
 def _refused(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    assert cli.main(["--port", "1", *args]) == 2
+    with pytest.MonkeyPatch.context() as patch:  # should the refusal fail, never serve
+        patch.setattr("waitress.serve", lambda *a, **k: pytest.fail("the mock started"))
+        assert cli.main(["--port", "1", *args]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("kapacitor-mock: --data-dir: "), err
     return err
