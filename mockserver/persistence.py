@@ -119,7 +119,9 @@ class DataDir:
         with self._mutex:
             self._transaction(upserts, [], replace=True)
 
-    def _transaction(self, upserts: list[tuple[str, str, str, str]], deletes: list[tuple[str, str, str]], *, replace: bool) -> None:
+    def _transaction(
+        self, upserts: list[tuple[str, str, str, str]], deletes: list[tuple[str, str, str]], *, replace: bool
+    ) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -161,7 +163,9 @@ def _connect(file: str) -> sqlite3.Connection:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if existed:
             if app_id != APPLICATION_ID:
-                raise PersistenceError(f"{file} is not a kapacitor-mock data file (an SQLite database of another application)")
+                raise PersistenceError(
+                    f"{file} is not a kapacitor-mock data file (an SQLite database of another application)"
+                )
             if version != LAYOUT_VERSION:
                 raise PersistenceError(
                     f"{file} has data layout {version}; this kapacitor-mock reads layout {LAYOUT_VERSION}"

@@ -67,7 +67,9 @@ BOOL = _type(lambda v: isinstance(v, bool), "a boolean")
 INT64 = _int_in(*_INT64, "an integer (64-bit)")
 COUNT = _int_in(0, _INT64[1], "a non-negative integer")
 TIME = _int_in(*_TIME, "a time in Unix nanoseconds (years 1-9999)")
-PROGRESS = _type(lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1, "a number from 0 to 1")
+PROGRESS = _type(
+    lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1, "a number from 0 to 1"
+)
 ID = _type(is_valid_id, "an ID of letters, digits, '-', '.' and '_'")
 TOPIC_ID = _type(is_valid_topic_id, "a topic ID")
 FLUX_ID = _type(lambda v: isinstance(v, str) and _FLUX_ID.match(v) is not None, "a 16-digit lower-case hex ID")
@@ -78,7 +80,9 @@ def optional(check: Check) -> Check:
 
 
 def one_of(*values: str) -> Check:
-    return lambda v: None if isinstance(v, str) and v in values else f"expected one of {', '.join(values)}, got {_kind(v)}"
+    return lambda v: (
+        None if isinstance(v, str) and v in values else f"expected one of {', '.join(values)}, got {_kind(v)}"
+    )
 
 
 def list_of(check: Check) -> Check:
@@ -149,7 +153,12 @@ def _privileges(value: Any) -> str | None:
 
 
 def _log_entry(value: Any) -> str | None:
-    if isinstance(value, list) and len(value) == 3 and FLUX_ID(value[0]) is None and all(isinstance(x, str) for x in value[1:]):
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and FLUX_ID(value[0]) is None
+        and all(isinstance(x, str) for x in value[1:])
+    ):
         return None
     return f"expected a [run ID, time, message] triple, got {_kind(value)}"
 
@@ -214,14 +223,20 @@ HANDLER = {
     "match": (STR, False),
 }
 OVERRIDE = {
-    "id": (_type(lambda v: isinstance(v, str) and _CONFIG_ID.match(v) is not None, "a <section>/<element> override ID"), True),
+    "id": (
+        _type(lambda v: isinstance(v, str) and _CONFIG_ID.match(v) is not None, "a <section>/<element> override ID"),
+        True,
+    ),
     "options": (optional(OBJECT), False),
     "create": (BOOL, False),
 }
 USER = {
     "name": (_type(is_valid_username, "a user name"), True),
     "admin": (BOOL, False),
-    "salt": (_type(lambda v: isinstance(v, str) and _HEX.match(v) is not None, "an even-length lower-case hex string"), True),
+    "salt": (
+        _type(lambda v: isinstance(v, str) and _HEX.match(v) is not None, "an even-length lower-case hex string"),
+        True,
+    ),
     "hash": (_type(lambda v: isinstance(v, str) and _SHA256.match(v) is not None, "a SHA-256 hex digest"), True),
     "privileges": (optional(_privileges), False),
 }

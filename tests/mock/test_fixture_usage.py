@@ -178,3 +178,13 @@ def test_the_plugin_is_inert_until_used() -> None:
     code = "import sys, mockserver.testing; print(sorted(m for m in sys.modules if m.startswith('mockserver')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
     assert "mockserver.app" not in out and "mockserver.store" not in out, out
+
+
+def test_a_mock_can_start_seeded(tmp_path: Path) -> None:
+    with mock_kapacitor() as source:
+        assert _create(source.url, "from-seed") == 200
+        saved = source.save(tmp_path / "seed.db")
+    with mock_kapacitor(seed=saved) as k:
+        assert [t["id"] for t in httpx.get(k.url + "/kapacitor/v1/tasks").json()["tasks"]] == ["from-seed"]
+    with pytest.raises(BackupError):
+        mock_kapacitor(seed=b"not a backup").start()

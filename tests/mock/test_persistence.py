@@ -53,6 +53,9 @@ class Writer(threading.Thread):
         self.rng = random.Random(seed)
         self.possible: dict[str, set[str]] = {}
         self.templates: dict[str, set[str]] = {}
+        self.topic = f"{name}-topic"
+        self.events: list[str] = []  # acknowledged events on this writer's topic
+        self.event_in_flight: str | None = None
         self.acked = 0
 
     def _send(self, conn: http.client.HTTPConnection, method: str, path: str, body: Any = None) -> int:
@@ -75,7 +78,22 @@ class Writer(threading.Thread):
                 task_id = self.rng.choice(live)
                 before = self.possible[task_id]
                 op = ("PATCH", f"/kapacitor/v1/tasks/{task_id}", {"status": "enabled"}, {"enabled"}, 200)
-            elif roll < 0.40:
+            elif roll < 0.45:
+                n += 1
+                event_id = f"e{n}"
+                self.event_in_flight = event_id
+                try:
+                    status = self._send(
+                        conn, "POST", f"/mock/alerts/topics/{self.topic}/events", {"id": event_id, "level": "WARNING"}
+                    )
+                except OSError:
+                    return
+                assert status == 200
+                self.events.append(event_id)
+                self.event_in_flight = None
+                self.acked += 1
+                continue
+            elif roll < 0.50:
                 n += 1
                 template_id = f"{self.prefix}-tpl{n}"
                 self.templates[template_id] = {ABSENT, "present"}
@@ -155,7 +173,15 @@ def test_kill_9_during_a_write_storm_keeps_exactly_the_acknowledged_writes(tmp_p
             assert task["vars"]["owner"]["value"] == task_id
     for template_id, allowed in possible_templates.items():
         assert ("present" if template_id in templates else ABSENT) in allowed
+    topics = {t["id"]: t for t in state["alerts"]["topics"]}
+    for w in writers:  # a topic is changed in place by every event: each acknowledged one is there
+        topic = topics.get(w.topic, {"collected": 0, "events": []})
+        stored = {e["id"] for e in topic["events"]}
+        extra = stored - set(w.events)
+        assert set(w.events) <= stored and extra <= {w.event_in_flight}, (w.topic, extra)
+        assert topic["collected"] == len(stored)
     in_flight = sum(len(v) > 1 for v in possible.values()) + sum(len(v) > 1 for v in possible_templates.values())
+    in_flight += sum(w.event_in_flight is not None for w in writers)
     assert in_flight <= len(writers)
 
 
@@ -180,7 +206,11 @@ def _exercise(client: falcon.testing.TestClient) -> None:
     ok("PATCH", "/kapacitor/v1/tasks/t1", {"status": "enabled"})
     ok("PATCH", "/kapacitor/v1/tasks/t2", {"id": "t2-renamed"})
     ok("DELETE", "/kapacitor/v1/tasks/t3")
-    ok("POST", "/kapacitor/v1/templates", {"id": "tpl", "type": "stream", "script": "var m string\nstream|from().measurement(m)"})
+    ok(
+        "POST",
+        "/kapacitor/v1/templates",
+        {"id": "tpl", "type": "stream", "script": "var m string\nstream|from().measurement(m)"},
+    )
     ok("POST", "/kapacitor/v1/tasks", {"id": "from-tpl", "template-id": "tpl", "dbrps": [{"db": "d", "rp": "r"}],
                                        "vars": {"m": {"type": "string", "value": "cpu"}}})  # fmt: skip
     ok("PATCH", "/kapacitor/v1/templates/tpl", {"id": "tpl2"})
@@ -342,7 +372,9 @@ def test_damaged_pages_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "corrupt" in err or "not a usable" in err
 
 
-def test_a_row_with_corrupt_content_is_refused_naming_the_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_row_with_corrupt_content_is_refused_naming_the_object(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _filled(tmp_path)
     conn = sqlite3.connect(tmp_path / persistence.DATA_FILE)
     row = conn.execute("SELECT value FROM items WHERE section = 'tasks'").fetchone()
@@ -364,7 +396,9 @@ def test_a_second_mock_on_the_same_directory_is_refused(tmp_path: Path, capsys: 
         data.close()
 
 
-def test_restore_into_a_directory_that_holds_state_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_restore_into_a_directory_that_holds_state_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _filled(tmp_path / "data")
     backup = tmp_path / "b.db"
     backup.write_bytes(dumps(MockState().snapshot()))

@@ -100,7 +100,12 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("task id twice", _duplicate_first_task, "(id 't0')", "duplicate id"),
     ("task unknown field", _set(TASK, "colour", "red"), "(id 't0')", "unknown field 'colour'"),
     ("template tasks not a list", _set(TEMPLATE, "tasks", "t1"), "tasks.templates[0]", "'tasks'"),
-    ("recording progress above 1", _set(RECORDING, "progress", 2.5), "recordings.recordings[0] (id 'rec')", "'progress'"),
+    (
+        "recording progress above 1",
+        _set(RECORDING, "progress", 2.5),
+        "recordings.recordings[0] (id 'rec')",
+        "'progress'",
+    ),
     ("recording status unknown", _set(RECORDING, "status", "done"), "(id 'rec')", "'status'"),
     ("event level unknown", lambda s: _event(s).update(level="FATAL"), "alerts.topics[", "'level'"),
     ("event time is text", lambda s: _event(s).update(time="now"), "events[0]", "'time'"),
@@ -145,14 +150,18 @@ def test_restore_refuses_corrupt_content_with_one_line(
     path = tmp_path / "backup.db"
     path.write_bytes(dumps(snapshot))
     monkeypatch.setattr("waitress.serve", lambda *a, **k: pytest.fail("the mock started"))
-    assert cli.main(["--port", "1", "--auth", "--flux-tasks", "--kapacitor-version", "1.6.2", "--restore", str(path)]) == 2
+    assert (
+        cli.main(["--port", "1", "--auth", "--flux-tasks", "--kapacitor-version", "1.6.2", "--restore", str(path)]) == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"kapacitor-mock: cannot restore {path}: invalid"), err
     assert obj in err and field in err, err
 
 
 @pytest.mark.parametrize(("case", "corrupt", "obj", "field"), CASES[:6], ids=[c[0] for c in CASES[:6]])
-def test_seed_over_http_refuses_the_same(case: str, corrupt: Callable[[dict[str, Any]], None], obj: str, field: str) -> None:
+def test_seed_over_http_refuses_the_same(
+    case: str, corrupt: Callable[[dict[str, Any]], None], obj: str, field: str
+) -> None:
     state = MockState(CONFIG)
     client = falcon.testing.TestClient(create_app(CONFIG, state))
     before = state.snapshot()
@@ -229,7 +238,12 @@ def test_edge_content_the_mock_itself_makes_is_accepted() -> None:
     client = falcon.testing.TestClient(create_app(state.config, state))
     script = ("var d = 5m\nvar l = lambda: \"x\" > 1\nvar r = /ab+/\nvar li = ['a', 'b']\nvar st = *\nvar f = 1.5\n"
               "var i = 3\nvar b = TRUE\nvar s = 'q'\nstream|from().measurement('m')|window().period(d)")  # fmt: skip
-    assert client.simulate_post("/kapacitor/v1/templates", json={"id": "tp", "type": "stream", "script": script}).status_code == 200
+    assert (
+        client.simulate_post(
+            "/kapacitor/v1/templates", json={"id": "tp", "type": "stream", "script": script}
+        ).status_code
+        == 200
+    )
     task_vars = {"d": {"type": "duration", "value": "10s"}, "l": {"type": "lambda", "value": '"y" < 2'},
                  "r": {"type": "regex", "value": "^c"}, "li": {"type": "list", "value": [{"type": "string", "value": "z"}]},
                  "f": {"type": "float", "value": 2.5}, "i": {"type": "int", "value": 7},
