@@ -29,6 +29,8 @@ from tests.mock.test_cli import request, start
 pytestmark = pytest.mark.server
 
 ABSENT = "absent"
+#: What a client sees when the server is killed under it (never an HTTP answer).
+GONE = (OSError, http.client.HTTPException)
 
 
 def _task_body(task_id: str) -> dict[str, Any]:
@@ -57,6 +59,7 @@ class Writer(threading.Thread):
         self.events: list[str] = []  # acknowledged events on this writer's topic
         self.event_in_flight: str | None = None
         self.acked = 0
+        self.error: BaseException | None = None
 
     def _send(self, conn: http.client.HTTPConnection, method: str, path: str, body: Any = None) -> int:
         conn.request(method, path, body=None if body is None else json.dumps(body))
@@ -65,6 +68,12 @@ class Writer(threading.Thread):
         return resp.status
 
     def run(self) -> None:
+        try:
+            self._storm()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            self.error = exc
+
+    def _storm(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         n = 0
         live: list[str] = []
@@ -86,7 +95,7 @@ class Writer(threading.Thread):
                     status = self._send(
                         conn, "POST", f"/mock/alerts/topics/{self.topic}/events", {"id": event_id, "level": "WARNING"}
                     )
-                except OSError:
+                except GONE:
                     return
                 assert status == 200
                 self.events.append(event_id)
@@ -100,7 +109,7 @@ class Writer(threading.Thread):
                 body = {"id": template_id, "type": "batch", "script": "var every = 1m\nbatch|query('SELECT 1')"}
                 try:
                     ok = self._send(conn, "POST", "/kapacitor/v1/templates", body) == 200
-                except OSError:
+                except GONE:
                     return
                 assert ok
                 self.templates[template_id] = {"present"}
@@ -116,7 +125,7 @@ class Writer(threading.Thread):
             self.possible[task_id] = before | after  # in flight: either
             try:
                 status = self._send(conn, method, path, body)
-            except OSError:
+            except GONE:
                 return
             assert status == expected, (method, path, status)
             self.possible[task_id] = after
@@ -136,6 +145,7 @@ def _storm_and_kill(data_dir: Path, kill_after: int, writers: int = 6) -> list[W
     for t in threads:
         t.join(timeout=20)
         assert not t.is_alive()
+        assert t.error is None, repr(t.error)
     return threads
 
 
