@@ -62,7 +62,7 @@ class DataDir:
     def open(cls, path: str) -> DataDir:
         """Create or open `path`; PersistenceError (one line) for anything that is not ours."""
         try:
-            os.makedirs(path, exist_ok=True)
+            os.makedirs(path, mode=0o700, exist_ok=True)  # it holds password hashes
         except OSError as exc:
             raise PersistenceError(f"cannot create data directory {path}: {exc.strerror or exc}") from None
         if not os.path.isdir(path):
