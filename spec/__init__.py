@@ -76,3 +76,25 @@ def operation(operation_id: str) -> Operation:
         if op.operation_id == operation_id:
             return op
     raise KeyError(operation_id)
+
+
+def parameter_default(name: str, operation_id: str | None = None) -> Any:
+    """The documented default of a query parameter, from `components/parameters` or one operation.
+
+    The mock and the suite read defaults (e.g. `limit` = 100) from here so the number lives only in
+    the document.
+    """
+    doc = load_spec()
+    if operation_id is not None:
+        for param in operation(operation_id).raw.get("parameters", []):
+            if "$ref" in param:
+                param = doc["components"]["parameters"][param["$ref"].rsplit("/", 1)[-1]]
+            if param.get("name") == name:
+                return param.get("schema", {}).get("default")
+        raise KeyError(f"{operation_id} has no parameter {name!r}")
+    return doc["components"]["parameters"][name]["schema"]["default"]
+
+
+def gated_operations(requirement: str) -> frozenset[str]:
+    """Operations that exist only when an optional service is on (`x-kapacitor-availability.requires`)."""
+    return frozenset(op.operation_id for op in operations() if op.availability.get("requires") == requirement)

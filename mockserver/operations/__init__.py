@@ -24,27 +24,10 @@ from mockserver.operations import (  # noqa: F401  (importing registers the hand
     write,
 )
 from mockserver.operations.registry import HANDLERS
+from spec import gated_operations
 
-#: Operations served only when an optional service is switched on.
-_GATED = {
-    "auth": frozenset({"listUsers", "createUser", "getUser", "updateUser", "deleteUser"}),
-    "flux_tasks": frozenset(
-        {
-            "listFluxTasks",
-            "createFluxTask",
-            "getFluxTask",
-            "updateFluxTask",
-            "deleteFluxTask",
-            "listFluxTaskLogs",
-            "listFluxTaskRuns",
-            "startFluxTaskRun",
-            "getFluxTaskRun",
-            "cancelFluxTaskRun",
-            "listFluxTaskRunLogs",
-            "retryFluxTaskRun",
-        }
-    ),
-}
+#: Operations served only when an optional service is switched on, as the spec marks them.
+_GATED = {"auth": gated_operations("auth"), "flux_tasks": gated_operations("fluxtask")}
 
 
 def claimed(settings: _MockConfig) -> frozenset[str]:

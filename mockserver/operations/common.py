@@ -6,6 +6,7 @@ from mockserver.errors import BadRequest
 from mockserver.gotext import go_quote
 from mockserver.operations.registry import Call
 from mockserver.store.listing import parse_int_param
+from spec import parameter_default
 
 SCRIPT_FORMATS = ("formatted", "raw")
 DOT_VIEWS = ("attributes", "labels")
@@ -33,9 +34,14 @@ def dot_view(call: Call) -> str:
     return value
 
 
+#: Paging defaults as the spec documents them (offset 0, limit 100).
+DEFAULT_OFFSET: int = parameter_default("offset")
+DEFAULT_LIMIT: int = parameter_default("limit")
+
+
 def paging(call: Call) -> tuple[int, int]:
-    offset = parse_int_param("offset", call.first("offset"), 0)
-    limit = parse_int_param("limit", call.first("limit"), 100)
+    offset = parse_int_param("offset", call.first("offset"), DEFAULT_OFFSET)
+    limit = parse_int_param("limit", call.first("limit"), DEFAULT_LIMIT)
     return offset, limit
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from mockserver import gojson
 from mockserver.errors import BadRequest
 from mockserver.gotext import go_quote
+from mockserver.operations.common import DEFAULT_LIMIT, DEFAULT_OFFSET
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, error_body, link
 from mockserver.store.listing import parse_int_param
@@ -145,8 +146,8 @@ def list_users(call: Call) -> Reply:
     requested = call.all("fields")
     fields = list(USER_FIELDS) if requested is None else [*requested, "name", "link"]
     problems: list[str] = []
-    offset = _lenient_int(call, "offset", 0, problems)
-    limit = _lenient_int(call, "limit", 100, problems)
+    offset = _lenient_int(call, "offset", DEFAULT_OFFSET, problems)
+    limit = _lenient_int(call, "limit", DEFAULT_LIMIT, problems)
     users = call.state.users.list_users(call.first("pattern"), min(offset, INT64_MAX), limit)
     with_message = call.config.at_least_1_6
     # Errors are written and the handler carries on: each error body, then the list, end to end.

@@ -44,8 +44,9 @@ from mockserver.store.flux_script import (
     is_zero,
     options_from_script,
 )
+from spec import parameter_default
 
-DEFAULT_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE: int = parameter_default("limit", "listFluxTasks")
 MAX_PAGE_SIZE = 500
 STATUS_ACTIVE = "active"
 STATUS_INACTIVE = "inactive"
