@@ -25,6 +25,8 @@ _TIME = (-62135596800 * 10**9, 253402300800 * 10**9 - 1)
 _FLUX_ID = re.compile(r"[0-9a-f]{16}\Z")
 _HEX = re.compile(r"(?:[0-9a-f]{2})*\Z")
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+#: A bcrypt hash in its modular crypt form (what Kapacitor stores), accepted besides salted SHA-256.
+_BCRYPT = re.compile(r"\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}\Z")
 #: `<section>/<element>` (element names added through `add` may hold any character).
 _CONFIG_ID = re.compile(r"[-A-Za-z0-9_+]+(?:/.*)?\Z", re.DOTALL)
 #: Objects per snapshot and nesting of free-form values: a backup is bounded input too.
@@ -235,9 +237,12 @@ USER = {
     "admin": (BOOL, False),
     "salt": (
         _type(lambda v: isinstance(v, str) and _HEX.match(v) is not None, "an even-length lower-case hex string"),
+        False,
+    ),
+    "hash": (
+        _type(lambda v: isinstance(v, str) and (_SHA256.match(v) or _BCRYPT.match(v)) is not None, "a password hash"),
         True,
     ),
-    "hash": (_type(lambda v: isinstance(v, str) and _SHA256.match(v) is not None, "a SHA-256 hex digest"), True),
     "privileges": (optional(_privileges), False),
 }
 FLUX_TASK = {
@@ -341,7 +346,10 @@ def check_snapshot(snapshot: Any) -> None:
     _items("recordings.replays", recordings.get("replays", []), REPLAY)
     _check_alerts(_family(snapshot, "alerts", ("topics", "handlers")))
     _items("configs.overrides", _family(snapshot, "configs", ("overrides",)).get("overrides", []), OVERRIDE)
-    _items("users.users", _family(snapshot, "users", ("users",)).get("users", []), USER, key="name")
+    users = _items("users.users", _family(snapshot, "users", ("users",)).get("users", []), USER, key="name")
+    for i, user in enumerate(users):
+        if _SHA256.match(user["hash"]) and "salt" not in user:
+            raise InvalidSnapshot(f"users.users[{i}]{_name(user)}: missing field 'salt' (a SHA-256 hash needs one)")
     _check_flux(_family(snapshot, "flux_tasks", ("last_id", "tasks", "manual", "running", "history")))
 
 

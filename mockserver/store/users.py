@@ -217,7 +217,7 @@ class UserStore:
             self.index = SortedIndex()
             for raw in data.get("users", []):
                 privileges = {str(k): (ALL if v == ALL else NONE) for k, v in (raw.get("privileges") or {}).items()}
-                self._put(User(raw["name"], bool(raw.get("admin")), raw["salt"], raw["hash"], privileges))
+                self._put(User(raw["name"], bool(raw.get("admin")), raw.get("salt", ""), raw["hash"], privileges))
             if getattr(getattr(self.state, "config", None), "auth", False):
                 self.ensure_bootstrap()
 
