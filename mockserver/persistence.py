@@ -4,9 +4,9 @@ The state layer journals *rows*: one JSON value per object, addressed by (family
 — a task, a template, an alert topic with its events, a user ... (`MockState` decides the layout
 and which rows a request changed). This module only stores rows. It uses SQLite from the standard
 library in WAL mode with `synchronous=FULL`: every batch of changed rows is one transaction whose
-commit fsyncs the write-ahead log, so an acknowledged change survives `kill -9` (and power loss),
-a half-written batch is rolled back by SQLite on the next open, and the cost of a write is that of
-the rows it changed, never of the whole state.
+commit fsyncs the write-ahead log, so an acknowledged change survives `kill -9` (and power loss,
+as far as the disk honours fsync), a half-written batch is rolled back by SQLite on the next open,
+and the cost of a write is that of the rows it changed, never of the whole state.
 
 The directory belongs to the mock: anything in it that is not the mock's own file is refused at
 start (a wrong `--data-dir` must not be mistaken for an empty state), and so is a database of
@@ -22,7 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 
-from mockserver.store import MockState, snapshot_of
+from mockserver.store import MockState, Row, snapshot_of
 from mockserver.store.backup import BackupError, validate
 
 try:  # POSIX only; without it a second mock on the same directory is not detected.
@@ -38,9 +38,6 @@ _OWN_FILES = frozenset({DATA_FILE, DATA_FILE + "-wal", DATA_FILE + "-shm", DATA_
 APPLICATION_ID = 0x4B4D636B
 #: `PRAGMA user_version`: the row layout; bump when it changes incompatibly.
 LAYOUT_VERSION = 1
-
-#: (family, section, key, value); a value of None deletes the row.
-Row = tuple[str, str, str, object]
 
 
 class PersistenceError(Exception):
