@@ -149,8 +149,10 @@ def _storm_and_kill(data_dir: Path, kill_after: int, writers: int = 6) -> list[W
     return threads
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kill_after", [30, 250, 700])
+@pytest.mark.parametrize(
+    "kill_after",
+    [pytest.param(30, marks=pytest.mark.slow), 250, pytest.param(700, marks=pytest.mark.slow)],
+)
 def test_kill_9_during_a_write_storm_keeps_exactly_the_acknowledged_writes(tmp_path: Path, kill_after: int) -> None:
     data_dir = tmp_path / "data"
     writers = _storm_and_kill(data_dir, kill_after)
