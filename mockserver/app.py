@@ -92,9 +92,9 @@ class KapacitorSink:
             for name, value in CORS_HEADERS:
                 resp.set_header(name, value)
         if method == "OPTIONS":
-            # Real: 200, empty body, no Content-Type. WSGI validators insist on one for a 200.
+            # Real: 200, empty body, `Content-Length: 0`, no Content-Type (Go sniffs nothing from no body).
             resp.status = 200
-            resp.content_type = "text/plain; charset=utf-8"
+            resp.content_type = None  # type: ignore[assignment]
             resp.data = b""
             return
         version = self.config.kapacitor_version
@@ -151,9 +151,9 @@ class KapacitorSink:
     @staticmethod
     def _write(resp: falcon.Response, reply: Reply) -> None:
         resp.status = reply.status
-        # The real server also labels 204s as JSON; WSGI (PEP 3333 validators) forbids a
-        # Content-Type on a bodiless 204, so the mock leaves it out there (recorded in PROVENANCE).
-        resp.content_type = None if reply.status == 204 else reply.content_type
+        # Every route behind `jsonContent` labels its answer JSON, 204s included (ping, DELETEs,
+        # config POSTs); routes without it (Flux tasks' NoJSON) answer `content_type=None`.
+        resp.content_type = reply.content_type  # type: ignore[assignment]
         for name, value in reply.headers:
             resp.set_header(name, value)
         if reply.stream is not None:
@@ -178,6 +178,30 @@ class MockApp(falcon.App):
 
     mock_state: MockState
     mock_config: MockConfig
+
+    def __call__(self, env: dict[str, Any], start_response: Any) -> Any:  # type: ignore[override]
+        """Falcon joins repeated headers with `, `; the real server sends v1preview's version twice."""
+
+        def split_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, _split_repeated(headers), exc_info)
+
+        return super().__call__(env, split_start_response)
+
+
+_REPEATED = frozenset({"x-kapacitor-version"})
+
+
+def _split_repeated(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One header line per value for the headers Go writes as repeated lines."""
+    if not any(name.lower() in _REPEATED and ", " in value for name, value in headers):
+        return headers
+    out: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name.lower() in _REPEATED:
+            out.extend((name, part) for part in value.split(", "))
+        else:
+            out.append((name, value))
+    return out
 
 
 def create_app(config: MockConfig | None = None, state: MockState | None = None) -> MockApp:
