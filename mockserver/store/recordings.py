@@ -33,6 +33,7 @@ from mockserver.gotext import go_quote
 from mockserver.gotime import format_seconds
 from mockserver.store.lineprotocol import Point
 from mockserver.store.listing import GlobSyntaxError, compile_glob
+from mockserver.store.tasks import start_error
 from mockserver.tickscript.dot import node_names
 from spec.ids import ID_PATTERN, is_valid_id
 
@@ -235,12 +236,17 @@ class RecordingStore:
             if req.get("start", ZERO_TIME_NS) == ZERO_TIME_NS:
                 raise BadRequest("must provide start time")
             task = self.state.tasks.get_task(req.get("task", ""))
-            error = "" if task.type == "batch" else "wrong task type"
+            # The server builds the task (compiling its lambdas) before it checks its type; either
+            # failure comes before the archive exists, and a missing file's size is -1.
+            pipeline = task.analysis().pipeline
+            error = start_error(pipeline) if pipeline is not None else ""
+            if not error and task.type != "batch":
+                error = "wrong task type"
             run = _RecordingRun(
                 recording=Recording(recording_id, "batch", now),
                 deadline=now + self._delay(),
                 error=error,
-                base_size=0 if error else EMPTY_BATCH_SIZE,
+                base_size=-1 if error else EMPTY_BATCH_SIZE,
             )
             return self._start_recording(run)
 

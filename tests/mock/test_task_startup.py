@@ -125,3 +125,22 @@ def test_restore_starts_enabled_tasks_again(make_api: object) -> None:
     fresh.state.tasks.restore(snapshot)
     assert state(fresh, "cpu") == ("enabled", False, CRIT_ERROR)
     assert state(fresh, "ok") == ("enabled", True, "")
+
+
+def test_failed_batch_recordings_report_size_minus_one(make_api: object) -> None:
+    """services/replay/service.go: the archive never existed, so `Size()` is -1 (real 1.5.7)."""
+    import time
+
+    api = make_api(run_delay=0.0)  # type: ignore[operator]
+    create(api, "st", "stream|from()")
+    create(api, "bt", "batch|query('select * from d.r.m').every(1m)|eval(lambda: 1 + 'a').as('x')")
+    for rid, task in (("r1", "st"), ("r2", "bt")):
+        assert api.post("/kapacitor/v1/recordings/batch", {"id": rid, "task": task, "start": "2020-01-01T00:00:00Z"}).status == 201
+    time.sleep(0.05)
+    r1, r2 = (api.get(f"/kapacitor/v1/recordings/{r}").json for r in ("r1", "r2"))
+    assert (r1["status"], r1["error"], r1["size"]) == ("failed", "wrong task type", -1)
+    assert (r2["status"], r2["size"]) == ("failed", -1)
+    assert r2["error"] == (
+        "Failed to compile 0 expression: mismatched type to binary operator. got int + string. "
+        "see bool(), int(), float(), string(), duration()"
+    )
