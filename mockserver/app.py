@@ -180,15 +180,48 @@ class MockApp(falcon.App):
     mock_config: MockConfig
 
     def __call__(self, env: dict[str, Any], start_response: Any) -> Any:  # type: ignore[override]
-        """Falcon joins repeated headers with `, `; the real server sends v1preview's version twice."""
+        """Two framing details of Go's net/http that Falcon does not have: repeated headers stay
+        separate lines (v1preview's version header), and a JSON body longer than the 2048-byte
+        response buffer goes out chunked, without Content-Length (the handlers never set one)."""
+        chunked = False
 
-        def split_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            return start_response(status, _split_repeated(headers), exc_info)
+        def go_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal chunked
+            headers = _split_repeated(headers)
+            length = ctype = ""
+            for name, value in headers:
+                low = name.lower()
+                if low == "content-length":
+                    length = value
+                elif low == "content-type":
+                    ctype = value
+            if length.isdigit() and int(length) > GO_RESPONSE_BUFFER and ctype.startswith("application/json"):
+                chunked = True
+                headers = [(n, v) for n, v in headers if n.lower() != "content-length"]
+            return start_response(status, headers, exc_info)
 
-        return super().__call__(env, split_start_response)
+        body = super().__call__(env, go_start_response)
+        return _Unsized(body) if chunked else body
 
 
 _REPEATED = frozenset({"x-kapacitor-version"})
+#: net/http's bufferBeforeChunkingSize: a longer body is sent before its length is known.
+GO_RESPONSE_BUFFER = 2048
+
+
+class _Unsized:
+    """The body without `len()`, so the server frames it chunked instead of counting it."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+    def __iter__(self) -> Any:
+        return iter(self.body)
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
 
 
 def _split_repeated(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -1,19 +1,20 @@
-"""Keep HTTP/1.1 connections open after bodiless answers (204, 304), as Go's net/http does.
+"""Keep HTTP/1.1 connections open after answers without Content-Length, as Go's net/http does.
 
-Waitress 3.0.x closes a connection after every response that has no Content-Length, because it
-cannot otherwise frame the body. A 204 or 304 has no body to frame and must not carry a
-Content-Length (RFC 9110 §8.6), so waitress closes after every DELETE, ping, config POST and write
-of the mock, and pooling clients (Go's client, `requests.Session`) pay a reconnect each time. The
-real server keeps the connection.
+Waitress 3.0.x closes a connection after every response that has no Content-Length: bodiless
+answers (204, 304), which must not carry one (RFC 9110 §8.6), and chunked bodies, which are framed
+without one. So it closes after every DELETE, ping, config POST and write of the mock, and after
+every JSON body longer than Go's 2048-byte buffer (sent chunked, as the server does); pooling
+clients (Go's client, `requests.Session`) pay a reconnect each time. The real server keeps the
+connection.
 
 The same task writes the header block in Go's order (the handler's headers sorted by name, then the
 ones net/http adds: Connection, Transfer-Encoding, Date, Content-Length), so a transcript of the
 mock reads line for line like one of the server.
 
 `install(server)` swaps the channel class of a server made by `waitress.create_server` for one
-whose task skips that close for bodiless statuses; everything else (a client's `Connection: close`,
-HTTP/1.0, errors, bodies without a length) still closes exactly as waitress decides. The layer is
-applied only to the waitress versions whose `build_response_header` it was written against.
+whose task skips that close on HTTP/1.1; everything else (a client's `Connection: close`,
+HTTP/1.0, errors while writing) still closes exactly as waitress decides. The layer is applied only
+to the waitress versions whose `build_response_header` it was written against.
 """
 
 from __future__ import annotations
@@ -31,13 +32,12 @@ TESTED_MAJOR = "3.0."
 
 
 class KeepAliveTask(WSGITask):  # type: ignore[misc]
-    """A WSGI task that does not close an HTTP/1.1 connection just because a bodiless answer has
-    no Content-Length."""
+    """A WSGI task that does not close an HTTP/1.1 connection just because an answer has no
+    Content-Length (bodiless, or chunked: both are framed without one)."""
 
     def build_response_header(self) -> bytes:
         keep = (
             self.version == "1.1"
-            and not self.has_body
             and not getattr(self, "close_on_finish", False)
             and self.request.headers.get("CONNECTION", "").lower() != "close"
         )

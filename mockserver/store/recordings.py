@@ -206,9 +206,16 @@ class RecordingStore:
     def delete_recording(self, recording_id: str) -> None:
         with self.state.lock:
             self._now()
-            if self.recordings.pop(recording_id, None) is not None:
+            recording = self.recordings.pop(recording_id, None)
+            if recording is not None:
                 self._recording_index.discard(recording_id)
             self._recording_runs.pop(recording_id, None)
+            if recording is not None and recording.size == -1:
+                # The entry is gone, but removing the archive that was never written fails
+                # (fileSource.Remove compares with os.ErrNotExist, never equal to a *PathError);
+                # the path is under the default `[replay] dir = "./replay"`.
+                ext = "brpl" if recording.type == "batch" else "srpl"
+                raise ServerError(f"remove replay/{recording_id}.{ext}: no such file or directory")
 
     def record_stream(self, req: dict[str, Any]) -> Recording:
         """`req`: decoded `id`, `task`, `stop` (ns or absent)."""
@@ -244,7 +251,7 @@ class RecordingStore:
                 error = "wrong task type"
             run = _RecordingRun(
                 recording=Recording(recording_id, "batch", now),
-                deadline=now + self._delay(),
+                deadline=now if error else now + self._delay(),  # these fail at once on the server
                 error=error,
                 base_size=-1 if error else EMPTY_BATCH_SIZE,
             )

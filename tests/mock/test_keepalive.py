@@ -155,3 +155,22 @@ def test_go_header_order_keeps_every_line() -> None:
     assert keepalive.go_header_order(block) == (
         b"HTTP/1.1 200 OK\r\nContent-Type: a\r\nX-B: 1\r\nX-B: 2\r\nDate: d\r\nContent-Length: 2\r\n\r\n"
     )
+
+
+def test_long_json_bodies_are_chunked_like_go(served: ServerHandle) -> None:
+    """net/http buffers 2048 bytes: a longer JSON body has no Content-Length (real 1.5.7: /config)."""
+    conn = http.client.HTTPConnection(served.host, served.port, timeout=5)
+    try:
+        conn.request("GET", "/kapacitor/v1/config")
+        big = conn.getresponse()
+        body = big.read()
+        assert len(body) > 2048 and body.endswith(b"}\n")
+        assert big.getheader("Transfer-Encoding") == "chunked" and big.getheader("Content-Length") is None
+        assert big.getheader("Connection") is None and not big.will_close  # chunked is framed: keep it
+        sock = conn.sock
+        conn.request("GET", "/kapacitor/v1/config/smtp")  # short: counted, on the same connection
+        small = conn.getresponse()
+        assert int(small.getheader("Content-Length") or 0) == len(small.read()) <= 2048
+        assert small.getheader("Transfer-Encoding") is None and conn.sock is sock
+    finally:
+        conn.close()
