@@ -36,8 +36,8 @@ def go_quote(value: str) -> str:
             code = ord(ch)
             if code < 0x80:
                 out.append(f"\\x{code:02x}")
-            elif 0xD800 <= code <= 0xDFFF:  # cannot come from valid UTF-8: Go prints U+FFFD's escape
-                out.append("\\ufffd")
+            elif 0xD800 <= code <= 0xDFFF:  # sent as a `\\ud800` JSON escape: Go decodes U+FFFD, printable
+                out.append("\ufffd")
             elif code < 0x10000:
                 out.append(f"\\u{code:04x}")
             else:

@@ -92,9 +92,9 @@ class KapacitorSink:
             for name, value in CORS_HEADERS:
                 resp.set_header(name, value)
         if method == "OPTIONS":
-            # Real: 200, empty body, no Content-Type. WSGI validators insist on one for a 200.
+            # Real: 200, empty body, `Content-Length: 0`, no Content-Type (Go sniffs nothing from no body).
             resp.status = 200
-            resp.content_type = "text/plain; charset=utf-8"
+            resp.content_type = None  # type: ignore[assignment]
             resp.data = b""
             return
         version = self.config.kapacitor_version
@@ -158,9 +158,9 @@ class KapacitorSink:
     @staticmethod
     def _write(resp: falcon.Response, reply: Reply) -> None:
         resp.status = reply.status
-        # The real server also labels 204s as JSON; WSGI (PEP 3333 validators) forbids a
-        # Content-Type on a bodiless 204, so the mock leaves it out there (recorded in PROVENANCE).
-        resp.content_type = None if reply.status == 204 else reply.content_type
+        # Every route behind `jsonContent` labels its answer JSON, 204s included (ping, DELETEs,
+        # config POSTs); routes without it (Flux tasks' NoJSON) answer `content_type=None`.
+        resp.content_type = reply.content_type  # type: ignore[assignment]
         for name, value in reply.headers:
             resp.set_header(name, value)
         if reply.stream is not None:
@@ -185,6 +185,63 @@ class MockApp(falcon.App):
 
     mock_state: MockState
     mock_config: MockConfig
+
+    def __call__(self, env: dict[str, Any], start_response: Any) -> Any:  # type: ignore[override]
+        """Two framing details of Go's net/http that Falcon does not have: repeated headers stay
+        separate lines (v1preview's version header), and a JSON body longer than the 2048-byte
+        response buffer goes out chunked, without Content-Length (the handlers never set one)."""
+        chunked = False
+
+        def go_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal chunked
+            headers = _split_repeated(headers)
+            length = ctype = ""
+            for name, value in headers:
+                low = name.lower()
+                if low == "content-length":
+                    length = value
+                elif low == "content-type":
+                    ctype = value
+            if length.isdigit() and int(length) > GO_RESPONSE_BUFFER and ctype.startswith("application/json"):
+                chunked = True
+                headers = [(n, v) for n, v in headers if n.lower() != "content-length"]
+            return start_response(status, headers, exc_info)
+
+        body = super().__call__(env, go_start_response)
+        return _Unsized(body) if chunked else body
+
+
+_REPEATED = frozenset({"x-kapacitor-version"})
+#: net/http's bufferBeforeChunkingSize: a longer body is sent before its length is known.
+GO_RESPONSE_BUFFER = 2048
+
+
+class _Unsized:
+    """The body without `len()`, so the server frames it chunked instead of counting it."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+    def __iter__(self) -> Any:
+        return iter(self.body)
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
+
+
+def _split_repeated(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One header line per value for the headers Go writes as repeated lines."""
+    if not any(name.lower() in _REPEATED and ", " in value for name, value in headers):
+        return headers
+    out: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name.lower() in _REPEATED:
+            out.extend((name, part) for part in value.split(", "))
+        else:
+            out.append((name, value))
+    return out
 
 
 def create_app(config: MockConfig | None = None, state: MockState | None = None) -> MockApp:

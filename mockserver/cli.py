@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
+from typing import Any
 
 from mockserver.config import DEFAULT_VERSION, MockConfig
 
@@ -41,13 +43,78 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the state in DIR (created if missing): every change is on disk before it is answered "
         "and survives a restart or kill -9; default: in memory only",
     )
+    _add_serving_options(parser)
     return parser
+
+
+# ---- serving: version, validated Kapacitor version, access log, bind errors ----------------------
+
+#: The Kapacitor releases whose HTTP API the mock imitates (tags v1.5.0 … v1.8.3).
+KNOWN_VERSIONS = tuple(
+    f"1.{minor}.{patch}" for minor, last in ((5, 9), (6, 6), (7, 7), (8, 3)) for patch in range(last + 1)
+)
+
+
+def _kapacitor_version(text: str) -> str:
+    if text not in KNOWN_VERSIONS:
+        raise argparse.ArgumentTypeError(
+            f"unknown Kapacitor version {text!r}; known: {KNOWN_VERSIONS[0]} … {KNOWN_VERSIONS[-1]} "
+            f"({', '.join(KNOWN_VERSIONS)})"
+        )
+    return text
+
+
+def _add_serving_options(parser: argparse.ArgumentParser) -> None:
+    from mockserver import __version__
+
+    parser.add_argument("--version", action="version", version=f"kapacitor-mock {__version__}")
+    parser.add_argument(
+        "--access-log",
+        metavar="FILE",
+        nargs="?",
+        const="-",
+        help="log one line per request (method, path, status, ms) to FILE (default: standard error)",
+    )
+    for action in parser._actions:
+        if action.dest == "kapacitor_version":
+            action.type = _kapacitor_version
+
+
+def _serve(app: Any, args: argparse.Namespace) -> int:
+    """Bind first (a busy port is one line and exit 1), then serve until interrupted."""
+    from waitress.server import create_server
+
+    from mockserver import keepalive
+    from mockserver.accesslog import AccessLog, open_log
+
+    wsgi = AccessLog(app, open_log(args.access_log)) if args.access_log else app
+    try:
+        # Lookahead lets a streaming response (v1preview/logs) notice a client that went away.
+        server = create_server(
+            wsgi, host=args.host, port=args.port, threads=args.threads, ident="", channel_request_lookahead=1
+        )
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        print(f"kapacitor-mock: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 1
+    keepalive.install(server)
+    print(
+        f"kapacitor-mock {app.mock_config.kapacitor_version} listening on "
+        f"http://{args.host}:{args.port}/kapacitor/v1",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from waitress import serve
-
     from mockserver.app import create_app
     from mockserver.store import MockState
     from mockserver.store.backup import BackupError, load_file
@@ -78,17 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         except PersistenceError as exc:
             print(f"kapacitor-mock: --data-dir: {exc}", file=sys.stderr)
             return 2
-    app = create_app(config, state)
-    print(
-        f"kapacitor-mock {config.kapacitor_version} listening on http://{args.host}:{args.port}/kapacitor/v1",
-        file=sys.stderr,
-        flush=True,
-    )
-    # Lookahead lets a streaming response (v1preview/logs) notice a client that went away.
-    serve(
-        app, host=args.host, port=args.port, threads=args.threads, ident="", channel_request_lookahead=1
-    )
-    return 0
+    return _serve(create_app(config, state), args)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from mockserver.gotext import quote_json_byte
+
 _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 _NEEDS_ESCAPE = re.compile("[<>&\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -109,7 +111,9 @@ _WS = " \t\r\n"
 
 def decode_first(body: bytes) -> Any:
     """Decode the first JSON value of `body`; trailing bytes are ignored, as Go's Decoder does."""
-    text = body.decode("utf-8", errors="replace")
+    # Invalid bytes stay visible (surrogateescape): a scanner error names the byte, and `_clean`
+    # turns each one inside a string into U+FFFD, one per byte, as Go's decoder does.
+    text = body.decode("utf-8", errors="surrogateescape")
     start = 0
     n = len(text)
     while start < n and text[start] in _WS:
@@ -129,12 +133,8 @@ def decode_first(body: bytes) -> Any:
 
 
 def go_quote_char(ch: str) -> str:
-    """A character as Go's scanner errors quote it (`'x'`, `'\\''`, `'\\x01'`)."""
-    if ch == "'":
-        return "'\\''"
-    if ch.isprintable():
-        return f"'{ch}'"
-    return "'" + ch.encode("unicode_escape").decode("ascii") + "'"
+    """The character a Go scanner error names (`'x'`, `'\\''`, `'\\x01'`): see gotext.quote_json_byte."""
+    return quote_json_byte(ch)
 
 
 def _context(msg: str) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
+from mockserver import keepalive
+
 
 @dataclass
 class ServerHandle:
@@ -35,6 +37,7 @@ class ServerHandle:
 def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> ServerHandle:
     """Start waitress on `host:port` (0 = a free port) and return once it accepts connections."""
     server = create_server(app, host=host, port=port, threads=threads, ident="")
+    keepalive.install(server)
     actual_port: int = server.effective_port  # type: ignore[union-attr]
     stopping = threading.Event()
 

@@ -5,9 +5,9 @@ error a bad update reports first and the order of the `redacted` list), the Go k
 option (it decides how an override value is converted), the option's value in the configuration
 file the mock imitates, and, for list sections, the defaults a newly added element starts from.
 
-The imitated file is `kapacitord`'s built-in defaults plus the settings of the reference server
-the project's transcript was captured from: its single InfluxDB cluster is disabled, subscribes to
-nothing and points at `http://127.0.0.1:8086`. Values are kept "Go side": durations are integer
+The imitated file is `kapacitord`'s built-in defaults (`NewConfig()` of each service, e.g.
+services/influxdb/config.go: `urls = ["http://localhost:8086"]`, subscriptions on) with the one
+setting a server needs to run without an InfluxDB: `[[influxdb]] enabled = false`. Values are kept "Go side": durations are integer
 nanoseconds, the InfluxDB subscription mode is its integer constant, and `None` is a nil slice or
 map (rendered `null`, and counted as empty for redaction).
 
@@ -193,12 +193,7 @@ def _modern() -> list[Section]:
         "subscription-path": "",
         "compression": "gzip",
     }
-    influx_file = {
-        **influx_init,
-        "enabled": False,
-        "disable-subscriptions": True,
-        "urls": ["http://127.0.0.1:8086"],
-    }
+    influx_file = {**influx_init, "enabled": False}
     sasl_file = zero_value(SASL_AUTH)
     sasl_file["SASLOAUTHExpiryMargin"] = 10 * SECOND
     return [
@@ -734,13 +729,26 @@ ADDED_IN_1_8 = {
 }
 
 
-def _legacy() -> list[Section]:
-    """The 1.5 layout: the 1.8 table minus what 1.8 added, plus `marathon.timeout`."""
+#: Options 1.5.8 added, by section (the `bigpanda` section is new in 1.5.8 too).
+ADDED_IN_1_5_8 = {
+    "influxdb": ("subscription-path", "compression"),
+    "opsgenie2": ("details",),
+}
+
+
+def before_1_5_8(version: str) -> bool:
+    return version_tuple(version) < (1, 5, 8)
+
+
+def _legacy(version: str = "1.5.9") -> list[Section]:
+    """The 1.5 layout: the 1.8 table minus what 1.8 added, plus `marathon.timeout`; before 1.5.8
+    also without bigpanda and 1.5.8's options, and with no ServiceNow URL default."""
     out = []
+    early = before_1_5_8(version)
     for section in _modern():
-        if section.name == "zenoss":
+        if section.name == "zenoss" or (early and section.name == "bigpanda"):
             continue
-        dropped = ADDED_IN_1_8.get(section.name, ())
+        dropped = ADDED_IN_1_8.get(section.name, ()) + (ADDED_IN_1_5_8.get(section.name, ()) if early else ())
         options = tuple(o for o in section.options if o.name not in dropped)
         init = section.init
         if section.name == "marathon":
@@ -749,6 +757,10 @@ def _legacy() -> list[Section]:
             options = (*options[:idx], _o("timeout", DURATION), *options[idx:])
             init = {"timeout": 30 * SECOND, **(init or {})}
         elements = tuple({k: v for k, v in e.items() if k not in dropped} for e in section.elements)
+        if init is not None and dropped:
+            init = {k: v for k, v in init.items() if k not in dropped}
+        if early and section.name == "servicenow":
+            elements = tuple({k: v for k, v in e.items() if k != "url"} for e in elements)
         out.append(Section(section.name, section.element_key, options, elements, init, section.list_type))
     return out
 
@@ -761,5 +773,5 @@ def is_legacy(version: str) -> bool:
 @functools.lru_cache(maxsize=4)
 def sections_for(version: str) -> dict[str, Section]:
     """Every overridable section of `version`, by name (including empty list sections)."""
-    table = _legacy() if is_legacy(version) else _modern()
+    table = _legacy(version) if is_legacy(version) else _modern()
     return {s.name: s for s in table}

@@ -56,7 +56,7 @@ def _v_influxdb(e: dict[str, Any], legacy: bool) -> str | None:
             "invalid subscription protocol, must be one of 'udp', 'http' or 'https', "
             f"got {go_quote(e['subscription-protocol'])}: {_struct_text(e, 'influxdb', legacy)}"
         )
-    if e["compression"] not in ("gzip", "none"):
+    if e.get("compression", "gzip") not in ("gzip", "none"):  # no such option before 1.5.8
         return f"Invalid compression, must be one of 'gzip' or 'none', got {e['compression']}"
     return None
 
@@ -65,6 +65,8 @@ def _struct_text(e: dict[str, Any], section: str, legacy: bool) -> str:
     """`%v` of a config struct (field values in order, durations via their String method)."""
     parts = []
     for opt in sections_for_legacy(legacy)[section].options:
+        if opt.name not in e:
+            continue  # a field the imitated patch release does not have yet
         value = e[opt.name]
         if opt.kind == cs.DURATION:
             parts.append(go_duration(value))

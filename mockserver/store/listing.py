@@ -15,7 +15,7 @@ from typing import TypeVar
 from sortedcontainers import SortedList
 
 from mockserver.errors import BadRequest
-from mockserver.gotext import _go_quote_inner
+from mockserver.gotext import go_quote
 
 T = TypeVar("T")
 INT64_MAX = 2**63 - 1
@@ -36,14 +36,14 @@ def parse_int_param(name: str, raw: str | None, default: int) -> int:
     body = raw[1:] if raw[:1] in "+-" else raw
     if not body or not all("0" <= c <= "9" for c in body):
         raise BadRequest(
-            f'invalid {name} parameter "{raw}" must be an integer: '
-            f'strconv.ParseInt: parsing "{_go_quote_inner(raw)}": invalid syntax'
+            f"invalid {name} parameter {go_quote(raw)} must be an integer: "
+            f"strconv.ParseInt: parsing {go_quote(raw)}: invalid syntax"
         )
     value = int(raw)
     if not INT64_MIN <= value <= INT64_MAX:
         raise BadRequest(
-            f'invalid {name} parameter "{raw}" must be an integer: '
-            f'strconv.ParseInt: parsing "{_go_quote_inner(raw)}": value out of range'
+            f"invalid {name} parameter {go_quote(raw)} must be an integer: "
+            f"strconv.ParseInt: parsing {go_quote(raw)}: value out of range"
         )
     return value
 

@@ -33,6 +33,7 @@ from mockserver.gotext import go_quote
 from mockserver.gotime import format_seconds
 from mockserver.store.lineprotocol import Point
 from mockserver.store.listing import GlobSyntaxError, compile_glob
+from mockserver.store.tasks import start_error
 from mockserver.tickscript.dot import node_names
 from spec.ids import ID_PATTERN, is_valid_id
 
@@ -205,10 +206,17 @@ class RecordingStore:
     def delete_recording(self, recording_id: str) -> None:
         with self.state.lock:
             self._now()
-            if self.recordings.pop(recording_id, None) is not None:
+            recording = self.recordings.pop(recording_id, None)
+            if recording is not None:
                 self._recording_index.discard(recording_id)
                 self.state.touch("recordings", "recordings", recording_id)
             self._recording_runs.pop(recording_id, None)
+            if recording is not None and recording.size == -1:
+                # The entry is gone, but removing the archive that was never written fails
+                # (fileSource.Remove compares with os.ErrNotExist, never equal to a *PathError);
+                # the path is under the default `[replay] dir = "./replay"`.
+                ext = "brpl" if recording.type == "batch" else "srpl"
+                raise ServerError(f"remove replay/{recording_id}.{ext}: no such file or directory")
 
     def record_stream(self, req: dict[str, Any]) -> Recording:
         """`req`: decoded `id`, `task`, `stop` (ns or absent)."""
@@ -236,12 +244,17 @@ class RecordingStore:
             if req.get("start", ZERO_TIME_NS) == ZERO_TIME_NS:
                 raise BadRequest("must provide start time")
             task = self.state.tasks.get_task(req.get("task", ""))
-            error = "" if task.type == "batch" else "wrong task type"
+            # The server builds the task (compiling its lambdas) before it checks its type; either
+            # failure comes before the archive exists, and a missing file's size is -1.
+            pipeline = task.analysis().pipeline
+            error = start_error(pipeline) if pipeline is not None else ""
+            if not error and task.type != "batch":
+                error = "wrong task type"
             run = _RecordingRun(
                 recording=Recording(recording_id, "batch", now),
-                deadline=now + self._delay(),
+                deadline=now if error else now + self._delay(),  # these fail at once on the server
                 error=error,
-                base_size=0 if error else EMPTY_BATCH_SIZE,
+                base_size=-1 if error else EMPTY_BATCH_SIZE,
             )
             return self._start_recording(run)
 

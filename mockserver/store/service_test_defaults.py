@@ -16,7 +16,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.store.config_sections import is_legacy
+from mockserver.store.config_sections import before_1_5_8, is_legacy
 
 # Decode kinds: the Go type of the testOptions field.
 STRING = "string"
@@ -398,14 +398,15 @@ _LEGACY_OPTIONS: dict[str, tuple[TestOption, ...]] = {
 }
 
 
-def _legacy() -> list[Service]:
+def _legacy(version: str = "1.5.9") -> list[Service]:
     out = []
+    early = before_1_5_8(version)  # no bigpanda service, no alerta `correlate` before 1.5.8
     for service in _modern():
-        if service.name == "zenoss":
+        if service.name == "zenoss" or (early and service.name == "bigpanda"):
             continue
         options = _LEGACY_OPTIONS.get(service.name, service.options)
         if service.name == "alerta":
-            options = tuple(o for o in options if o.name != "attributes")
+            options = tuple(o for o in options if o.name != "attributes" and not (early and o.name == "correlate"))
         out.append(Service(service.name, service.package, options))
     return out
 
@@ -413,4 +414,4 @@ def _legacy() -> list[Service]:
 @functools.lru_cache(maxsize=4)
 def services_for(version: str) -> dict[str, Service]:
     """Every testable service of `version`, by name."""
-    return {s.name: s for s in (_legacy() if is_legacy(version) else _modern())}
+    return {s.name: s for s in (_legacy(version) if is_legacy(version) else _modern())}

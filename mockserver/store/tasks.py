@@ -17,6 +17,7 @@ from mockserver.errors import BadRequest, NotFound, ServerError
 from mockserver.gotext import go_quote as _q
 from mockserver.gotime import now_ns
 from mockserver.store.listing import SortedIndex
+from mockserver.tickscript.typecheck import StartupError, check_pipeline
 from spec.ids import is_valid_id
 
 DBRP = tuple[str, str]
@@ -68,12 +69,18 @@ class Task:
     created: int
     modified: int
     last_enabled: int | None
+    #: The last start failed: the server keeps `status: enabled`, does not execute the task and
+    #: shows the start error as its `error` until the next start.
+    start_failed: bool = False
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
-    def executing(self) -> bool:
-        """Enabled tasks run in the mock's task master (they never fail to start)."""
+    def enabled(self) -> bool:
         return self.status == "enabled"
+
+    @property
+    def executing(self) -> bool:
+        return self.status == "enabled" and not self.start_failed
 
     def analysis(self) -> Analysis:
         cached = self._cache.get("analysis")
@@ -101,6 +108,16 @@ class Analysis:
         except tickscript.TickscriptError as exc:
             return cls(program, None, str(exc))
         return cls(program, pipeline, "")
+
+
+def start_error(pipeline: Any) -> str:
+    """What starting the task answers (`TaskMaster.StartTask`): "" or the 500 text. Lambdas are
+    compiled with the real static type rules; batch tasks start (the mock has no InfluxDB to miss)."""
+    try:
+        check_pipeline(pipeline)
+    except StartupError as exc:
+        return str(exc)
+    return ""
 
 
 def formatted(script: str, cache: dict[Any, Any]) -> str:
@@ -173,6 +190,8 @@ class TaskStore:
             if implicit and explicit:
                 raise BadRequest("cannot specify dbrp in both implicitly and explicitly")
             now = self._clock()
+            # The task is stored first, then started; a failed start leaves it stored and enabled.
+            failure = start_error(pipeline) if status == "enabled" else ""
             task = Task(
                 id=task_id,
                 template_id=template_id,
@@ -181,7 +200,8 @@ class TaskStore:
                 script=script,
                 vars=task_vars,
                 status=status,
-                error="",
+                error=failure,
+                start_failed=bool(failure),
                 created=now,
                 modified=now,
                 last_enabled=now if status == "enabled" else None,
@@ -193,8 +213,10 @@ class TaskStore:
             if template is not None:
                 template.tasks.add(task_id)
                 self._changed_template(template.id)
-            if task.executing:
+            if task.enabled:
                 self.enabled_count += 1
+            if failure:
+                raise ServerError(failure)
             return task
 
     def update_task(self, task_id: str, req: dict[str, Any]) -> Task:
@@ -238,8 +260,14 @@ class TaskStore:
                 raise BadRequest("invalid task type: invalid")
             pipeline = _build(program, task_vars)
             now = self._clock()
+            # Started again only on enabling, or on renaming an enabled task (service.go); other
+            # changes to an enabled task leave the running one (and any start error) as it is.
+            starts = status == "enabled" and (old.status != "enabled" or new_id != old.id)
+            failure = start_error(pipeline) if starts else ""
             task = replace(
                 old,
+                error=failure if starts else old.error,
+                start_failed=bool(failure) if starts else old.start_failed,
                 id=new_id,
                 template_id=template_id,
                 type=task_type,
@@ -264,7 +292,12 @@ class TaskStore:
                 self._changed(old.id)
             self.tasks[new_id] = task
             self._changed(new_id)
-            self.enabled_count += int(task.executing) - int(old.executing)
+            self.enabled_count += int(task.enabled) - int(old.enabled)
+            if failure:
+                raise ServerError(failure)
+            if starts and old.error:
+                # The answer renders the task as read before the start cleared its last error.
+                return replace(task, error=old.error, _cache={"analysis": task._cache["analysis"]})
             return task
 
     def delete_task(self, task_id: str) -> None:
@@ -278,7 +311,7 @@ class TaskStore:
             if template is not None:
                 template.tasks.discard(task_id)
                 self._changed_template(template.id)
-            if task.executing:
+            if task.enabled:
                 self.enabled_count -= 1
 
     def list_tasks(self, pattern: str, offset: int, limit: int) -> list[Task]:
@@ -342,9 +375,17 @@ class TaskStore:
                     modified=raw["modified"],
                     last_enabled=raw.get("last_enabled"),
                 )
+                if task.enabled:
+                    # A restarted server starts its enabled tasks again (service.go Open).
+                    pipeline = task.analysis().pipeline
+                    if pipeline is None:
+                        task.start_failed = True
+                    else:
+                        task.error = start_error(pipeline)
+                        task.start_failed = bool(task.error)
                 self.tasks[task.id] = task
                 self.task_index.add(task.id)
-            self.enabled_count = sum(1 for t in self.tasks.values() if t.executing)
+            self.enabled_count = sum(1 for t in self.tasks.values() if t.enabled)
 
     # ---- templates --------------------------------------------------------------------------------
 
@@ -430,16 +471,19 @@ class TaskStore:
                 dbrps=list(dbrps),  # type: ignore[arg-type]
                 _cache={},
             )
-            if updated.executing:
+            if updated.enabled:
+                # Enabled tasks are restarted with the new script: built, then started.
                 reason = ""
                 try:
-                    updated._cache["analysis"] = Analysis(
-                        program, tickscript.build(program, updated.vars), ""
-                    )
+                    pipeline = tickscript.build(program, updated.vars)
+                    updated._cache["analysis"] = Analysis(program, pipeline, "")
                 except tickscript.TickscriptError as exc:
                     reason = str(exc)
                 if not reason and not updated.dbrps:
                     reason = "must specify dbrp"
+                if not reason:
+                    reason = start_error(updated._cache["analysis"].pipeline)
+                    updated = replace(updated, error="", start_failed=False)
                 if reason:
                     self._rollback(done)
                     raise ServerError(f"error reloading associated task {task_id}: {reason}")

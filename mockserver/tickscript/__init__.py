@@ -13,6 +13,7 @@ from .formatter import format_program
 from .parser import ParseError
 from .parser import parse as _parse
 from .pipeline import Pipeline, evaluate
+from .typecheck import StartupError, check_pipeline
 from .values import TickscriptError
 from .vars import Var, VarDecodeError, VarError, decode_vars, encode_vars, from_tick, to_tick
 
@@ -21,11 +22,13 @@ Program = ast.Program
 __all__ = [
     "Pipeline",
     "Program",
+    "StartupError",
     "TickscriptError",
     "Var",
     "VarDecodeError",
     "VarError",
     "build",
+    "check_pipeline",
     "dbrps",
     "declared_vars",
     "decode_vars",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from mockserver.gotext import quote_rune
+
 # Token types (values only matter for identity; names follow the real lexer).
 ERROR, EOF, VAR, DBRP, ASGN, DOT, PIPE, AT, IDENT, REFERENCE, LAMBDA, NUMBER, STRING, DURATION = range(14)
 LPAREN, RPAREN, LSBRACKET, RSBRACKET, COMMA, NOT, TRUE, FALSE, REGEX, COMMENT, STAR = range(14, 25)
@@ -101,20 +103,7 @@ class Tokens:
 
 def go_quote_rune(ch: str) -> str:
     """strconv.QuoteRune: how the lexer prints an unexpected character."""
-    special = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-               "\\": "\\\\", "'": "\\'"}
-    if ch in special:
-        return "'" + special[ch] + "'"
-    code = ord(ch)
-    if ch.isprintable() and not (0xD800 <= code <= 0xDFFF):
-        return "'" + ch + "'"
-    if code < 0x80:
-        return f"'\\x{code:02x}'"
-    if 0xD800 <= code <= 0xDFFF:
-        return "'\\ufffd'"
-    if code < 0x10000:
-        return f"'\\u{code:04x}'"
-    return f"'\\U{code:08x}'"
+    return quote_rune(ch)
 
 
 def _scan_triple(text: str, start: int) -> int:

@@ -11,6 +11,8 @@ import math
 import re
 import sys
 
+from mockserver.gotext import go_quote
+
 from . import ast
 from .durations import DurationError, parse_duration
 from .lexer import (
@@ -80,8 +82,7 @@ _GO_TRIM = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\
 _ASCII_DIGITS = re.compile(r"[0-9]+\Z")
 
 
-def _go_quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_go_quote = go_quote  # `%q` of the token names and number literals in parser errors
 
 
 def make_comment(text: str, items: list[tuple[int, str]]) -> ast.Comment:

@@ -457,9 +457,23 @@ class ErrorNotJson(Mutant):
         return cap
 
 
+class NoContentUnlabelled(Mutant):
+    name = "no-content-unlabelled"
+    rule = "204 answers carry no Content-Type (what WSGI validators prefer, not the server)"
+    kills = ("headers.content-type-204",)
+    select = ("headers.content-type-204[deleteTask*]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if cap.code == 204:
+            cap.headers = [(k, v) for k, v in cap.headers if k.lower() != "content-type"]
+        return cap
+
+
 MUTANTS: list[type[Mutant]] = [
     DeleteMissing404, OffsetIgnored, LimitOffByOne, DefaultLimitWrong, AsciiOnlyIds, InvalidIdsAccepted,
     MissingVersionHeader, ErrorWithoutErrorKey, LinksWrong, PreviewMissing, PatchIgnored, ListOrderWrong,
     FieldsIgnored, PatternIgnored, CreateReturns201, DuplicateConflict, MessageKeyMissing, NegativeOffsetRejected,
     NonNumericAccepted, MalformedPattern400, HandlerPatchIgnored, GeneratedIdNotUuid, ErrorNotJson,
+    NoContentUnlabelled,
 ]

@@ -139,7 +139,7 @@ def test_mock_deviation_file_is_valid() -> None:
     import conformance
 
     devs = deviations.load(Path(conformance.__file__).with_name("mock-deviations.yaml"))
-    assert devs and all(d.reason for d in devs)
+    assert isinstance(devs, list) and all(d.reason for d in devs)  # empty: the mock deviates nowhere
 
 
 def _case(op_id: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
