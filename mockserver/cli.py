@@ -7,6 +7,7 @@ import logging
 import sys
 
 from mockserver.config import DEFAULT_VERSION, MockConfig
+from mockserver.server import DEFAULT_CHANNEL_TIMEOUT, DEFAULT_CONNECTION_LIMIT, waitress_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +36,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--restore", metavar="FILE", help="start from a backup taken with GET /kapacitor/v1/storage/backup"
     )
+    # -- availability limits
+    parser.add_argument(
+        "--connection-limit",
+        type=_positive_int,
+        default=DEFAULT_CONNECTION_LIMIT,
+        help=f"open connections accepted at once (default: {DEFAULT_CONNECTION_LIMIT})",
+    )
+    parser.add_argument(
+        "--channel-timeout",
+        type=_positive_int,
+        default=DEFAULT_CHANNEL_TIMEOUT,
+        help=f"seconds before an idle or trickling connection is closed (default: {DEFAULT_CHANNEL_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--max-log-streams",
+        type=_positive_int,
+        default=None,
+        help="concurrent GET /kapacitor/v1preview/logs streams (default: a quarter of --threads, at least 1)",
+    )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         auth_password=args.auth_password,
         shared_secret=args.shared_secret,
         pprof_enabled=args.pprof_enabled,
+        max_log_streams=args.max_log_streams or max(1, args.threads // 4),
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     state = MockState(config)
@@ -70,10 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    # Lookahead lets a streaming response (v1preview/logs) notice a client that went away.
-    serve(
-        app, host=args.host, port=args.port, threads=args.threads, ident="", channel_request_lookahead=1
+    options = waitress_options(
+        threads=args.threads, connection_limit=args.connection_limit, channel_timeout=args.channel_timeout
     )
+    serve(app, host=args.host, port=args.port, **options)
     return 0
 
 

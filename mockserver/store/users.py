@@ -151,8 +151,12 @@ class UserStore:
     def list_users(self, pattern: str, offset: int, limit: int) -> list[User]:
         """A negative limit lists every user, ignoring pattern and offset (IndexedStore quirk)."""
         with self._lock:
-            names = list(self.index) if limit < 0 else self.index.window(pattern, offset, limit)
-            return [self.users[n] for n in names]
+            if limit < 0:
+                return [self.users[n] for n in self.index]
+            window = self.index.deferred(pattern, offset, limit)
+        names = window()  # glob matching outside the lock
+        with self._lock:
+            return [self.users[n] for n in names if n in self.users]
 
     # ---- mutations --------------------------------------------------------------------------------
 
