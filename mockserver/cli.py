@@ -55,7 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="concurrent GET /kapacitor/v1preview/logs streams (default: a quarter of --threads, at least 1)",
     )
+    parser.add_argument(
+        "--bcrypt-cost",
+        type=_bcrypt_cost,
+        default=10,
+        help="bcrypt cost of stored password hashes, 4-31 ([auth] bcrypt-cost; default: 10)",
+    )
     return parser
+
+
+def _bcrypt_cost(text: str) -> int:
+    value = _positive_int(text)
+    if not 4 <= value <= 31:
+        raise argparse.ArgumentTypeError(f"must be between 4 and 31: {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -86,8 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         shared_secret=args.shared_secret,
         pprof_enabled=args.pprof_enabled,
         max_log_streams=args.max_log_streams or max(1, args.threads // 4),
+        bcrypt_cost=args.bcrypt_cost,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.auth and not args.shared_secret:
+        print(
+            "kapacitor-mock: warning: --auth without --shared-secret: every Bearer token is refused "
+            "(a real server would accept tokens signed with the empty secret, admin ones included)",
+            file=sys.stderr,
+        )
     state = MockState(config)
     if args.restore:
         try:
