@@ -38,6 +38,8 @@ def waitress_options(
         "threads": threads,
         "connection_limit": connection_limit,
         "channel_timeout": channel_timeout,
+        # Idle channels are only looked at every cleanup_interval (waitress: 30 s).
+        "cleanup_interval": max(1, min(30, int(channel_timeout) // 2)),
         "max_request_body_size": MAX_REQUEST_BODY,
         "asyncore_use_poll": True,
         "channel_request_lookahead": 1,
