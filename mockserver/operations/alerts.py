@@ -285,14 +285,15 @@ def route_put(call: Call) -> Reply:
     p = _sub_path(call)
     topic_id = topic_id_from_path(p)
     handler_id, _ = handler_id_from_path(p)
+    _lookup_handler(call, topic_id, handler_id)  # a missing handler wins over a bad body
+    try:
+        fields = decode_spec(call.body())  # decoding a large body never holds the lock
+    except gojson.DecodeError as exc:
+        raise BadRequest(f"failed to unmarshal JSON: {exc}") from None
+    new = _spec_from(fields, topic_id)
+    validate_spec(new)
     with call.state.lock:
         old = _lookup_handler(call, topic_id, handler_id)
-        try:
-            fields = decode_spec(call.body())
-        except gojson.DecodeError as exc:
-            raise BadRequest(f"failed to unmarshal JSON: {exc}") from None
-        new = _spec_from(fields, topic_id)
-        validate_spec(new)
         call.state.alerts.update_handler(old, new)
     return Reply(200, body=handler_body(new))
 
