@@ -7,7 +7,9 @@ are logged here). Unlike the real server the stream does not stay open forever: 
 client disconnects (noticed when waitress reports it, or on the next write), after
 `STREAM_MAX_SECONDS`, or after the seconds given in the mock-only request header
 `X-Kapacitor-Mock-Stream-Seconds`, so a forgotten client cannot pin a worker thread. (A query
-parameter could not carry that limit: every query key other than `lvl` is a tag filter.)
+parameter could not carry that limit: every query key other than `lvl` is a tag filter.) A WSGI
+stream holds its worker thread while open, so at most `max_log_streams` are open at once (more get
+a 429 at once): the other threads keep serving everything else.
 """
 
 from __future__ import annotations
