@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -139,3 +141,19 @@ def test_cli_options_and_defaults() -> None:
     for bad in (["--connection-limit", "0"], ["--channel-timeout", "x"], ["--bcrypt-cost", "3"]):
         with pytest.raises(SystemExit):
             build_parser().parse_args(bad)
+
+
+def test_auth_without_a_shared_secret_warns_at_start_up() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockserver.cli", "--auth", "--port", "0", "--bcrypt-cost", "4"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        lines = [proc.stderr.readline() for _ in range(2)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert any("warning: --auth without --shared-secret: every Bearer token is refused" in line for line in lines)
