@@ -28,8 +28,9 @@ _REPEAT = "*+?"
 #: Go's limit on nested `{n,m}` counts (`repeatIsValid(re, 1000)`: `(a{100}){11}` is refused).
 MAX_REPEAT = 1000
 #: Estimated program size (instructions) above which the mock answers Go's "expression too
-#: large" (Go 1.19+ refuses programs over ~3.3M instructions; Python's engine needs ~150 bytes an
-#: instruction, so the mock draws the line lower).
+#: large". Go 1.19+ refuses programs over ~3.3M instructions (1.5-era builds have no limit);
+#: Python's engine needs ~240 bytes an instruction and a quarter second per 100k, so the mock
+#: draws the line lower.
 MAX_PROGRAM = 100_000
 
 
@@ -247,7 +248,7 @@ def _to_python(pattern: str) -> str:
 #: Compiled patterns kept, by estimated memory (not by count: one `a{1000}`-style program weighs
 #: as much as thousands of ordinary ones).
 CACHE_BYTES = 32 << 20
-_BYTES_PER_INSTRUCTION = 160
+_BYTES_PER_INSTRUCTION = 240
 _cache: OrderedDict[str, tuple[_re.Pattern[str], int]] = OrderedDict()
 _cache_lock = threading.Lock()
 _cached_bytes = 0
