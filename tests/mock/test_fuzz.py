@@ -4,6 +4,7 @@ and leaves the mock's internal-error counter at zero."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import re
@@ -131,3 +132,41 @@ def test_hostile_bodies_are_client_errors(op: Any, data: st.DataObject) -> None:
     assert time.monotonic() - started < 10
     if resp.status_code >= 500:
         assert str(resp.status_code) in op.response_codes(), (op.operation_id, resp.status_code, resp.text[:300])
+
+
+# ---- credentials parsed before any route: never a 500 ----------------------------------------------
+
+AUTH_APP = create_app(MockConfig(auth=True, shared_secret="s"))
+AUTH_CLIENT = falcon.testing.TestClient(AUTH_APP)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+segment_payloads = st.one_of(
+    st.binary(max_size=40),
+    hostile_json,
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.dictionaries(st.sampled_from(["exp", "username", "iat", "nbf", "alg"]), json_values, max_size=4).map(
+        lambda v: json.dumps(v).encode()
+    ),
+)
+authorizations = st.one_of(
+    st.text(max_size=60).map(lambda t: t.encode("latin-1", "replace").decode("latin-1")),
+    st.binary(max_size=60).map(lambda b: "Basic " + base64.b64encode(b).decode()),
+    st.tuples(segment_payloads, segment_payloads, st.binary(max_size=64)).map(
+        lambda parts: "Bearer " + ".".join(_b64(p) for p in parts)
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(header=authorizations, user=st.text(max_size=20), password=st.text(max_size=20))
+def test_credentials_never_crash(header: str, user: str, password: str) -> None:
+    before = AUTH_APP.mock_state.internal_errors
+    resp = AUTH_CLIENT.simulate_get(
+        "/kapacitor/v1/ping", headers={"Authorization": header}, query_string=f"u={quote(user)}&p={quote(password)}"
+    )
+    assert AUTH_APP.mock_state.internal_errors == before
+    assert resp.status_code in (204, 401, 403), resp.text
