@@ -49,6 +49,9 @@ class RawNumber:
 #: real server has no limit; the mock refuses with a clear error instead of exhausting memory.
 MAX_DOCUMENT_SIZE = 1 << 20
 MAX_DOCUMENT_DEPTH = gojson.MAX_DEPTH
+#: Size units a whole patch may walk while checking its operations (moves of a large subtree
+#: back and forth cost a walk each without growing the document).
+MAX_PATCH_WORK = 16 * MAX_DOCUMENT_SIZE
 
 _ABSENT = object()
 _raw_decoder = json.JSONDecoder(parse_int=RawNumber, parse_float=RawNumber)
@@ -293,9 +296,13 @@ class _Budget:
     def __init__(self, doc: Any) -> None:
         self.left = MAX_DOCUMENT_SIZE
         self.left -= _measure(doc, self.left)[0]
+        self.work = MAX_PATCH_WORK
 
     def insert(self, path: str, value: Any, *, grows: bool = True) -> None:
         size, depth = _measure(value, max(self.left, 0) if grows else MAX_DOCUMENT_SIZE)
+        self.work -= size
+        if self.work < 0:
+            raise PatchError(f"patch too expensive: more than {MAX_PATCH_WORK} bytes moved or copied (mock limit)")
         if path.count("/") + depth > MAX_DOCUMENT_DEPTH:
             raise PatchError(f"patched document nests deeper than {MAX_DOCUMENT_DEPTH} levels (mock limit)")
         if grows:

@@ -258,6 +258,15 @@ def test_patch_that_nests_too_deep_is_refused() -> None:
         jsonpatch.apply_patch(jsonpatch.to_raw({"options": {}}), ops)
 
 
+def test_moving_a_large_subtree_back_and_forth_is_bounded() -> None:
+    doc = jsonpatch.to_raw({"options": {f"k{i}": "v" * 50 for i in range(10_000)}})
+    ops = [{"op": "move", "from": "/options", "path": "/o2"}, {"op": "move", "from": "/o2", "path": "/options"}] * 500
+    started = time.monotonic()
+    with pytest.raises(jsonpatch.PatchError, match=r"^patch too expensive"):
+        jsonpatch.apply_patch(doc, ops)
+    assert time.monotonic() - started < 5
+
+
 def test_patches_run_outside_the_lock(mock: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     from mockserver.store import alerts
 
