@@ -98,7 +98,7 @@ class KapacitorSink:
             resp.data = b""
             return
         version = self.config.kapacitor_version
-        if self._auth_fails(req, resp, path, path.startswith(CONTROL_PREFIX)):
+        if self._auth_fails(req, resp, path):
             return
         resolved = self.router.resolve(method, path)
         if resolved is None and path.startswith(CONTROL_PREFIX):
@@ -106,7 +106,7 @@ class KapacitorSink:
         if resolved is None and path.startswith(PREVIEW + "/"):
             path = path.replace(PREVIEW, BASE, 1)
             resp.append_header("X-Kapacitor-Version", version)
-            if self._auth_fails(req, resp, path, False):
+            if self._auth_fails(req, resp, path):
                 return
             resolved = self.router.resolve(method, path)
         resp.append_header("X-Kapacitor-Version", version)
@@ -137,9 +137,10 @@ class KapacitorSink:
             reply = Reply(500, raw=gojson.dumps_pretty(error_body(message, self.config.at_least_1_6)))
         self._write(resp, reply)
 
-    def _auth_fails(self, req: falcon.Request, resp: falcon.Response, path: str, control: bool) -> bool:
-        """With auth on, every routed request (the catch-all 404 included) is authenticated first."""
-        if not self.config.auth or control:
+    def _auth_fails(self, req: falcon.Request, resp: falcon.Response, path: str) -> bool:
+        """With auth on, every routed request (the catch-all 404 and the mock's own `/mock/`
+        control routes included) is authenticated first."""
+        if not self.config.auth:
             return False
         failure = auth.check_request(req, self.state, self.config, path)
         if failure is None:

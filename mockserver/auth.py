@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from mockserver.gotext import go_quote
 from mockserver.render import BASE, error_body, go_path_join
 from mockserver.store.users import ALL, ANONYMOUS_ADMIN, UserStore
 from spec.ids import is_valid_username
+
+log = logging.getLogger("kapacitor-mock")
 
 #: `[http] shared-secret` used to verify Bearer tokens (HMAC); Kapacitor's default is empty.
 DEFAULT_SHARED_SECRET = ""
@@ -243,7 +246,8 @@ def _raw_url_decode(segment: str) -> bytes:
 
 
 _WS = " \t\r\n"
-_plain_decoder = json.JSONDecoder()
+# Only finds where the first value ends (gojson has validated it): no number conversion at all.
+_plain_decoder = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str)
 
 
 def _unmarshal_object(data: bytes, go_type: str) -> dict[str, Any]:
@@ -323,6 +327,9 @@ def parse_jwt(token: str, secret: str, now: int) -> dict[str, Any]:
     if digest is None:
         raise JWTError(f"unexpected signing method: {alg}")
     signature = _raw_url_decode(parts[2])
+    if not secret:
+        # The real server verifies against the empty key, so anyone can sign an admin token.
+        raise JWTError("signature is invalid (no shared secret is set: the mock accepts no tokens)")
     expected = hmac.new(secret.encode("utf-8"), f"{parts[0]}.{parts[1]}".encode("latin-1", "replace"), digest).digest()
     if not hmac.compare_digest(signature, expected):
         raise JWTError("signature is invalid")
@@ -398,16 +405,22 @@ def check_request(req: Any, state: Any, config: Any, path: str | None = None) ->
     """`check` for a Falcon request; `path` overrides req.path (the rewritten preview path)."""
     if not getattr(config, "auth", False):
         return None
-    return check(
-        req.method,
-        req.path if path is None else path,
-        req.get_header("Authorization"),
-        req.query_string or "",
-        state.users,
-        secret=shared_secret(config),
-        with_message=config.at_least_1_6,
-        bypass_debug=bool(getattr(config, "pprof_enabled", False)),
-    )
+    try:
+        return check(
+            req.method,
+            req.path if path is None else path,
+            req.get_header("Authorization"),
+            req.query_string or "",
+            state.users,
+            secret=shared_secret(config),
+            with_message=config.at_least_1_6,
+            bypass_debug=bool(getattr(config, "pprof_enabled", False)),
+        )
+    except Exception:
+        # A bug in credential parsing: counted like any other mock bug, and it never lets anyone in.
+        state.internal_errors += 1
+        log.exception("unhandled error authenticating %s %s", req.method, path or req.path)
+        return 401, failure_body("unable to parse authentication credentials", config.at_least_1_6)
 
 
 def shared_secret(config: Any) -> str:
@@ -422,5 +435,5 @@ def request_user(req: Any, state: Any, config: Any) -> AuthUser:
         return authenticate(
             req.get_header("Authorization"), req.query_string or "", state.users, secret=shared_secret(config)
         )
-    except AuthFailure:
+    except Exception:
         return AuthUser("", False)  # unreachable once the app has checked the request

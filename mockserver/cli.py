@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from mockserver.config import DEFAULT_VERSION, MockConfig
+from mockserver.server import DEFAULT_CHANNEL_TIMEOUT, DEFAULT_CONNECTION_LIMIT, waitress_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +44,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the state in DIR (created if missing): every change is on disk before it is answered "
         "and survives a restart or kill -9; default: in memory only",
     )
+    # -- availability limits
+    parser.add_argument(
+        "--connection-limit",
+        type=_positive_int,
+        default=DEFAULT_CONNECTION_LIMIT,
+        help=f"open connections accepted at once (default: {DEFAULT_CONNECTION_LIMIT})",
+    )
+    parser.add_argument(
+        "--channel-timeout",
+        type=_positive_int,
+        default=DEFAULT_CHANNEL_TIMEOUT,
+        help=f"seconds before an idle or trickling connection is closed (default: {DEFAULT_CHANNEL_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--max-log-streams",
+        type=_positive_int,
+        default=None,
+        help="concurrent GET /kapacitor/v1preview/logs streams (default: a quarter of --threads, at least 1)",
+    )
+    parser.add_argument(
+        "--bcrypt-cost",
+        type=_bcrypt_cost,
+        default=10,
+        help="bcrypt cost of stored password hashes, 4-31 ([auth] bcrypt-cost; default: 10)",
+    )
     _add_serving_options(parser)
     return parser
+
+
+def _bcrypt_cost(text: str) -> int:
+    value = _positive_int(text)
+    if not 4 <= value <= 31:
+        raise argparse.ArgumentTypeError(f"must be between 4 and 31: {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
 
 
 # ---- serving: version, validated Kapacitor version, access log, bind errors ----------------------
@@ -89,10 +132,10 @@ def _serve(app: Any, args: argparse.Namespace) -> int:
 
     wsgi = AccessLog(app, open_log(args.access_log)) if args.access_log else app
     try:
-        # Lookahead lets a streaming response (v1preview/logs) notice a client that went away.
-        server = create_server(
-            wsgi, host=args.host, port=args.port, threads=args.threads, ident="", channel_request_lookahead=1
+        options = waitress_options(
+            threads=args.threads, connection_limit=args.connection_limit, channel_timeout=args.channel_timeout
         )
+        server = create_server(wsgi, host=args.host, port=args.port, **options)
     except OSError as exc:
         reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         print(f"kapacitor-mock: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
@@ -128,8 +171,16 @@ def main(argv: list[str] | None = None) -> int:
         auth_password=args.auth_password,
         shared_secret=args.shared_secret,
         pprof_enabled=args.pprof_enabled,
+        max_log_streams=args.max_log_streams or max(1, args.threads // 4),
+        bcrypt_cost=args.bcrypt_cost,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.auth and not args.shared_secret:
+        print(
+            "kapacitor-mock: warning: --auth without --shared-secret: every Bearer token is refused "
+            "(a real server would accept tokens signed with the empty secret, admin ones included)",
+            file=sys.stderr,
+        )
     state = MockState(config)
     if args.restore:
         try:

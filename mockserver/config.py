@@ -38,6 +38,11 @@ class MockConfig:
     run_delay: float = 0.05
     #: Seconds after which a stream recording that saw no point past `stop` finishes anyway.
     stream_timeout: float = 1.0
+    #: `[auth] bcrypt-cost` of stored password hashes: bcrypt's minimum for in-process mocks (tests
+    #: create many users); `kapacitor-mock` uses the server's default, 10.
+    bcrypt_cost: int = 4
+    #: Concurrent log streams (each holds a worker thread while open); more get a 429.
+    max_log_streams: int = 2
 
     @property
     def at_least_1_6(self) -> bool:

@@ -9,9 +9,11 @@ replaced, type errors worded as Go words them).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -91,13 +93,16 @@ class DecodeError(Exception):
 
 
 def _clean(obj: Any) -> Any:
-    """Replace lone surrogates (from `\\ud800` escapes) by U+FFFD as Go's decoder does."""
+    """Replace lone surrogates (from `\\ud800` escapes) by U+FFFD as Go's decoder does, and refuse
+    numbers outside float64's range as Go's decoder into `interface{}` does."""
     if isinstance(obj, str):
         return _SURROGATE.sub("\ufffd", obj) if _SURROGATE.search(obj) else obj
     if isinstance(obj, dict):
         return {_clean(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_clean(v) for v in obj]
+    if isinstance(obj, _OutOfRange):
+        raise DecodeError(f"json: cannot unmarshal number {obj.text} into Go value of type float64")
     return obj
 
 
@@ -105,8 +110,63 @@ def _reject_constant(name: str) -> Any:
     raise DecodeError(f"invalid character '{name[0]}' looking for beginning of value")
 
 
-_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+#: Deepest nesting the mock decodes, with Go's error text. Go's scanner stops at 10000, but every
+#: level costs the mock's recursive code paths (copies, patches) stack and multiplies the size of a
+#: pretty-printed answer (four spaces per level per line); real documents nest a handful of levels.
+MAX_DEPTH = 100
+# Headroom for MAX_DEPTH levels of recursive code on top of the caller's frames (the TICKscript
+# parser asks for the same).
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
+#: Longest integer literal converted exactly: longer ones are beyond float64 anyway (1.8e308 has
+#: 309 digits), and Python refuses to convert more than 4300 digits.
+_MAX_INT_DIGITS = 400
+
+
+class _OutOfRange:
+    """A number literal that does not fit a float64 (reported once the whole body has parsed)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _parse_int(text: str) -> Any:
+    if len(text) > _MAX_INT_DIGITS:
+        return _OutOfRange(text)
+    value = int(text)
+    if len(text) > 300:
+        try:
+            float(value)
+        except OverflowError:
+            return _OutOfRange(text)
+    return value
+
+
+def _parse_float(text: str) -> Any:
+    value = float(text)
+    return _OutOfRange(text) if math.isinf(value) else value
+
+
+_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float)
 _WS = " \t\r\n"
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def check_depth(text: str) -> None:
+    """DecodeError when a syntactically valid JSON text nests deeper than MAX_DEPTH."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) <= MAX_DEPTH:
+        return
+    depth = 0
+    for c in brackets:
+        depth += _DEPTH_STEP[c]
+        if depth > MAX_DEPTH:
+            raise DecodeError(f"invalid character {go_quote_char(c)} exceeded max depth")
 
 
 def decode_first(body: bytes) -> Any:
@@ -121,14 +181,15 @@ def decode_first(body: bytes) -> Any:
     if start >= n:
         raise DecodeError("EOF")
     try:
-        value, _end = _decoder.raw_decode(text, start)
+        value, end = _decoder.raw_decode(text, start)
     except RecursionError:
-        raise DecodeError("exceeded max depth") from None
+        raise DecodeError("invalid character '[' exceeded max depth") from None
     except json.JSONDecodeError as exc:
         if exc.pos >= n:
             raise DecodeError("unexpected EOF") from None
         ch = text[exc.pos]
         raise DecodeError(f"invalid character {go_quote_char(ch)} {_context(exc.msg)}") from None
+    check_depth(text[start:end])
     return _clean(value)
 
 

@@ -18,6 +18,36 @@ from waitress.server import create_server
 
 from mockserver import keepalive
 
+#: Open connections waitress accepts before it stops accepting (its own default is 100, which a
+#: hundred idle keep-alive clients exhaust for two minutes). Idle sockets cost no worker thread.
+DEFAULT_CONNECTION_LIMIT = 1000
+#: Seconds an idle (or trickling) connection stays open (waitress: 120).
+DEFAULT_CHANNEL_TIMEOUT = 30
+#: Largest request body read into memory (waitress: 1 GiB); larger ones get waitress's 413.
+MAX_REQUEST_BODY = 64 << 20
+
+
+def waitress_options(
+    *,
+    threads: int = 8,
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+    channel_timeout: float = DEFAULT_CHANNEL_TIMEOUT,
+) -> dict[str, Any]:
+    """Settings shared by `kapacitor-mock` and `serve_in_thread`: bounded connections, idle time and
+    bodies; poll() instead of select() so more than 1024 sockets work; lookahead so a streaming
+    response (v1preview/logs) notices a client that went away."""
+    return {
+        "threads": threads,
+        "connection_limit": connection_limit,
+        "channel_timeout": channel_timeout,
+        # Idle channels are only looked at every cleanup_interval (waitress: 30 s).
+        "cleanup_interval": max(1, min(30, int(channel_timeout) // 2)),
+        "max_request_body_size": MAX_REQUEST_BODY,
+        "asyncore_use_poll": True,
+        "channel_request_lookahead": 1,
+        "ident": "",
+    }
+
 
 @dataclass
 class ServerHandle:
@@ -34,9 +64,18 @@ class ServerHandle:
         self._thread.join(timeout=10)
 
 
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> ServerHandle:
+def serve_in_thread(
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    threads: int = 8,
+    *,
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+    channel_timeout: float = DEFAULT_CHANNEL_TIMEOUT,
+) -> ServerHandle:
     """Start waitress on `host:port` (0 = a free port) and return once it accepts connections."""
-    server = create_server(app, host=host, port=port, threads=threads, ident="")
+    options = waitress_options(threads=threads, connection_limit=connection_limit, channel_timeout=channel_timeout)
+    server = create_server(app, host=host, port=port, **options)
     keepalive.install(server)
     actual_port: int = server.effective_port  # type: ignore[union-attr]
     stopping = threading.Event()

@@ -14,13 +14,14 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from mockserver import gojson
-from mockserver.errors import BadRequest, NotFound
+from mockserver.errors import BadRequest, KapacitorError, NotFound
 from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns, go_duration, parse_go_duration, parse_rfc3339
 from mockserver.operations.registry import Call, Handler, Reply, control, operation
 from mockserver.render import BASE, link, raw_link
 from mockserver.store.alerts import (
     LEVEL_NAMES,
+    ConcurrentChange,
     EventState,
     HandlerSpec,
     decode_spec,
@@ -284,14 +285,15 @@ def route_put(call: Call) -> Reply:
     p = _sub_path(call)
     topic_id = topic_id_from_path(p)
     handler_id, _ = handler_id_from_path(p)
+    _lookup_handler(call, topic_id, handler_id)  # a missing handler wins over a bad body
+    try:
+        fields = decode_spec(call.body())  # decoding a large body never holds the lock
+    except gojson.DecodeError as exc:
+        raise BadRequest(f"failed to unmarshal JSON: {exc}") from None
+    new = _spec_from(fields, topic_id)
+    validate_spec(new)
     with call.state.lock:
         old = _lookup_handler(call, topic_id, handler_id)
-        try:
-            fields = decode_spec(call.body())
-        except gojson.DecodeError as exc:
-            raise BadRequest(f"failed to unmarshal JSON: {exc}") from None
-        new = _spec_from(fields, topic_id)
-        validate_spec(new)
         call.state.alerts.update_handler(old, new)
     return Reply(200, body=handler_body(new))
 
@@ -300,10 +302,18 @@ def route_patch(call: Call) -> Reply:
     p = _sub_path(call)
     topic_id = topic_id_from_path(p)
     handler_id, _ = handler_id_from_path(p)
-    with call.state.lock:
+    # The patch runs outside the global lock; a concurrent change of the same handler retries it.
+    for _attempt in range(_PATCH_ATTEMPTS):
         old = _lookup_handler(call, topic_id, handler_id)
-        new = call.state.alerts.patch_handler(old, call.body())
-    return Reply(200, body=handler_body(new))
+        try:
+            new = call.state.alerts.patch_handler(old, call.body())
+        except ConcurrentChange:
+            continue
+        return Reply(200, body=handler_body(new))
+    raise KapacitorError(f"handler {go_quote(handler_id)} kept changing while it was patched; retry", 409)
+
+
+_PATCH_ATTEMPTS = 8
 
 
 operation("createTopicHandler")(route_post)

@@ -7,7 +7,9 @@ are logged here). Unlike the real server the stream does not stay open forever: 
 client disconnects (noticed when waitress reports it, or on the next write), after
 `STREAM_MAX_SECONDS`, or after the seconds given in the mock-only request header
 `X-Kapacitor-Mock-Stream-Seconds`, so a forgotten client cannot pin a worker thread. (A query
-parameter could not carry that limit: every query key other than `lvl` is a tag filter.)
+parameter could not carry that limit: every query key other than `lvl` is a tag filter.) A WSGI
+stream holds its worker thread while open, so at most `max_log_streams` are open at once (more get
+a 429 at once): the other threads keep serving everything else.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver import gojson
-from mockserver.errors import BadRequest
+from mockserver.errors import BadRequest, KapacitorError
 from mockserver.gotext import go_quote
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, PREVIEW
@@ -75,6 +77,19 @@ class ServerRuntime:
         self.log_level = "INFO"
         self.sessions: list[Session] = []
         self._lock = threading.Lock()
+        self._streams = 0
+
+    def reserve_stream(self, limit: int) -> bool:
+        """Take one of `limit` log-stream slots; False when all are taken."""
+        with self._lock:
+            if self._streams >= limit:
+                return False
+            self._streams += 1
+            return True
+
+    def release_stream(self) -> None:
+        with self._lock:
+            self._streams -= 1
 
     def publish(self, level: str, msg: str, fields: list[Field]) -> None:
         now = time.time_ns()
@@ -477,5 +492,30 @@ def stream_logs(call: Call) -> Reply:
         tags.append((key, values[0]))
     content_type = "application/json" if call.req.get_header("Accept") == "application/json" else "application/logfmt"
     session = Session(content_type, level, tags)
-    stream = _entries(runtime(call.state), session, call.req.env, _stream_seconds(call))
+    rt = runtime(call.state)
+    # Every open stream holds a worker thread (WSGI has no other way to stream), so only a few may
+    # be open at once: `--threads` streams used to stall every other request.
+    limit = call.config.max_log_streams
+    if not rt.reserve_stream(limit):
+        raise KapacitorError(f"too many log streams: {limit} already open (mock limit, --max-log-streams)", 429)
+    stream = _Slot(_entries(rt, session, call.req.env, _stream_seconds(call)), rt)
     return Reply(200, stream=stream, content_type=content_type)
+
+
+class _Slot:
+    """The stream's iterator; closing it (WSGI servers always do) gives the slot back, once."""
+
+    def __init__(self, entries: Iterator[bytes], rt: ServerRuntime) -> None:
+        self._entries = entries
+        self._rt: ServerRuntime | None = rt
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._entries
+
+    def close(self) -> None:
+        try:
+            self._entries.close()  # type: ignore[attr-defined]
+        finally:
+            rt, self._rt = self._rt, None
+            if rt is not None:
+                rt.release_stream()

@@ -17,14 +17,42 @@ from mockserver.store import lineprotocol
 
 _HEADER_FLAG_CRC, _FLAG_EXTRA, _FLAG_NAME, _FLAG_COMMENT = 0x02, 0x04, 0x08, 0x10
 _MAX_HEADER_STRING = 512
+#: Largest decompressed body the mock reads. The real server reads any size into memory; a 1 MB
+#: gzip bomb then costs gigabytes, so the mock stops at this many bytes with a 413.
+MAX_DECOMPRESSED = 32 << 20
+_STEP = 1 << 20
 
 
 class GzipError(Exception):
     """A body Go's gzip reader rejects; `str()` is Go's error text."""
 
 
-def go_gunzip(data: bytes) -> bytes:
-    """Decompress like Go's `gzip.Reader` read to the end (multistream, header and trailer checks)."""
+class BodyTooLarge(Exception):
+    """The decompressed body would exceed MAX_DECOMPRESSED."""
+
+
+def _inflate(stream: bytes, limit: int) -> tuple[list[bytes], zlib._Decompress]:
+    """Raw-deflate `stream` in bounded steps; BodyTooLarge once the output passes `limit`."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    out: list[bytes] = []
+    total = 0
+    pending = stream
+    while not inflater.eof:
+        chunk = inflater.decompress(pending, _STEP)
+        pending = inflater.unconsumed_tail
+        total += len(chunk)
+        if total > limit:
+            raise BodyTooLarge()
+        out.append(chunk)
+        if not chunk and not pending:
+            break  # input exhausted before the end of the stream
+    return out, inflater
+
+
+def go_gunzip(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """Decompress like Go's `gzip.Reader` read to the end (multistream, header and trailer checks),
+    never producing more than `limit` bytes (BodyTooLarge)."""
+    produced = 0
     out: list[bytes] = []
     pos, n = 0, len(data)
     first = True
@@ -59,11 +87,12 @@ def go_gunzip(data: bytes) -> bytes:
             if digest != zlib.crc32(data[start:pos]) & 0xFFFF:
                 raise GzipError("gzip: invalid header")
             pos += 2
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         try:
-            chunk = inflater.decompress(data[pos:])
+            pieces, inflater = _inflate(data[pos:], limit - produced)
         except zlib.error:
-            raise GzipError(f"flate: corrupt input before offset {_corrupt_offset(data[pos:])}") from None
+            raise GzipError(f"flate: corrupt input before offset {_corrupt_offset(data[pos:], limit)}") from None
+        chunk = b"".join(pieces)
+        produced += len(chunk)
         if not inflater.eof:
             raise GzipError("unexpected EOF")
         pos = n - len(inflater.unused_data)
@@ -78,15 +107,18 @@ def go_gunzip(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def _corrupt_offset(stream: bytes) -> int:
-    """How far Go's inflater reads before giving up: the shortest prefix zlib rejects."""
+def _corrupt_offset(stream: bytes, limit: int) -> int:
+    """How far Go's inflater reads before giving up: the shortest prefix zlib rejects (each try is
+    bounded: the corruption was met within `limit` output bytes, so a longer prefix passes it)."""
     low, high = 1, len(stream)
     while low < high:
         mid = (low + high) // 2
         try:
-            zlib.decompressobj(-zlib.MAX_WBITS).decompress(stream[:mid])
+            _inflate(stream[:mid], limit)
         except zlib.error:
             high = mid
+        except BodyTooLarge:
+            low = mid + 1
         else:
             low = mid + 1
     return low
@@ -99,6 +131,8 @@ def _write(call: Call) -> Reply:
             body = go_gunzip(body)
         except GzipError as exc:
             raise PlainTextError(str(exc), 400) from None
+        except BodyTooLarge:
+            raise PlainTextError("http: request body too large", 413) from None
     precision = call.first("precision") or "n"
     try:
         points = lineprotocol.parse_points(body, call.state.clock(), precision)

@@ -256,6 +256,10 @@ def _identifiers(node: Any) -> Iterator[str]:
 # ---- the store ------------------------------------------------------------------------------------
 
 
+class ConcurrentChange(Exception):
+    """The handler spec changed between reading it and committing an update computed from it."""
+
+
 class AlertStore:
     """Topics (events, levels) and handler specs, behind the mock state's lock."""
 
@@ -302,12 +306,14 @@ class AlertStore:
     def list_topics(self, pattern: str, min_level: int) -> list[tuple[str, int, int]]:
         """(id, level, collected) of matching topics at or above `min_level`, sorted by ID."""
         with self._lock:
+            window = self.topic_index.deferred(pattern, 0, len(self.topic_index))
+        ids = window()  # glob matching outside the lock
+        with self._lock:
             out = []
-            for topic_id in self.topic_index.matching(pattern):
-                topic = self.topics[topic_id]
-                level = topic.level
-                if level >= min_level:
-                    out.append((topic_id, level, topic.collected))
+            for topic_id in ids:
+                topic = self.topics.get(topic_id)
+                if topic is not None and topic.level >= min_level:
+                    out.append((topic_id, topic.level, topic.collected))
             return out
 
     def topic_state(self, topic_id: str) -> tuple[int, int] | None:
@@ -348,17 +354,17 @@ class AlertStore:
 
     def handler_specs(self, topic_id: str, pattern: str) -> list[HandlerSpec]:
         with self._lock:
-            specs = self.handlers.get(topic_id, {})
-            if not pattern:
-                chosen = list(specs.values())
+            specs = list(self.handlers.get(topic_id, {}).items())
+        if not pattern:
+            chosen = [s for _hid, s in specs]
+        else:  # glob matching outside the lock (specs are immutable once stored)
+            try:
+                match = compile_glob(pattern)
+            except GlobSyntaxError:
+                chosen = []
             else:
-                try:
-                    match = compile_glob(pattern)
-                except GlobSyntaxError:
-                    chosen = []
-                else:
-                    chosen = [s for hid, s in specs.items() if match(hid)]
-            return sorted(chosen, key=lambda s: s.id)
+                chosen = [s for hid, s in specs if match(hid)]
+        return sorted(chosen, key=lambda s: s.id)
 
     def handler_spec(self, topic_id: str, handler_id: str) -> HandlerSpec | None:
         with self._lock:
@@ -389,8 +395,11 @@ class AlertStore:
             self._ensure_topic(spec.topic)
             return spec
 
-    def update_handler(self, old: HandlerSpec, new: HandlerSpec) -> HandlerSpec:
-        """UpdateHandlerSpec; a new ID renames (silently replacing a handler that had that ID)."""
+    def update_handler(self, old: HandlerSpec, new: HandlerSpec, *, unchanged: bool = False) -> HandlerSpec:
+        """UpdateHandlerSpec; a new ID renames (silently replacing a handler that had that ID).
+
+        `unchanged=True` commits only if `old` is still the stored spec (ConcurrentChange if not):
+        callers compute `new` outside the lock and retry."""
         validate_spec(new)
         if new.topic != old.topic:
             raise ServerError("failed to update handler: cannot change topic in update")
@@ -398,6 +407,8 @@ class AlertStore:
         if error is not None:
             raise ServerError(f"failed to update handler: {error}")
         with self._lock:
+            if unchanged and self.handlers.get(old.topic, {}).get(old.id) is not old:
+                raise ConcurrentChange(old.id)
             specs = self.handlers.setdefault(new.topic, {})
             specs.pop(old.id, None)
             specs[new.id] = new
@@ -407,7 +418,8 @@ class AlertStore:
             return new
 
     def patch_handler(self, old: HandlerSpec, body: bytes) -> HandlerSpec:
-        """PATCH after the existence check, in the server's order of failures."""
+        """PATCH after the existence check, in the server's order of failures. The patch runs
+        outside the lock on a copy; the commit fails with ConcurrentChange if `old` was replaced."""
         try:
             ops = decode_patch(body)
         except gojson.DecodeError as exc:
@@ -431,13 +443,16 @@ class AlertStore:
             match=fields.get("match", ""),
         )
         validate_spec(new)
-        return self.update_handler(old, new)
+        return self.update_handler(old, new, unchanged=True)
 
     def deregister_handler(self, topic_id: str, handler_id: str) -> None:
         with self._lock:
             specs = self.handlers.get(topic_id)
-            if specs is not None and specs.pop(handler_id, None) is not None:
-                self._touch_handler(topic_id, handler_id)
+            if specs is not None:
+                if specs.pop(handler_id, None) is not None:
+                    self._touch_handler(topic_id, handler_id)
+                if not specs:  # one dict per topic ever seen would leak
+                    del self.handlers[topic_id]
 
     # ---- backup
 

@@ -37,8 +37,12 @@ def go_float_text(value: float) -> str:
     return text
 
 
-def float_to_int64(value: float) -> int:
+def float_to_int64(number: float) -> int:
     """Go's float64 → int conversion on amd64: truncation; out of range or NaN gives MinInt64."""
+    try:
+        value = float(number)
+    except OverflowError:  # an int beyond float64 (the JSON decoder refuses those; backups may not)
+        return -(2**63)
     if math.isnan(value) or not -(2**63) <= value < 2**63:
         return -(2**63)
     return int(value)
@@ -127,7 +131,7 @@ def convert(kind: str, current: Any, src: Any) -> Any:
         return _unmarshal_text(kind, current, str(src))
     if dst_kind in ("int", "int64"):
         if src_kind == "float64":
-            return float_to_int64(float(src))
+            return float_to_int64(src)
         if src_kind == "invalid":
             raise ConversionError(_ZERO_VALUE_TYPE)
         if src_kind == "string":
@@ -231,7 +235,7 @@ def _map_field(name: str, kind: str, value: Any) -> tuple[Any, str | None]:
         if isinstance(value, bool):
             return bad("int" if kind == "*int" else "time.Duration")
         if isinstance(value, (int, float)) and not isinstance(value, StoredNumber):
-            return float_to_int64(float(value)), None
+            return float_to_int64(value), None
         if isinstance(value, str) and kind == "time.Duration" and not isinstance(value, StoredNumber):
             parsed = parse_go_duration(value)
             if parsed is None:

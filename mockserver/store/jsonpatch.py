@@ -44,6 +44,15 @@ class RawNumber:
         return self.text
 
 
+#: Size (about the JSON bytes) a patched document may reach, and how deep it may nest: a short patch
+#: of `copy` operations doubles the document each time (20 of them took 82 s and 2.1 GB). The
+#: real server has no limit; the mock refuses with a clear error instead of exhausting memory.
+MAX_DOCUMENT_SIZE = 1 << 20
+MAX_DOCUMENT_DEPTH = gojson.MAX_DEPTH
+#: Size units a whole patch may walk while checking its operations (moves of a large subtree
+#: back and forth cost a walk each without growing the document).
+MAX_PATCH_WORK = 16 * MAX_DOCUMENT_SIZE
+
 _ABSENT = object()
 _raw_decoder = json.JSONDecoder(parse_int=RawNumber, parse_float=RawNumber)
 _MISSING = "missing value"
@@ -257,8 +266,52 @@ def _equal(n: Any, o: Any) -> bool:
     return type(n) is type(o) and n == o
 
 
+def _measure(value: Any, budget: int) -> tuple[int, int]:
+    """(size, depth) of a value, walking at most `budget` size units (PatchError beyond)."""
+    size, depth = 0, 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        depth = max(depth, level)
+        if isinstance(item, dict):
+            size += 2 + sum(len(k) + 4 for k in item)
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            size += 2 + len(item)
+            stack.extend((v, level + 1) for v in item)
+        elif isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, RawNumber):
+            size += len(item.text)
+        else:
+            size += 5
+        if size > budget:
+            raise PatchError(f"patched document too large: more than {MAX_DOCUMENT_SIZE} bytes (mock limit)")
+    return size, depth
+
+
+class _Budget:
+    """What a patch may still add: every inserted value is measured before it is inserted."""
+
+    def __init__(self, doc: Any) -> None:
+        self.left = MAX_DOCUMENT_SIZE
+        self.left -= _measure(doc, self.left)[0]
+        self.work = MAX_PATCH_WORK
+
+    def insert(self, path: str, value: Any, *, grows: bool = True) -> None:
+        size, depth = _measure(value, max(self.left, 0) if grows else MAX_DOCUMENT_SIZE)
+        self.work -= size
+        if self.work < 0:
+            raise PatchError(f"patch too expensive: more than {MAX_PATCH_WORK} bytes moved or copied (mock limit)")
+        if path.count("/") + depth > MAX_DOCUMENT_DEPTH:
+            raise PatchError(f"patched document nests deeper than {MAX_DOCUMENT_DEPTH} levels (mock limit)")
+        if grows:
+            self.left -= size
+
+
 def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
     """Patch.Apply on a document already decoded to raw values; raises PatchError or PatchPanic."""
+    budget = _Budget(doc)
     for op in ops:
         kind = op.get("op")
         kind = kind if isinstance(kind, str) else "unknown"
@@ -271,6 +324,7 @@ def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
             con, key = _find_object(doc, path)
             if con is None:
                 raise PatchError(f'add operation does not apply: doc is missing path: "{path}": {_MISSING}')
+            budget.insert(path, value)
             try:
                 _add(con, key, None if value is _ABSENT else value)
             except PatchError as exc:
@@ -299,6 +353,7 @@ def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
                 _get(con, key)
             except PatchError:
                 raise PatchError(f"replace operation does not apply: doc is missing key: {path}: {_MISSING}") from None
+            budget.insert(path, value)
             _set(con, key, None if value is _ABSENT else value)
         elif kind == "move":
             try:
@@ -320,6 +375,7 @@ def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
             con, key = _find_object(doc, path)
             if con is None:
                 raise PatchError(f"move operation does not apply: doc is missing destination path: {path}: {_MISSING}")
+            budget.insert(path, val, grows=False)
             try:
                 _add(con, key, val)
             except PatchError as exc:
@@ -363,6 +419,7 @@ def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
             con, key = _find_object(doc, path)
             if con is None:
                 raise PatchError(f"copy operation does not apply: doc is missing destination path: {path}: {_MISSING}")
+            budget.insert(path, val)
             try:
                 _add(con, key, copy.deepcopy(val))
             except PatchError as exc:

@@ -317,8 +317,12 @@ class TaskStore:
     def list_tasks(self, pattern: str, offset: int, limit: int) -> list[Task]:
         """Negative limit: every task, ignoring pattern and offset (the IndexedStore quirk)."""
         with self._lock:
-            ids = list(self.task_index) if limit < 0 else self.task_index.window(pattern, offset, limit)
-            return [self.tasks[i] for i in ids]
+            if limit < 0:
+                return [self.tasks[i] for i in self.task_index]
+            window = self.task_index.deferred(pattern, offset, limit)
+        ids = window()  # glob matching outside the lock; IDs deleted meanwhile drop out below
+        with self._lock:
+            return [self.tasks[i] for i in ids if i in self.tasks]
 
     # ---- backup ---------------------------------------------------------------------------------
 
@@ -504,8 +508,10 @@ class TaskStore:
     def list_templates(self, pattern: str, offset: int, limit: int) -> list[Template]:
         """Templates implement their own listing: a negative limit gives an empty list."""
         with self._lock:
-            ids = self.template_index.window(pattern, offset, limit)
-            return [self.templates[i] for i in ids]
+            window = self.template_index.deferred(pattern, offset, limit)
+        ids = window()  # glob matching outside the lock
+        with self._lock:
+            return [self.templates[i] for i in ids if i in self.templates]
 
 
 def tickscript_vars(value: Any) -> dict[str, tickscript.Var]:

@@ -12,8 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+import bcrypt
 
 from mockserver.errors import NotFound, ServerError
 from mockserver.store.listing import SortedIndex
@@ -54,16 +58,48 @@ class User:
         return permissions_of(self.privileges)
 
     def check_password(self, password: str) -> bool:
-        return hmac.compare_digest(_digest(self.salt, password), self.digest)
+        """bcrypt, as the auth service stores passwords; a salted SHA-256 digest (backups of
+        earlier mock versions) is still accepted. A malformed stored hash matches nothing."""
+        if self.digest.startswith("$2"):
+            try:
+                return bcrypt.checkpw(_password_bytes(password), self.digest.encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                return False
+        try:
+            salt = bytes.fromhex(self.salt)
+        except ValueError:
+            return False
+        legacy = hashlib.sha256(salt + password.encode("utf-8", "surrogatepass")).hexdigest()
+        return hmac.compare_digest(legacy, self.digest)
 
 
-def _digest(salt: str, password: str) -> str:
-    return hashlib.sha256(bytes.fromhex(salt) + password.encode("utf-8", "surrogatepass")).hexdigest()
+#: `[auth] bcrypt-cost` default of the real server.
+DEFAULT_BCRYPT_COST = 10
+#: bcrypt reads at most 72 bytes of a password (Go's bcrypt of the 1.5 era ignored the rest).
+_BCRYPT_MAX_BYTES = 72
+#: How long a verified password skips bcrypt (`[auth] cache-expiration` default: 10m).
+CACHE_SECONDS = 600.0
+_bootstrap_hashes: dict[tuple[str, int], str] = {}
+_bootstrap_lock = threading.Lock()
 
 
-def _hash_password(password: str) -> tuple[str, str]:
-    salt = os.urandom(16).hex()
-    return salt, _digest(salt, password)
+def _password_bytes(password: str) -> bytes:
+    return password.encode("utf-8", "surrogatepass")[:_BCRYPT_MAX_BYTES]
+
+
+def _hash_password(password: str, cost: int = DEFAULT_BCRYPT_COST) -> tuple[str, str]:
+    """(salt, hash): bcrypt keeps its salt inside the hash, so the salt field stays empty."""
+    return "", bcrypt.hashpw(_password_bytes(password), bcrypt.gensalt(cost)).decode("ascii")
+
+
+def _bootstrap_hash(password: str, cost: int) -> str:
+    """One hash per process for the configured admin: every new mock state would otherwise pay
+    a full bcrypt (tests build hundreds)."""
+    with _bootstrap_lock:
+        key = (password, cost)
+        if key not in _bootstrap_hashes:
+            _bootstrap_hashes[key] = _hash_password(password, cost)[1]
+        return _bootstrap_hashes[key]
 
 
 def privileges_for(permissions: list[str]) -> dict[str, str]:
@@ -122,6 +158,10 @@ class UserStore:
         config = getattr(state, "config", None)
         self.bootstrap_name = getattr(config, "auth_user", DEFAULT_ADMIN_USER)
         self.bootstrap_password = getattr(config, "auth_password", DEFAULT_ADMIN_PASSWORD)
+        self.cost = int(getattr(config, "bcrypt_cost", DEFAULT_BCRYPT_COST))
+        #: name → (keyed digest of the password last verified, expiry, stored hash it matched)
+        self._verified: dict[str, tuple[bytes, float, str]] = {}
+        self._cache_key = os.urandom(32)
         if config is not None and getattr(config, "auth", False):
             self.ensure_bootstrap()
 
@@ -129,7 +169,8 @@ class UserStore:
         """Create the configured administrator unless a user of that name exists."""
         with self._lock:
             if self.bootstrap_name and self.bootstrap_name not in self.users:
-                self._put(self._new_user(self.bootstrap_name, self.bootstrap_password, True, {}))
+                digest = _bootstrap_hash(self.bootstrap_password, self.cost)
+                self._put(User(self.bootstrap_name, True, "", digest, {}))
 
     # ---- queries ----------------------------------------------------------------------------------
 
@@ -143,36 +184,52 @@ class UserStore:
         return self.users.get(name)
 
     def authenticate(self, name: str, password: str) -> User | None:
+        """The user whose password this is; a verified password is remembered for CACHE_SECONDS
+        (keyed digest only) so requests do not pay bcrypt each time, as the server's cache does."""
         user = self.users.get(name)
-        if user is None or not user.check_password(password):
+        if user is None:
             return None
+        key = hmac.new(self._cache_key, password.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+        now = time.monotonic()
+        hit = self._verified.get(name)
+        if hit is not None and hit[2] == user.digest and hit[1] > now and hmac.compare_digest(hit[0], key):
+            return user
+        if not user.check_password(password):
+            return None
+        self._verified[name] = (key, now + CACHE_SECONDS, user.digest)
         return user
 
     def list_users(self, pattern: str, offset: int, limit: int) -> list[User]:
         """A negative limit lists every user, ignoring pattern and offset (IndexedStore quirk)."""
         with self._lock:
-            names = list(self.index) if limit < 0 else self.index.window(pattern, offset, limit)
-            return [self.users[n] for n in names]
+            if limit < 0:
+                return [self.users[n] for n in self.index]
+            window = self.index.deferred(pattern, offset, limit)
+        names = window()  # glob matching outside the lock
+        with self._lock:
+            return [self.users[n] for n in names if n in self.users]
 
     # ---- mutations --------------------------------------------------------------------------------
 
     def create(self, name: str, password: str, admin: bool, permissions: list[str]) -> User | None:
         """None when the user exists: the server then answers an empty user and changes nothing."""
+        salt, digest = _hash_password(password, self.cost)  # slow by design: not under the lock
         with self._lock:
             if name in self.users:
                 return None
-            user = self._new_user(name, password, admin, privileges_for(permissions))
+            user = User(name, admin, salt, digest, privileges_for(permissions))
             self._put(user)
             return user
 
     def update(self, name: str, password: str, *, set_type: bool, admin: bool, permissions: list[str] | None) -> User:
+        hashed = _hash_password(password, self.cost) if password else None  # not under the lock
         with self._lock:
             old = self.users.get(name)
             if old is None:
                 raise ServerError("failed to create user: updating user: no user exists")
             user = User(old.name, old.admin, old.salt, old.digest, dict(old.privileges))
-            if password:
-                user.salt, user.digest = _hash_password(password)
+            if hashed is not None:
+                user.salt, user.digest = hashed
             if permissions is not None:
                 user.privileges = privileges_for(permissions)
             if set_type:
@@ -187,10 +244,7 @@ class UserStore:
             if self.users.pop(name, None) is not None:
                 self.index.discard(name)
                 self.state.touch("users", "users", name)
-
-    def _new_user(self, name: str, password: str, admin: bool, privileges: dict[str, str]) -> User:
-        salt, digest = _hash_password(password)
-        return User(name, admin, salt, digest, privileges)
+            self._verified.pop(name, None)
 
     def _put(self, user: User) -> None:
         if user.name not in self.users:
@@ -214,6 +268,7 @@ class UserStore:
         restored mock with auth on can still be logged into."""
         with self._lock:
             self.users.clear()
+            self._verified.clear()
             self.index = SortedIndex()
             for raw in data.get("users", []):
                 privileges = {str(k): (ALL if v == ALL else NONE) for k, v in (raw.get("privileges") or {}).items()}

@@ -8,7 +8,8 @@ disagree on obscure syntax is acceptable.
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
 
 import regex as _re
 
@@ -24,9 +25,25 @@ def _err(code: str, expr: str) -> RegexError:
 _REPEAT = "*+?"
 
 
-def _check_go(pattern: str) -> None:
-    """Detect the RE2 errors people actually hit, in the order Go's parser would meet them."""
+#: Go's limit on nested `{n,m}` counts (`repeatIsValid(re, 1000)`: `(a{100}){11}` is refused).
+MAX_REPEAT = 1000
+#: Estimated program size (instructions) above which the mock answers Go's "expression too
+#: large". Go 1.19+ refuses programs over ~3.3M instructions (1.5-era builds have no limit);
+#: Python's engine needs ~240 bytes an instruction and a quarter second per 100k, so the mock
+#: draws the line lower.
+MAX_PROGRAM = 100_000
+
+
+def _check_go(pattern: str) -> int:
+    """Detect the RE2 errors people actually hit, in the order Go's parser would meet them;
+    returns the estimated program size.
+
+    Alongside the syntax it tracks, per item, the product of nested `{n,m}` counts (Go's
+    `repeatIsValid`) and the program size: `frames` holds [largest nested count, size] of each
+    open group, `last_need`/`last_size` those of the item a repetition would apply to."""
     depth = 0
+    frames: list[list[int]] = [[0, 0]]
+    last_need, last_size = 0, 0
     i = 0
     n = len(pattern)
     prev_repeat = False  # last item was a repetition operator
@@ -46,10 +63,12 @@ def _check_go(pattern: str) -> None:
             else:
                 i += 2
             prev_repeat, have_atom = False, True
+            last_need, last_size = _atom(frames)
             continue
         if c == "[":
             i = _check_class(pattern, i)
             prev_repeat, have_atom = False, True
+            last_need, last_size = _atom(frames)
             continue
         if c == "(":
             if pattern.startswith("(?", i):
@@ -72,6 +91,7 @@ def _check_go(pattern: str) -> None:
             else:
                 i += 1
             depth += 1
+            frames.append([0, 0])
             prev_repeat, have_atom = False, False
             continue
         if c == ")":
@@ -80,6 +100,12 @@ def _check_go(pattern: str) -> None:
             depth -= 1
             i += 1
             prev_repeat, have_atom = False, True
+            last_need, last_size = frames.pop()
+            last_size += 1
+            frames[-1][0] = max(frames[-1][0], last_need)
+            frames[-1][1] += last_size
+            if frames[-1][1] > MAX_PROGRAM:
+                raise _err("expression too large", pattern)
             continue
         if c == "|":
             i += 1
@@ -97,17 +123,41 @@ def _check_go(pattern: str) -> None:
                 raise _err("invalid nested repetition operator", pattern[last_repeat_start:end])
             if c == "{":
                 nums = pattern[i + 1:pattern.index("}", i)].split(",")
-                if any(x and int(x) > 1000 for x in nums) or (
+                if any(x and (len(x) > 4 or int(x) > MAX_REPEAT) for x in nums) or (
                         len(nums) == 2 and nums[1] and int(nums[0]) > int(nums[1])):
                     raise _err("invalid repeat count", pattern[i:end])
+                low = int(nums[0])
+                high = low if len(nums) == 1 else int(nums[1]) if nums[1] else -1
+                count = high if high >= 0 else low
+                if (low >= 2 or high >= 2) and count > 0:
+                    need = count * max(last_need, 1)
+                    if need > MAX_REPEAT:
+                        raise _err("invalid repeat count", pattern[i:end])
+                    last_need = need
+                grown = last_size * (max(count, 1) - 1) + 1
+                frames[-1][0] = max(frames[-1][0], last_need)
+            else:
+                grown = 1
+            frames[-1][1] += grown
+            last_size += grown
+            if frames[-1][1] > MAX_PROGRAM:
+                raise _err("expression too large", pattern)
             last_repeat_start = i
             i = end
             prev_repeat, have_atom = True, False
             continue
         i += 1
         prev_repeat, have_atom = False, True
+        last_need, last_size = _atom(frames)
     if depth:
         raise _err("missing closing )", pattern)
+    return sum(frame[1] for frame in frames)
+
+
+def _atom(frames: list[list[int]]) -> tuple[int, int]:
+    """A literal, escape or class: no nested counts, one instruction."""
+    frames[-1][1] += 1
+    return 0, 1
 
 
 def _class_item(p: str, j: int) -> tuple[str | None, int]:
@@ -195,14 +245,37 @@ def _to_python(pattern: str) -> str:
     return "".join(out)
 
 
-@functools.lru_cache(maxsize=512)
+#: Compiled patterns kept, by estimated memory (not by count: one `a{1000}`-style program weighs
+#: as much as thousands of ordinary ones).
+CACHE_BYTES = 32 << 20
+_BYTES_PER_INSTRUCTION = 240
+_cache: OrderedDict[str, tuple[_re.Pattern[str], int]] = OrderedDict()
+_cache_lock = threading.Lock()
+_cached_bytes = 0
+
+
 def compile_go_regex(pattern: str) -> _re.Pattern[str]:
     """Compile a Go regex; raises RegexError worded like Go's `regexp.Compile`."""
-    _check_go(pattern)
+    global _cached_bytes
+    with _cache_lock:
+        hit = _cache.get(pattern)
+        if hit is not None:
+            _cache.move_to_end(pattern)
+            return hit[0]
+    weight = _check_go(pattern) * _BYTES_PER_INSTRUCTION + len(pattern)
     try:
-        return _re.compile(_to_python(pattern), _re.V0)
+        compiled = _re.compile(_to_python(pattern), _re.V0)
     except (_re.error, ValueError, IndexError, OverflowError) as e:
         msg = str(e).split(" at position")[0]
         raise _err(msg, pattern) from None
     except RecursionError:
         raise _err("expression nests too deeply", pattern) from None
+    if weight <= CACHE_BYTES // 8:
+        with _cache_lock:
+            if pattern not in _cache:
+                _cache[pattern] = (compiled, weight)
+                _cached_bytes += weight
+            while _cached_bytes > CACHE_BYTES:
+                _evicted, (_compiled, size) = _cache.popitem(last=False)
+                _cached_bytes -= size
+    return compiled

@@ -149,10 +149,9 @@ def test_restore_refuses_corrupt_content_with_one_line(
     corrupt(snapshot)
     path = tmp_path / "backup.db"
     path.write_bytes(dumps(snapshot))
-    monkeypatch.setattr("waitress.serve", lambda *a, **k: pytest.fail("the mock started"))
-    assert (
-        cli.main(["--port", "1", "--auth", "--flux-tasks", "--kapacitor-version", "1.6.2", "--restore", str(path)]) == 2
-    )
+    monkeypatch.setattr("waitress.server.create_server", lambda *a, **k: pytest.fail("the mock started"))
+    args = ["--port", "1", "--auth", "--shared-secret", "s3cret", "--flux-tasks", "--kapacitor-version", "1.6.2"]
+    assert cli.main([*args, "--restore", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"kapacitor-mock: cannot restore {path}: invalid"), err
     assert obj in err and field in err, err
