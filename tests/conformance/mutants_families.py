@@ -228,8 +228,246 @@ class TemplateListAlwaysVars(Family):
         return cap
 
 
+
+# ----------------------------------------------------------------------------------- recordings
+def _recording_answer(environ: dict[str, Any]) -> bool:
+    p = path(environ)
+    return (method(environ) == "POST" and p.startswith(V1 + "/recordings/")) or (
+        method(environ) == "GET" and _RECORDING.match(p) is not None)
+
+
+class RecordingTypeAlwaysStream(Family):
+    name = "recording-type-stream"
+    rule = "every recording reports type stream (batch recordings included)"
+    kills = ("recordings.query", "recordings.batch")
+    select = ("recordings.query", "recordings.batch")
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _recording_answer(environ) and cap.code in (200, 201, 202):
+            return rewrite(cap, lambda b: b.__setitem__("type", "stream") if isinstance(b, dict) else None)
+        return cap
+
+
+class RecordingProgressStuck(Family):
+    name = "recording-progress-stuck"
+    rule = "a finished recording still reports progress 0"
+    kills = ("recordings.query",)
+    select = ("recordings.query",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and _RECORDING.match(path(environ)) and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("progress", 0))
+        return cap
+
+
+class RecordingSizeText(Family):
+    name = "recording-size-text"
+    rule = "a recording's size is a text (\"0B\") instead of a byte count"
+    kills = ("recordings.stream",)
+    select = ("recordings.stream",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _recording_answer(environ) and cap.code in (200, 201, 202):
+            return rewrite(cap, lambda b: b.__setitem__("size", f"{b.get('size')}B") if isinstance(b, dict) else None)
+        return cap
+
+
+class StreamRecordingDoneAtOnce(Family):
+    name = "stream-recording-done-at-once"
+    rule = "a stream recording claims to be finished the moment it is created"
+    kills = ("recordings.stream",)
+    select = ("recordings.stream",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "POST" and path(environ) == V1 + "/recordings/stream" and cap.code == 201:
+            return rewrite(cap, lambda b: b.update(status="finished", progress=1))
+        return cap
+
+
+class RecordingDateNotRfc3339(Family):
+    name = "recording-date-format"
+    rule = "recording dates are written `YYYY-MM-DD HH:MM:SS` instead of RFC 3339"
+    kills = ("recordings.query",)
+    select = ("recordings.query",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _recording_answer(environ) and cap.code in (200, 201, 202):
+            return rewrite(cap, lambda b: b.__setitem__("date", str(b.get("date", ""))[:19].replace("T", " ")))
+        return cap
+
+
+class FinishedRecordingError(Family):
+    name = "finished-recording-error"
+    rule = "a recording reports an error text although it finished"
+    kills = ("recordings.query",)
+    select = ("recordings.query",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and _RECORDING.match(path(environ)) and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("error", "done") if b.get("status") == "finished" else None)
+        return cap
+
+
+# -------------------------------------------------------------------------------------- replays
+class ReplayClockIgnored(Family):
+    name = "replay-clock-ignored"
+    rule = "a replay ignores `clock` and `recording-time`"
+    kills = ("replays.options",)
+    select = ("replays.options",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "POST" and path(environ) == V1 + "/replays":
+            req = json_body(environ)
+            if isinstance(req, dict):
+                req.pop("clock", None)
+                req.pop("recording-time", None)
+                set_body(environ, json.dumps(req).encode())
+        return call(self.app, environ)
+
+
+class ReplayDefaultRealClock(Family):
+    name = "replay-default-real-clock"
+    rule = "a replay without `clock` runs on the real clock (default must be fast)"
+    kills = ("replays.recording",)
+    select = ("replays.recording",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "POST" and path(environ) == V1 + "/replays":
+            req = json_body(environ)
+            if isinstance(req, dict) and "clock" not in req:
+                req["clock"] = "real"
+                set_body(environ, json.dumps(req).encode())
+        return call(self.app, environ)
+
+
+class ReplayBatchNamesRecording(Family):
+    name = "replay-batch-recording-field"
+    rule = "a batch replay reports its own id as `recording`"
+    kills = ("replays.batch",)
+    select = ("replays.batch",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "POST" and path(environ) == V1 + "/replays/batch" and cap.code == 201:
+            return rewrite(cap, lambda b: b.__setitem__("recording", b.get("id")))
+        return cap
+
+
+class ReplayQueryRecords(Family):
+    name = "replay-query-records"
+    rule = "a query replay also stores a recording"
+    kills = ("replays.query",)
+    select = ("replays.query",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "POST" and path(environ) == V1 + "/replays/query":
+            req = json_body(environ)
+            cap = call(self.app, environ)
+            body = cap.json()
+            if cap.code == 201 and isinstance(req, dict) and isinstance(body, dict):
+                call(self.app, sub(environ, "POST", V1 + "/recordings/query",
+                                   {"id": body["id"], "type": "stream", "query": req.get("query")}))
+            return cap
+        return call(self.app, environ)
+
+
+class ReplayStatsInList(Family):
+    name = "replay-list-stats"
+    rule = "replay lists include `stats` among the default fields"
+    kills = ("replays.stats",)
+    select = ("replays.stats",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and path(environ) == V1 + "/replays" and cap.code == 200:
+            if not any(k == "fields" for k, _ in query(environ)):
+                return rewrite(cap, lambda b: [i.setdefault("stats", {}) for i in b.get("replays") or []])
+        return cap
+
+
+class ReplayTaskBlank(Family):
+    name = "replay-task-blank"
+    rule = "a replay does not echo its task"
+    kills = ("replays.recording",)
+    select = ("replays.recording",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _REPLAY.match(path(environ)) or path(environ) == V1 + "/replays":
+            if cap.code in (200, 201, 202) and method(environ) != "DELETE":
+                return rewrite(cap, lambda b: b.__setitem__("task", "") if isinstance(b, dict) and "task" in b else None)
+        return cap
+
+
+# --------------------------------------------------- status rows of cases.py, one family rule each
+class StatusSwap(Family):
+    """Answer `to` instead of the server's code when a request of `verb` on `where` gets an error
+    whose text contains `contains` (the row of cases.py named in `select`)."""
+
+    verb: ClassVar[str] = "GET"
+    where: ClassVar[str] = ""
+    contains: ClassVar[str] = ""
+    to: ClassVar[int] = 400
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) != self.verb or not re.fullmatch(self.where, path(environ)):
+            return cap
+        body = cap.json()
+        if cap.code >= 400 and isinstance(body, dict) and self.contains in str(body.get("error", "")):
+            reason = {400: "Bad Request", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity"}
+            cap.status = f"{self.to} {reason.get(self.to, 'Error')}"
+        return cap
+
+
+def _swap(name: str, rule: str, verb: str, where: str, contains: str, to: int, row: str,
+          level: str = "status.server") -> type[Mutant]:
+    attrs = {"name": name, "rule": rule, "verb": verb, "where": where, "contains": contains, "to": to,
+             "kills": (level,), "select": (f"{level}[{row}]",)}
+    return type("Swap_" + re.sub(r"\W", "_", name), (StatusSwap,), attrs)
+
+
+SWAPS: list[type[Mutant]] = [
+    _swap("replay-missing-recording-500", "replaying a missing recording answers 500 (server: 404)", "POST",
+          V1 + "/replays", "recording not found", 500, "createReplay.missing-recording"),
+    _swap("replay-missing-task-400", "replaying into a missing task answers 400 (server: 404)", "POST",
+          V1 + "/replays", "task load", 400, "createReplay.missing-task"),
+    _swap("replay-batch-stream-task-500", "a batch replay of a stream task answers 500 (server: 400)", "POST",
+          V1 + "/replays/batch", "cannot replay batch", 500, "replayBatch.stream-task"),
+    _swap("record-batch-no-start-422", "a batch recording without start answers 422 (server: 400)", "POST",
+          V1 + "/recordings/batch", "must provide start time", 422, "recordBatch.no-start"),
+    _swap("record-stream-missing-task-400", "recording a missing task answers 400 (server: 404)", "POST",
+          V1 + "/recordings/stream", "no task exists", 400, "recordStream.missing-task"),
+    _swap("record-query-duplicate-409", "a duplicate recording id answers 409 (server: 500)", "POST",
+          V1 + "/recordings/query", "already exists", 409, "recordQuery.duplicate"),
+    _swap("get-replay-missing-500", "a missing replay answers 500 (docs and server: 404)", "GET",
+          V1 + "/replays/.+", "no replay exists", 500, "getReplay.missing", "status.documented"),
+    _swap("topic-events-missing-400", "events of a missing topic answer 400 (server: 500)", "GET",
+          V1 + "/alerts/topics/[^/]+/events", "unknown topic", 400, "listTopicEvents.missing"),
+    _swap("handler-duplicate-400", "a duplicate handler id answers 400 (server: 500)", "POST",
+          V1 + "/alerts/topics/[^/]+/handlers", "already exists", 400, "createTopicHandler.duplicate"),
+    _swap("config-section-unknown-400", "an unknown config section answers 400 (server: 404)", "GET",
+          V1 + "/config/[^/]+", "unknown section", 400, "getConfigSection.unknown"),
+    _swap("service-test-unknown-400", "an unknown service test answers 400 (server: 404)", "GET",
+          V1 + "/service-tests/.+", "not found", 400, "getServiceTest.unknown"),
+    _swap("store-unknown-400", "an action on an unknown store answers 400 (docs and server: 404)", "POST",
+          V1 + "/storage/stores/.+", "unknown storage", 400, "runStoreAction.unknown", "status.documented"),
+]
+
+
 MUTANTS: list[type[Mutant]] = [
     TemplateVarsDropped, TemplateTypeFromRequest, TaskTemplateVarsLost, MissingVarMessage, UnknownTemplate404,
     TemplateNotPropagated, TemplateRenameKeepsOld, TemplateRenameOverwrites, TemplateDeleteCascades,
     TemplateListAlwaysVars,
+    RecordingTypeAlwaysStream, RecordingProgressStuck, RecordingSizeText, StreamRecordingDoneAtOnce,
+    RecordingDateNotRfc3339, FinishedRecordingError,
+    ReplayClockIgnored, ReplayDefaultRealClock, ReplayBatchNamesRecording, ReplayQueryRecords, ReplayStatsInList,
+    ReplayTaskBlank,
+    *SWAPS,
 ]
