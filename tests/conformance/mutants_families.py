@@ -429,7 +429,7 @@ class StatusSwap(Family):
 def _swap(name: str, rule: str, verb: str, where: str, contains: str, to: int, row: str,
           level: str = "status.server") -> type[Mutant]:
     attrs = {"name": name, "rule": rule, "verb": verb, "where": where, "contains": contains, "to": to,
-             "kills": (level,), "select": (f"{level}[{row}]",)}
+             "kills": (level,), "select": (f"{level}[{row}]",) if row else (level,)}
     return type("Swap_" + re.sub(r"\W", "_", name), (StatusSwap,), attrs)
 
 
@@ -458,7 +458,199 @@ SWAPS: list[type[Mutant]] = [
           V1 + "/service-tests/.+", "not found", 400, "getServiceTest.unknown"),
     _swap("store-unknown-400", "an action on an unknown store answers 400 (docs and server: 404)", "POST",
           V1 + "/storage/stores/.+", "unknown storage", 400, "runStoreAction.unknown", "status.documented"),
+    _swap("handler-unknown-kind-400", "a handler of an unknown kind answers 400 (server: 500)", "POST",
+          V1 + "/alerts/topics/[^/]+/handlers", "unsupported action kind", 400, "", "alerts.handler-errors"),
+    _swap("patch-topic-change-400", "a JSON Patch changing the topic answers 400 (server: 500)", "PATCH",
+          V1 + "/alerts/topics/[^/]+/handlers/[^/]+", "cannot change topic", 400, "", "alerts.patch-edges"),
 ]
+
+
+
+# --------------------------------------------------------------------------------------- alerts
+def _handler_answer(environ: dict[str, Any]) -> bool:
+    p = path(environ)
+    return bool(_HANDLER.match(p) or (_HANDLERS.match(p) and method(environ) == "POST"))
+
+
+class HandlerOptionsLost(Family):
+    name = "handler-options-lost"
+    rule = "handlers of kinds other than log lose their options"
+    kills = ("alerts.handler-kinds",)
+    select = ("alerts.handler-kinds",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _handler_answer(environ) and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("options", None) if b.get("kind") != "log" else None)
+        return cap
+
+
+class HandlerMatchMissing(Family):
+    name = "handler-match-missing"
+    rule = "handler bodies leave out `match`"
+    kills = ("alerts.handler-match",)
+    select = ("alerts.handler-match",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _handler_answer(environ) and cap.code == 200:
+            return rewrite(cap, lambda b: b.pop("match", None))
+        return cap
+
+
+class UnknownOptionsAccepted(Family):
+    name = "handler-unknown-options-accepted"
+    rule = "unknown handler option keys are silently dropped instead of refused"
+    kills = ("alerts.handler-errors",)
+    select = ("alerts.handler-errors",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "POST" and _HANDLERS.match(path(environ)):
+            req = json_body(environ)
+            if isinstance(req, dict) and req.get("kind") == "log" and isinstance(req.get("options"), dict):
+                req["options"] = {k: v for k, v in req["options"].items() if k in ("path", "mode")}
+                set_body(environ, json.dumps(req).encode())
+        return call(self.app, environ)
+
+
+class PatchTestIgnored(Family):
+    name = "patch-test-ignored"
+    rule = "JSON Patch `test` operations are skipped instead of enforced"
+    kills = ("alerts.patch-edges",)
+    select = ("alerts.patch-edges",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "PATCH" and _HANDLER.match(path(environ)):
+            req = json_body(environ)
+            if isinstance(req, list):
+                set_body(environ, json.dumps([op for op in req if not (isinstance(op, dict)
+                                                                       and op.get("op") == "test")]).encode())
+        return call(self.app, environ)
+
+
+class PutRenameKeepsOld(Family):
+    name = "put-rename-keeps-old"
+    rule = "PUT with a new handler id copies the handler instead of renaming it"
+    kills = ("alerts.put-rename",)
+    select = ("alerts.put-rename",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        m = _HANDLER.match(path(environ))
+        if m and method(environ) == "PUT":
+            req = json_body(environ)
+            if isinstance(req, dict) and req.get("id") and req["id"] != m.group(2):
+                return call(self.app, sub(environ, "POST", f"{V1}/alerts/topics/{m.group(1)}/handlers", req))
+        return call(self.app, environ)
+
+
+class DeleteTopicDropsHandlers(Family):
+    name = "delete-topic-drops-handlers"
+    rule = "deleting a topic deletes its handlers too"
+    kills = ("alerts.delete-topic-keeps-handlers",)
+    select = ("alerts.delete-topic-keeps-handlers",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        m = _TOPIC.match(path(environ))
+        if m and method(environ) == "DELETE":
+            listed = call(self.app, sub(environ, "GET", f"{V1}/alerts/topics/{m.group(1)}/handlers")).json() or {}
+            for h in listed.get("handlers") or []:
+                call(self.app, sub(environ, "DELETE", f"{V1}/alerts/topics/{m.group(1)}/handlers/{h['id']}"))
+        return call(self.app, environ)
+
+
+class MinLevelIgnored(Family):
+    name = "min-level-ignored"
+    rule = "topic lists ignore `min-level`"
+    kills = ("alerts.min-level",)
+    select = ("alerts.min-level",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "GET" and path(environ) == V1 + "/alerts/topics":
+            environ["QUERY_STRING"] = "&".join(p for p in environ.get("QUERY_STRING", "").split("&")
+                                               if not p.startswith("min-level="))
+        return call(self.app, environ)
+
+
+class MinLevelExactNames(Family):
+    name = "min-level-exact-names"
+    rule = "`min-level` accepts only the exact upper-case level names"
+    kills = ("alerts.min-level",)
+    select = ("alerts.min-level",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "GET" and path(environ) == V1 + "/alerts/topics":
+            for k, v in query(environ):
+                if k == "min-level" and v and v not in ("OK", "INFO", "WARNING", "CRITICAL"):
+                    return error(400, f"unknown alert level '{v.upper()}'")
+        return call(self.app, environ)
+
+
+class TopicListLinkNoQuery(Family):
+    name = "topic-list-link-no-query"
+    rule = "list links drop the raw query of the request"
+    kills = ("alerts.list-links",)
+    select = ("alerts.list-links",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        p = path(environ)
+        if method(environ) == "GET" and (p == V1 + "/alerts/topics" or _HANDLERS.match(p)) and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("link", {"rel": "self", "href": p}))
+        return cap
+
+
+class EventsNull(Family):
+    name = "events-null"
+    rule = "a topic without events lists `\"events\": null`"
+    kills = ("alerts.events",)
+    select = ("alerts.events",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and _EVENTS.match(path(environ)) and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("events", b.get("events") or None))
+        return cap
+
+
+class BodyTopicWins(Family):
+    name = "body-topic-wins"
+    rule = "a `topic` in the handler body overrides the topic of the path"
+    kills = ("alerts.path-topic-wins",)
+    select = ("alerts.path-topic-wins",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        m = _HANDLERS.match(path(environ))
+        if m and method(environ) == "POST":
+            req = json_body(environ)
+            if isinstance(req, dict) and isinstance(req.get("topic"), str) and req["topic"] != m.group(1):
+                environ["PATH_INFO"] = f"{V1}/alerts/topics/{req['topic']}/handlers"
+        return call(self.app, environ)
+
+
+class HandlersUnsorted(Family):
+    name = "handlers-unsorted"
+    rule = "a topic's handlers are listed in reverse id order"
+    kills = ("alerts.handlers-list",)
+    select = ("alerts.handlers-list",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and _HANDLERS.match(path(environ)) and cap.code == 200:
+            return rewrite(cap, lambda b: (b.get("handlers") or []).reverse())
+        return cap
+
+
+class TopicLevelLowercase(Family):
+    name = "topic-level-lowercase"
+    rule = "topic levels are written in lower case (`ok`)"
+    kills = ("alerts.topic",)
+    select = ("alerts.topic",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and _TOPIC.match(path(environ)) and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("level", str(b.get("level", "")).lower()))
+        return cap
 
 
 MUTANTS: list[type[Mutant]] = [
@@ -470,4 +662,7 @@ MUTANTS: list[type[Mutant]] = [
     ReplayClockIgnored, ReplayDefaultRealClock, ReplayBatchNamesRecording, ReplayQueryRecords, ReplayStatsInList,
     ReplayTaskBlank,
     *SWAPS,
+    HandlerOptionsLost, HandlerMatchMissing, UnknownOptionsAccepted, PatchTestIgnored, PutRenameKeepsOld,
+    DeleteTopicDropsHandlers, MinLevelIgnored, MinLevelExactNames, TopicListLinkNoQuery, EventsNull, BodyTopicWins,
+    HandlersUnsorted, TopicLevelLowercase,
 ]
