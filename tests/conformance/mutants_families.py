@@ -462,6 +462,8 @@ SWAPS: list[type[Mutant]] = [
           V1 + "/alerts/topics/[^/]+/handlers", "unsupported action kind", 400, "", "alerts.handler-errors"),
     _swap("patch-topic-change-400", "a JSON Patch changing the topic answers 400 (server: 500)", "PATCH",
           V1 + "/alerts/topics/[^/]+/handlers/[^/]+", "cannot change topic", 400, "", "alerts.patch-edges"),
+    _swap("config-trailing-slash-404", "GET config/ answers 404 (server: 400)", "GET", V1 + "/config/",
+          "section not specified", 404, "", "config.trailing-slash"),
 ]
 
 
@@ -653,6 +655,238 @@ class TopicLevelLowercase(Family):
         return cap
 
 
+
+# --------------------------------------------------------------------------------------- config
+def _config_get(environ: dict[str, Any]) -> bool:
+    return method(environ) == "GET" and (path(environ) == V1 + "/config" or path(environ).startswith(V1 + "/config/"))
+
+
+def _elements(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, dict):
+        return []
+    if "sections" in body:
+        return [e for s in (body["sections"] or {}).values() for e in (s or {}).get("elements") or []]
+    if "elements" in body:
+        return list(body["elements"] or [])
+    return [body] if "options" in body else []
+
+
+class ConfigRedactionLeaks(Family):
+    name = "config-redaction-leaks"
+    rule = "redacted config options read as a masked string instead of a boolean"
+    kills = ("config.redaction",)
+    select = ("config.redaction",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _config_get(environ) and cap.code == 200:
+            def mask(body: Any) -> None:
+                for el in _elements(body):
+                    for opt in el.get("redacted") or []:
+                        el["options"][opt] = "******"
+            return rewrite(cap, mask)
+        return cap
+
+
+class ConfigSectionLinkWrong(Family):
+    name = "config-section-link"
+    rule = "config sections link to /kapacitor/v1/config instead of themselves"
+    kills = ("config.shape",)
+    select = ("config.shape",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and path(environ) == V1 + "/config" and cap.code == 200:
+            return rewrite(cap, lambda b: [sec.__setitem__("link", {"rel": "self", "href": V1 + "/config"})
+                                           for sec in (b.get("sections") or {}).values()])
+        return cap
+
+
+class ConfigSectionDiffers(Family):
+    name = "config-section-differs"
+    rule = "GET of one config section leaves out `redacted`"
+    kills = ("config.section-element",)
+    select = ("config.section-element",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _config_get(environ) and path(environ).count("/") == 4 and cap.code == 200:
+            return rewrite(cap, lambda b: [e.pop("redacted", None) for e in _elements(b)])
+        return cap
+
+
+class ConfigBothActionsApplied(Family):
+    name = "config-set-and-add"
+    rule = "an override with both set and add is applied (add ignored) instead of refused"
+    kills = ("config.update-refused",)
+    select = ("config.update-refused",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "POST" and path(environ).startswith(V1 + "/config/"):
+            req = json_body(environ)
+            if isinstance(req, dict) and "set" in req and "add" in req:
+                req.pop("add")
+                set_body(environ, json.dumps(req).encode())
+        return call(self.app, environ)
+
+
+class ConfigDisabledMessage(Family):
+    name = "config-disabled-404"
+    rule = "with overrides disabled, config answers 404 instead of 403"
+    kills = ("config.disabled",)
+    select = ("config.disabled",)
+    config: ClassVar[dict[str, Any]] = {"config_override": False}
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if path(environ).startswith(V1 + "/config") and cap.code == 403 and method(environ) == "POST":
+            cap.status = "404 Not Found"
+        return cap
+
+
+# -------------------------------------------------------------------------------- service tests
+def _services(environ: dict[str, Any]) -> bool:
+    return method(environ) == "GET" and path(environ) == V1 + "/service-tests"
+
+
+class ServicesUnsorted(Family):
+    name = "service-tests-unsorted"
+    rule = "service tests are listed in reverse name order"
+    kills = ("services.list",)
+    select = ("services.list",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _services(environ) and cap.code == 200:
+            return rewrite(cap, lambda b: (b.get("services") or []).reverse())
+        return cap
+
+
+class ServiceGetOtherOptions(Family):
+    name = "service-test-get-options"
+    rule = "GET of one service test answers without its options"
+    kills = ("services.get",)
+    select = ("services.get",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and path(environ).startswith(V1 + "/service-tests/") and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("options", {}))
+        return cap
+
+
+class ServicesEmptyList(Family):
+    name = "service-tests-empty-list"
+    rule = "a pattern matching no service test lists [] (server: null)"
+    kills = ("services.pattern",)
+    select = ("services.pattern",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _services(environ) and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("services", b.get("services") or []))
+        return cap
+
+
+class ServicesPatternIgnored(Family):
+    name = "service-tests-pattern-ignored"
+    rule = "service test lists ignore `pattern`"
+    kills = ("services.pattern",)
+    select = ("services.pattern",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if _services(environ):
+            environ["QUERY_STRING"] = ""
+        return call(self.app, environ)
+
+
+class ServiceDefaultsBlank(Family):
+    name = "service-test-defaults-blank"
+    rule = "the smtp test's default subject and body are empty"
+    kills = ("services.defaults",)
+    select = ("services.defaults",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _services(environ) and cap.code == 200:
+            def blank(b: Any) -> None:
+                for svc in b.get("services") or []:
+                    if svc.get("name") == "smtp":
+                        svc["options"].update(subject="", body="")
+            return rewrite(cap, blank)
+        return cap
+
+
+class ServiceBadOptionsRun(Family):
+    name = "service-test-bad-options-run"
+    rule = "a service test with options of the wrong type runs instead of being refused"
+    kills = ("services.run-options",)
+    select = ("services.run-options",)
+    args: ClassVar[tuple[str, ...]] = ("--allow-config-writes",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "POST" and path(environ).startswith(V1 + "/service-tests/") and cap.code == 400:
+            return Captured("200 OK", [("Content-Type", "application/json; charset=utf-8")],
+                            b'{"success":false,"message":"service is not enabled"}\n')
+        return cap
+
+
+# -------------------------------------------------------------------------------------- storage
+class StoresLinkless(Family):
+    name = "stores-linkless"
+    rule = "stores are listed without their own links"
+    kills = ("storage.stores",)
+    select = ("storage.stores",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and path(environ) == V1 + "/storage/stores" and cap.code == 200:
+            return rewrite(cap, lambda b: [st.pop("link", None) for st in b.get("storage") or []])
+        return cap
+
+
+class StoreActionMessageFixed(Family):
+    name = "store-action-message"
+    rule = "a store action without `action` gets a corrected message (server: \"unkown storage action\")"
+    kills = ("storage.actions",)
+    select = ("storage.actions",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if cap.code == 400 and isinstance(body, dict) and str(body.get("error", "")).startswith("unkown"):
+            return error(400, "action is required")
+        return cap
+
+
+class BackupAsJson(Family):
+    name = "backup-json-type"
+    rule = "the backup is labelled application/json"
+    kills = ("storage.backup",)
+    select = ("storage.backup",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if path(environ) == V1 + "/storage/backup":
+            cap.headers = [(k, v) for k, v in cap.headers if k.lower() != "content-type"]
+            cap.headers.append(("Content-Type", "application/json; charset=utf-8"))
+        return cap
+
+
+class BackupNoDisposition(Family):
+    name = "backup-no-disposition"
+    rule = "the backup is not offered as the attachment kapacitor.db"
+    kills = ("storage.backup",)
+    select = ("storage.backup",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if path(environ) == V1 + "/storage/backup":
+            cap.headers = [(k, v) for k, v in cap.headers if k.lower() != "content-disposition"]
+        return cap
+
+
 MUTANTS: list[type[Mutant]] = [
     TemplateVarsDropped, TemplateTypeFromRequest, TaskTemplateVarsLost, MissingVarMessage, UnknownTemplate404,
     TemplateNotPropagated, TemplateRenameKeepsOld, TemplateRenameOverwrites, TemplateDeleteCascades,
@@ -665,4 +899,7 @@ MUTANTS: list[type[Mutant]] = [
     HandlerOptionsLost, HandlerMatchMissing, UnknownOptionsAccepted, PatchTestIgnored, PutRenameKeepsOld,
     DeleteTopicDropsHandlers, MinLevelIgnored, MinLevelExactNames, TopicListLinkNoQuery, EventsNull, BodyTopicWins,
     HandlersUnsorted, TopicLevelLowercase,
+    ConfigRedactionLeaks, ConfigSectionLinkWrong, ConfigSectionDiffers, ConfigBothActionsApplied, ConfigDisabledMessage,
+    ServicesUnsorted, ServiceGetOtherOptions, ServicesEmptyList, ServicesPatternIgnored, ServiceDefaultsBlank,
+    ServiceBadOptionsRun, StoresLinkless, StoreActionMessageFixed, BackupAsJson, BackupNoDisposition,
 ]
