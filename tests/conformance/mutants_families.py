@@ -427,8 +427,8 @@ class StatusSwap(Family):
 
 
 def _swap(name: str, rule: str, verb: str, where: str, contains: str, to: int, row: str,
-          level: str = "status.server") -> type[Mutant]:
-    attrs = {"name": name, "rule": rule, "verb": verb, "where": where, "contains": contains, "to": to,
+          level: str = "status.server", **extra: Any) -> type[Mutant]:
+    attrs = {**extra, "name": name, "rule": rule, "verb": verb, "where": where, "contains": contains, "to": to,
              "kills": (level,), "select": (f"{level}[{row}]",) if row else (level,)}
     return type("Swap_" + re.sub(r"\W", "_", name), (StatusSwap,), attrs)
 
@@ -464,6 +464,8 @@ SWAPS: list[type[Mutant]] = [
           V1 + "/alerts/topics/[^/]+/handlers/[^/]+", "cannot change topic", 400, "", "alerts.patch-edges"),
     _swap("config-trailing-slash-404", "GET config/ answers 404 (server: 400)", "GET", V1 + "/config/",
           "section not specified", 404, "", "config.trailing-slash"),
+    _swap("user-patch-missing-404", "PATCH of a missing user answers 404 (server: 500)", "PATCH", V1 + "/users/.+",
+          "no user exists", 404, "", "users.errors", config={"auth": True}, args=("--auth", "admin:admin")),
 ]
 
 
@@ -887,6 +889,70 @@ class BackupNoDisposition(Family):
         return cap
 
 
+
+# ---------------------------------------------------------------------------------------- users
+class AuthFamily(Family):
+    config: ClassVar[dict[str, Any]] = {"auth": True}
+    args: ClassVar[tuple[str, ...]] = ("--auth", "admin:admin")
+
+
+class UserPermissionsSpelledOut(AuthFamily):
+    name = "user-permissions-spelled-out"
+    rule = "a user with every permission reads back the three names instead of [\"all\"]"
+    kills = ("users.permissions",)
+    select = ("users.permissions",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if path(environ).startswith(V1 + "/users") and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("permissions", ["api", "config_api", "write_points"])
+                           if isinstance(b, dict) and b.get("permissions") == ["all"] else None)
+        return cap
+
+
+class UserPatchClearsPermissions(AuthFamily):
+    name = "user-patch-clears-permissions"
+    rule = "a user PATCH without `permissions` clears them"
+    kills = ("users.permissions",)
+    select = ("users.permissions",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "PATCH" and _USER.match(path(environ)):
+            req = json_body(environ)
+            if isinstance(req, dict) and "permissions" not in req:
+                req["permissions"] = []
+                set_body(environ, json.dumps(req).encode())
+        return call(self.app, environ)
+
+
+class Unauthenticated403(AuthFamily):
+    name = "unauthenticated-403"
+    rule = "requests without valid credentials answer 403 instead of 401"
+    kills = ("users.authentication",)
+    select = ("users.authentication",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if cap.code == 401:
+            cap.status = "403 Forbidden"
+        return cap
+
+
+class NoAuthorization(AuthFamily):
+    name = "no-authorization"
+    rule = "any authenticated user may use every endpoint (permissions are not enforced)"
+    kills = ("users.authorization",)
+    select = ("users.authorization",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if cap.code == 403 and method(environ) == "GET":
+            env = sub(environ, "GET", path(environ), qs=environ.get("QUERY_STRING", ""))
+            env["HTTP_AUTHORIZATION"] = "Basic YWRtaW46YWRtaW4="  # admin:admin
+            return call(self.app, env)
+        return cap
+
+
 MUTANTS: list[type[Mutant]] = [
     TemplateVarsDropped, TemplateTypeFromRequest, TaskTemplateVarsLost, MissingVarMessage, UnknownTemplate404,
     TemplateNotPropagated, TemplateRenameKeepsOld, TemplateRenameOverwrites, TemplateDeleteCascades,
@@ -902,4 +968,5 @@ MUTANTS: list[type[Mutant]] = [
     ConfigRedactionLeaks, ConfigSectionLinkWrong, ConfigSectionDiffers, ConfigBothActionsApplied, ConfigDisabledMessage,
     ServicesUnsorted, ServiceGetOtherOptions, ServicesEmptyList, ServicesPatternIgnored, ServiceDefaultsBlank,
     ServiceBadOptionsRun, StoresLinkless, StoreActionMessageFixed, BackupAsJson, BackupNoDisposition,
+    UserPermissionsSpelledOut, UserPatchClearsPermissions, Unauthenticated403, NoAuthorization,
 ]
