@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap
+from conformance.world import World
 
 REF = "api#create-a-topic-handler"
 
@@ -253,3 +254,14 @@ def test_path_topic_wins(kap: Kap) -> None:
                  "handler link (path topic)", ref="behaviour §8.6", exchange=ex)
     listed = kap.json_ok(kap.call("listTopicHandlers", topic=other), 200, "handlers of the body's topic")
     expect_equal(listed.get("handlers"), [], "handlers of the topic named only in the body", ref="behaviour §8.6")
+
+
+@check("alerts.error-keys", SHOULD, "behaviour §1.6", mutates=True)
+def test_error_keys(kap: Kap, world: World) -> None:
+    """Alert errors carry exactly `error` before 1.6 and `error` + `message` from 1.6 on."""
+    kap.need("getTopicHandler")
+    ex = kap.call("getTopicHandler", topic=world.topic, handler=world.missing())
+    want = ["error", "message"] if kap.suite.error_has_message else ["error"]
+    body = ex.json_or_none()
+    expect_equal(sorted(body) if isinstance(body, dict) else body, want,
+                 f"error keys on {kap.suite.version_header or 'an unknown version'}", ref="behaviour §1.6", exchange=ex)

@@ -953,6 +953,198 @@ class NoAuthorization(AuthFamily):
         return cap
 
 
+
+# ----------------------------------------------------------------------------------- Flux tasks
+class FluxFamily(Family):
+    config: ClassVar[dict[str, Any]] = {"flux_tasks": True}
+
+
+def _flux(environ: dict[str, Any]) -> bool:
+    return _FLUX.match(path(environ)) is not None
+
+
+class FluxRunsLinkMissing(FluxFamily):
+    name = "flux-runs-link-missing"
+    rule = "a Flux task has no `runs` link"
+    kills = ("flux.shape",)
+    select = ("flux.shape",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _flux(environ) and method(environ) == "POST" and cap.code == 201:
+            return rewrite(cap, lambda b: (b.get("links") or {}).pop("runs", None))
+        return cap
+
+
+class FluxListLinkNoLimit(FluxFamily):
+    name = "flux-list-link-no-limit"
+    rule = "the Flux task list links to itself without the limit"
+    kills = ("flux.shape",)
+    select = ("flux.shape",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and path(environ) == V1 + "/api/v2/tasks" and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("links", {"self": V1 + "/api/v2/tasks"}))
+        return cap
+
+
+class FluxErrorsKapacitorStyle(FluxFamily):
+    name = "flux-errors-v1-format"
+    rule = "Flux task errors use the v1 `{\"error\": ...}` body instead of InfluxDB 2's {code, message}"
+    kills = ("flux.errors",)
+    select = ("flux.errors",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if _flux(environ) and cap.code >= 400 and isinstance(body, dict) and "code" in body:
+            cap.set_json({"error": body.get("message"), "message": body.get("message")})
+        return cap
+
+
+class FluxNoPlatformHeader(FluxFamily):
+    name = "flux-no-platform-header"
+    rule = "Flux task errors lack X-Platform-Error-Code"
+    kills = ("flux.errors",)
+    select = ("flux.errors",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        cap.headers = [(k, v) for k, v in cap.headers if k.lower() != "x-platform-error-code"]
+        return cap
+
+
+class FluxLimitUnbounded(FluxFamily):
+    name = "flux-limit-unbounded"
+    rule = "Flux task lists accept a limit above 500"
+    kills = ("flux.limit",)
+    select = ("flux.limit",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "GET" and path(environ) == V1 + "/api/v2/tasks":
+            environ["QUERY_STRING"] = re.sub(r"limit=\d{4,}|limit=50[1-9]|limit=5[1-9]\d|limit=[6-9]\d\d", "limit=500",
+                                             environ.get("QUERY_STRING", ""))
+        return call(self.app, environ)
+
+
+class FluxStatusPatchIgnored(FluxFamily):
+    name = "flux-status-patch-ignored"
+    rule = "PATCH of a Flux task's status answers 200 without changing it"
+    kills = ("flux.crud",)
+    select = ("flux.crud",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if _flux(environ) and method(environ) == "PATCH":
+            req = json_body(environ)
+            if isinstance(req, dict):
+                req.pop("status", None)
+                set_body(environ, json.dumps(req).encode())
+        return call(self.app, environ)
+
+
+class FluxOn15(Family):
+    name = "flux-on-1.5"
+    rule = "a server claiming 1.5 serves the Flux task API (it came in 1.6)"
+    kills = ("flux.version-gate",)
+    select = ("flux.version-gate",)
+    config: ClassVar[dict[str, Any]] = {"kapacitor_version": "1.5.9"}
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if _flux(environ) and method(environ) == "GET":
+            return Captured("200 OK", [("Content-Type", "application/json; charset=utf-8"),
+                                       ("X-Kapacitor-Version", "1.5.9")],
+                            b'{"links":{"self":"/kapacitor/v1/api/v2/tasks?limit=100"},"tasks":[]}\n')
+        return call(self.app, environ)
+
+
+class AlertErrorsMessageOn15(Family):
+    name = "alert-errors-message-on-1.5"
+    rule = "a server claiming 1.5 adds `message` to alert errors (1.6 added it)"
+    kills = ("alerts.error-keys",)
+    select = ("alerts.error-keys",)
+    config: ClassVar[dict[str, Any]] = {"kapacitor_version": "1.5.9"}
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if path(environ).startswith(V1 + "/alerts/") and cap.code >= 400 and isinstance(body, dict):
+            body["message"] = body.get("error")
+            cap.set_json(body)
+        return cap
+
+
+# ---------------------------------------------------------------------------------------- write
+def _write(environ: dict[str, Any]) -> bool:
+    return method(environ) == "POST" and path(environ) in (V1 + "/write", "/write")
+
+
+class Write200(Family):
+    name = "write-200"
+    rule = "writes answer 200 instead of 204"
+    kills = ("write.bodiless",)
+    select = ("write.bodiless",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _write(environ) and cap.code == 204:
+            cap.status = "200 OK"
+        return cap
+
+
+class WriteDbFirst(Family):
+    name = "write-db-before-parse"
+    rule = "a write without db is refused for the db before its lines are parsed"
+    kills = ("write.parse-first",)
+    select = ("write.parse-first",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if _write(environ) and not any(k == "db" and v for k, v in query(environ)):
+            return Captured("400 Bad Request", [("Content-Type", "application/json; charset=utf-8")],
+                            b"database is required\n")
+        return call(self.app, environ)
+
+
+class WriteFirstErrorOnly(Family):
+    name = "write-first-error-only"
+    rule = "a write with several bad lines reports only the first"
+    kills = ("write.parse-first",)
+    select = ("write.parse-first",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _write(environ) and cap.code == 400:
+            cap.body = cap.body.split(b"\n")[0] + b"\n"
+        return cap
+
+
+class WriteErrorsAsJson(Family):
+    name = "write-errors-json"
+    rule = "write errors are JSON error objects instead of plain text lines"
+    kills = ("write.errors",)
+    select = ("write.errors",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _write(environ) and cap.code == 400:
+            cap.set_json({"error": cap.body.decode().strip()})
+        return cap
+
+
+class WritePrecisionSecondsOnly(Family):
+    name = "write-precision-seconds-only"
+    rule = "writes accept only precision s (needs --allow-writes to be seen)"
+    kills = ("write.precision",)
+    select = ("write.precision",)
+    args: ClassVar[tuple[str, ...]] = ("--allow-writes",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if _write(environ) and any(k == "precision" and v not in ("s", "") for k, v in query(environ)):
+            return Captured("400 Bad Request", [("Content-Type", "application/json; charset=utf-8")],
+                            b"invalid precision\n")
+        return call(self.app, environ)
+
+
 MUTANTS: list[type[Mutant]] = [
     TemplateVarsDropped, TemplateTypeFromRequest, TaskTemplateVarsLost, MissingVarMessage, UnknownTemplate404,
     TemplateNotPropagated, TemplateRenameKeepsOld, TemplateRenameOverwrites, TemplateDeleteCascades,
@@ -969,4 +1161,7 @@ MUTANTS: list[type[Mutant]] = [
     ServicesUnsorted, ServiceGetOtherOptions, ServicesEmptyList, ServicesPatternIgnored, ServiceDefaultsBlank,
     ServiceBadOptionsRun, StoresLinkless, StoreActionMessageFixed, BackupAsJson, BackupNoDisposition,
     UserPermissionsSpelledOut, UserPatchClearsPermissions, Unauthenticated403, NoAuthorization,
+    FluxRunsLinkMissing, FluxListLinkNoLimit, FluxErrorsKapacitorStyle, FluxNoPlatformHeader, FluxLimitUnbounded,
+    FluxStatusPatchIgnored, FluxOn15, AlertErrorsMessageOn15,
+    Write200, WriteDbFirst, WriteFirstErrorOnly, WriteErrorsAsJson, WritePrecisionSecondsOnly,
 ]
