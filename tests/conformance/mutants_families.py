@@ -1145,6 +1145,107 @@ class WritePrecisionSecondsOnly(Family):
         return call(self.app, environ)
 
 
+
+# ----------------------------------------------------- family rules held by the older checks
+class UserDeleteKeeps(AuthFamily):
+    name = "user-delete-keeps"
+    rule = "DELETE of a user answers 204 but the user stays"
+    kills = ("users.crud",)
+    select = ("users.crud",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "DELETE" and _USER.match(path(environ)):
+            return Captured("204 No Content", [("Content-Type", "application/json; charset=utf-8")], b"")
+        return call(self.app, environ)
+
+
+class WritePointsFail(Family):
+    name = "write-points-500"
+    rule = "writing points fails with 500 (needs --allow-writes to be seen)"
+    kills = ("write.points",)
+    select = ("write.points",)
+    args: ClassVar[tuple[str, ...]] = ("--allow-writes",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if _write(environ) and int(environ.get("CONTENT_LENGTH") or 0) > 0 and "=1 " in read_body(environ).decode():
+            return Captured("500 Internal Server Error", [("Content-Type", "application/json; charset=utf-8")],
+                            b"write failed\n")
+        return call(self.app, environ)
+
+
+class ConfigSetIgnored(Family):
+    name = "config-set-ignored"
+    rule = "a config override `set` answers 204 but changes nothing (needs --allow-config-writes)"
+    kills = ("config.override-roundtrip",)
+    select = ("config.override-roundtrip",)
+    args: ClassVar[tuple[str, ...]] = ("--allow-config-writes",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "POST" and path(environ).startswith(V1 + "/config/"):
+            req = json_body(environ)
+            if isinstance(req, dict) and "set" in req:
+                return Captured("204 No Content", [("Content-Type", "application/json; charset=utf-8")], b"")
+        return call(self.app, environ)
+
+
+class DeleteTopicNoop(Family):
+    name = "delete-topic-noop"
+    rule = "DELETE of a topic answers 204 but the topic stays"
+    kills = ("deletes.topic",)
+    select = ("deletes.topic",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if method(environ) == "DELETE" and _TOPIC.match(path(environ)):
+            return Captured("204 No Content", [("Content-Type", "application/json; charset=utf-8")], b"")
+        return call(self.app, environ)
+
+
+class RecordingLinkWrong(Family):
+    name = "recording-link-wrong"
+    rule = "a new recording links to /kapacitor/v1/recording/<id> (singular)"
+    kills = ("lifecycle.recording",)
+    select = ("lifecycle.recording",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "POST" and path(environ).startswith(V1 + "/recordings/") and cap.code == 201:
+            cap.body = cap.body.replace(b"/kapacitor/v1/recordings/", b"/kapacitor/v1/recording/")
+        return cap
+
+
+class ReplayLinkWrong(Family):
+    name = "replay-link-wrong"
+    rule = "a new replay links to /kapacitor/v1/replay/<id> (singular)"
+    kills = ("lifecycle.replay",)
+    select = ("lifecycle.replay",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "POST" and path(environ) == V1 + "/replays" and cap.code == 201:
+            cap.body = cap.body.replace(b"/kapacitor/v1/replays/", b"/kapacitor/v1/replay/")
+        return cap
+
+
+class TemplateRenameTasksStay(Family):
+    name = "template-rename-tasks-stay"
+    rule = "tasks keep the old template-id after their template is renamed"
+    kills = ("lifecycle.template-rename",)
+    select = ("lifecycle.template-rename",)
+    renamed: ClassVar[dict[str, str]] = {}
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        m = _TEMPLATE.match(path(environ))
+        if m and method(environ) == "PATCH":
+            req = json_body(environ)
+            if isinstance(req, dict) and req.get("id"):
+                self.renamed[req["id"]] = m.group(1)
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and _TASK.match(path(environ)) and cap.code == 200:
+            return rewrite(cap, lambda b: b.__setitem__("template-id", self.renamed[b["template-id"]])
+                           if b.get("template-id") in self.renamed else None)
+        return cap
+
+
 MUTANTS: list[type[Mutant]] = [
     TemplateVarsDropped, TemplateTypeFromRequest, TaskTemplateVarsLost, MissingVarMessage, UnknownTemplate404,
     TemplateNotPropagated, TemplateRenameKeepsOld, TemplateRenameOverwrites, TemplateDeleteCascades,
@@ -1164,4 +1265,6 @@ MUTANTS: list[type[Mutant]] = [
     FluxRunsLinkMissing, FluxListLinkNoLimit, FluxErrorsKapacitorStyle, FluxNoPlatformHeader, FluxLimitUnbounded,
     FluxStatusPatchIgnored, FluxOn15, AlertErrorsMessageOn15,
     Write200, WriteDbFirst, WriteFirstErrorOnly, WriteErrorsAsJson, WritePrecisionSecondsOnly,
+    UserDeleteKeeps, WritePointsFail, ConfigSetIgnored, DeleteTopicNoop, RecordingLinkWrong, ReplayLinkWrong,
+    TemplateRenameTasksStay,
 ]
