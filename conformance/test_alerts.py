@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap
 from conformance.world import World
@@ -89,7 +92,7 @@ def test_topic_shape(kap: Kap) -> None:
 
 
 #: Handler kinds whose options never reach anything while their topic gets no event (ours never does).
-KINDS = {
+KINDS: dict[str, dict[str, Any]] = {
     "log": {"path": "/dev/null", "mode": 420},
     "post": {"url": "http://127.0.0.1:9/kcf", "headers": {"X-Kcf": "1"}},
     "tcp": {"address": "127.0.0.1:9"},
@@ -150,7 +153,7 @@ def test_patch_edges(kap: Kap) -> None:
     topic, hid = kap.uid("ape-"), kap.uid("h-")
     kap.create_handler(topic, hid)
     before = kap.json_ok(kap.call("getTopicHandler", topic=topic, handler=hid), 200, "GET handler")
-    attempts = [
+    attempts: list[tuple[list[dict[str, Any]], int, str | Callable[[str], bool], str]] = [
         ([{"op": "test", "path": "/kind", "value": "slack"}, {"op": "replace", "path": "/options/path", "value": "/x"}],
          400, lambda m: m.startswith("failed to apply patch: "), "JSON Patch whose test fails"),
         ([{"op": "remove", "path": "/options/kcfnosuch"}], 400, lambda m: m.startswith("failed to apply patch: "),

@@ -38,9 +38,9 @@ def test_config_shape(kap: Kap) -> None:
         expect_equal((section or {}).get("link"), {"rel": "self", "href": f"{BASE}/{name}"}, f"section {name}: link",
                      ref=REF)
         elements = (section or {}).get("elements")
-        expect(isinstance(elements, list) and elements, f"section {name}: elements", expected="a non-empty array",
+        expect(isinstance(elements, list) and bool(elements), f"section {name}: elements", expected="a non-empty array",
                actual=elements, ref=REF)
-        for el in elements:
+        for el in elements or []:
             href = ((el or {}).get("link") or {}).get("href", "")
             expect(href.startswith(f"{BASE}/{name}/") and isinstance(el.get("options"), dict),
                    f"section {name}: element link and options", expected=f"{BASE}/{name}/<element>, an options object",

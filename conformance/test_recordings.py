@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks import MUST, SHOULD, check, expect, expect_equal, fail
+from conformance.checks import MUST, check, expect, expect_equal, fail
 from conformance.context import Kap
 from conformance.gostr import _RFC3339
 from conformance.world import World

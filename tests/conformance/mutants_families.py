@@ -73,7 +73,7 @@ class TemplateVarsDropped(Family):
     def handle(self, environ: dict[str, Any]) -> Captured:
         cap = call(self.app, environ)
         p = path(environ)
-        if cap.code == 200 and (p == V1 + "/templates" and method(environ) == "POST" or _TEMPLATE.match(p)):
+        if cap.code == 200 and ((p == V1 + "/templates" and method(environ) == "POST") or _TEMPLATE.match(p)):
             return rewrite(cap, lambda b: b.__setitem__("vars", {}) if isinstance(b, dict) else None)
         return cap
 
@@ -208,9 +208,9 @@ class TemplateDeleteCascades(Family):
                 call(self.app, sub(environ, "DELETE", f"{V1}/tasks/{tid}"))
         cap = call(self.app, environ)
         body = cap.json()
-        if method(environ) == "POST" and p == V1 + "/tasks" and cap.code == 200 and isinstance(body, dict):
-            if body.get("template-id"):
-                self.tasks.setdefault(body["template-id"], []).append(body["id"])
+        if (method(environ) == "POST" and p == V1 + "/tasks" and cap.code == 200 and isinstance(body, dict)
+                and body.get("template-id")):
+            self.tasks.setdefault(body["template-id"], []).append(body["id"])
         return cap
 
 
@@ -222,9 +222,9 @@ class TemplateListAlwaysVars(Family):
 
     def handle(self, environ: dict[str, Any]) -> Captured:
         cap = call(self.app, environ)
-        if method(environ) == "GET" and path(environ) == V1 + "/templates" and cap.code == 200:
-            if not any(k == "fields" for k, _ in query(environ)):
-                return rewrite(cap, lambda b: [i.setdefault("vars", {}) for i in b.get("templates") or []])
+        if (method(environ) == "GET" and path(environ) == V1 + "/templates" and cap.code == 200
+                and not any(k == "fields" for k, _ in query(environ))):
+            return rewrite(cap, lambda b: [i.setdefault("vars", {}) for i in b.get("templates") or []])
         return cap
 
 
@@ -385,9 +385,9 @@ class ReplayStatsInList(Family):
 
     def handle(self, environ: dict[str, Any]) -> Captured:
         cap = call(self.app, environ)
-        if method(environ) == "GET" and path(environ) == V1 + "/replays" and cap.code == 200:
-            if not any(k == "fields" for k, _ in query(environ)):
-                return rewrite(cap, lambda b: [i.setdefault("stats", {}) for i in b.get("replays") or []])
+        if (method(environ) == "GET" and path(environ) == V1 + "/replays" and cap.code == 200
+                and not any(k == "fields" for k, _ in query(environ))):
+            return rewrite(cap, lambda b: [i.setdefault("stats", {}) for i in b.get("replays") or []])
         return cap
 
 
@@ -399,9 +399,9 @@ class ReplayTaskBlank(Family):
 
     def handle(self, environ: dict[str, Any]) -> Captured:
         cap = call(self.app, environ)
-        if _REPLAY.match(path(environ)) or path(environ) == V1 + "/replays":
-            if cap.code in (200, 201, 202) and method(environ) != "DELETE":
-                return rewrite(cap, lambda b: b.__setitem__("task", "") if isinstance(b, dict) and "task" in b else None)
+        if ((_REPLAY.match(path(environ)) or path(environ) == V1 + "/replays") and cap.code in (200, 201, 202)
+                and method(environ) != "DELETE"):
+            return rewrite(cap, lambda b: b.__setitem__("task", "") if isinstance(b, dict) and "task" in b else None)
         return cap
 
 

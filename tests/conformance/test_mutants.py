@@ -49,7 +49,7 @@ def build_jobs(catalogue: list[type[Mutant]], *, quick: bool = True) -> tuple[li
         groups.setdefault(_group(m), []).append(m)
         jobs.append(Job(m.name, f"mutant:{m.name}", [*common, *args_of(m), *_select(m.select)], config_of(m)))
     baselines: dict[str, str] = {}
-    for i, (key, members) in enumerate(sorted(groups.items())):
+    for i, (_key, members) in enumerate(sorted(groups.items())):
         name = f"baseline-{i}"
         globs = tuple(dict.fromkeys(g for m in members for g in m.select))
         first = members[0]
