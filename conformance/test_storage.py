@@ -7,6 +7,8 @@ from conformance.context import Kap
 
 REF = "api#stores"
 STORES = ("tasks", "recordings", "replays", "overrides", "handler-specs")
+#: Bytes of a backup read at most: a live server's database can be large.
+_LIMIT = 16 * 1024 * 1024
 
 
 @check("storage.stores", MUST, REF)
@@ -42,13 +44,17 @@ def test_store_actions_refused(kap: Kap) -> None:
 def test_backup(kap: Kap) -> None:
     """The backup is a file download: octet-stream, attachment kapacitor.db, length as announced."""
     kap.need("backupStorage")
-    ex = kap.call("backupStorage", read_limit=64 * 1024 * 1024)
+    ex = kap.call("backupStorage", read_limit=_LIMIT)
     expect_equal(ex.status, 200, "GET storage/backup: status", ref="api#back-up-storage", exchange=ex)
     expect_equal((ex.header("Content-Type") or "").split(";")[0], "application/octet-stream", "backup Content-Type",
                  ref="behaviour §11", exchange=ex)
     expect_equal(ex.header("Content-Disposition"), 'attachment; filename="kapacitor.db"', "backup Content-Disposition",
                  ref="behaviour §11", exchange=ex)
     length = ex.header("Content-Length")
-    expect(length is not None and length.isdigit() and int(length) == len(ex.body) > 0,
+    announced = int(length) if length is not None and length.isdigit() else -1
+    if announced > _LIMIT == len(ex.body):  # a big live database: only the first part was read
+        kap.note(f"storage/backup: read the first {_LIMIT} of {announced} bytes")
+        return
+    expect(announced == len(ex.body) > 0,
            "backup Content-Length equals the body's length", expected=len(ex.body), actual=length,
            ref="api#back-up-storage", exchange=ex)

@@ -717,6 +717,26 @@ class ConfigSectionDiffers(Family):
         return cap
 
 
+class ConfigElementsUnsorted(Family):
+    name = "config-elements-unsorted"
+    rule = "a list section's elements are not sorted by name (an element `0` comes last)"
+    kills = ("config.elements-sorted",)
+    select = ("config.elements-sorted",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if method(environ) == "GET" and path(environ) == V1 + "/config" and cap.code == 200:
+            def shuffle(b: Any) -> None:
+                section = (b.get("sections") or {}).get("influxdb") or {}
+                elements = section.get("elements") or []
+                if elements:
+                    extra = json.loads(json.dumps(elements[0]))
+                    extra["link"]["href"] = V1 + "/config/influxdb/0"
+                    elements.append(extra)
+            return rewrite(cap, shuffle)
+        return cap
+
+
 class ConfigBothActionsApplied(Family):
     name = "config-set-and-add"
     rule = "an override with both set and add is applied (add ignored) instead of refused"
@@ -1259,6 +1279,7 @@ MUTANTS: list[type[Mutant]] = [
     DeleteTopicDropsHandlers, MinLevelIgnored, MinLevelExactNames, TopicListLinkNoQuery, EventsNull, BodyTopicWins,
     HandlersUnsorted, TopicLevelLowercase,
     ConfigRedactionLeaks, ConfigSectionLinkWrong, ConfigSectionDiffers, ConfigBothActionsApplied, ConfigDisabledMessage,
+    ConfigElementsUnsorted,
     ServicesUnsorted, ServiceGetOtherOptions, ServicesEmptyList, ServicesPatternIgnored, ServiceDefaultsBlank,
     ServiceBadOptionsRun, StoresLinkless, StoreActionMessageFixed, BackupAsJson, BackupNoDisposition,
     UserPermissionsSpelledOut, UserPatchClearsPermissions, Unauthenticated403, NoAuthorization,
