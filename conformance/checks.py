@@ -40,6 +40,11 @@ AREAS = (
     "users",
     "flux",
     "schema",
+    "templates",
+    "recordings",
+    "replays",
+    "services",
+    "storage",
 )
 
 

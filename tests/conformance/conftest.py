@@ -69,12 +69,9 @@ def serve() -> Iterator[Callable[..., str]]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Show the mutant kill rate whenever mutants ran (without needing -s)."""
+    """Show the mutant kill rate and the uncovered rules whenever mutants ran (without needing -s)."""
     from tests.conformance import test_mutants
 
-    killed = test_mutants._KILLED
-    if killed:
-        n = sum(killed.values())
-        terminalreporter.write_line(f"conformance mutant kill rate: {n}/{len(killed)} "
-                                    f"({100.0 * n / len(killed):.0f}%)"
-                                    + "".join(f"; SURVIVED {k}" for k, v in sorted(killed.items()) if not v))
+    if test_mutants._KILLED:
+        for line in test_mutants.kill_report(test_mutants._KILLED):
+            terminalreporter.write_line(line)

@@ -1,0 +1,164 @@
+"""Fast mutant kill: one process, one waitress server, the suite run in-process once per job.
+
+A suite subprocess costs seconds before the first request (interpreter, imports, collection of
+~1,000 checks); running a hundred mutants that way takes minutes. Here one worker process starts
+ONE server whose WSGI multiplexer mounts every job's app under its own path prefix
+(`/m/<job>/kapacitor/v1/...`; the suite keeps a target's path prefix), then calls `pytest.main`
+for each job in turn: imports and collection are paid once, a narrow run then costs a fraction of
+a second. Each job still runs the real suite, with its real options and result file.
+
+Run as `python -m tests.conformance.killer JOBS.json OUT.json`: JOBS is a list of `Job` dicts,
+OUT receives one `Outcome` dict per job. `run_jobs` splits a job list over worker processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+WSGIApp = Callable[..., Iterable[bytes]]
+
+
+@dataclass
+class Job:
+    """One suite run: `app` is `mock`, `mutant:<name>` or `naive`; `args` are suite options."""
+
+    name: str
+    app: str
+    args: list[str]
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    name: str
+    code: int
+    duration: float
+    results: list[dict[str, Any]]
+    summary: dict[str, Any] | None
+    output: str = ""
+
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.results if r["outcome"] in ("failed", "error")]
+
+
+class Multiplexer:
+    """Route `/m/<job>/rest` to that job's app with PATH_INFO (and the raw URI) set to `/rest`."""
+
+    def __init__(self, apps: dict[str, WSGIApp]) -> None:
+        self.apps = apps
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        parts = path.split("/", 3)
+        if len(parts) < 3 or parts[1] != "m" or parts[2] not in self.apps:
+            start_response("599 No Such Job", [("Content-Type", "text/plain")])
+            return [b"no such job"]
+        mount = f"/m/{parts[2]}"
+        environ["PATH_INFO"] = "/" + parts[3] if len(parts) > 3 else "/"
+        for key in ("RAW_URI", "REQUEST_URI"):
+            raw = environ.get(key)
+            if isinstance(raw, str) and raw.startswith(mount):
+                environ[key] = raw[len(mount):] or "/"
+        return self.apps[parts[2]](environ, start_response)
+
+
+def build_app(job: Job) -> WSGIApp:
+    if job.app == "naive":
+        from tests.conformance.naive_mock import NaiveMock
+
+        return NaiveMock()
+    from mockserver.app import create_app
+    from mockserver.config import MockConfig
+
+    app: WSGIApp = create_app(MockConfig(**job.config))
+    if job.app.startswith("mutant:"):
+        from tests.conformance.catalogue import by_name
+
+        app = by_name(job.app.split(":", 1)[1])(app)
+    return app
+
+
+def run_in_process(jobs: list[Job], workdir: Path) -> list[Outcome]:
+    """Serve every job behind one multiplexer and run the suite for each, in this process."""
+    import pytest
+
+    from conformance.cli import build_args
+    from mockserver.server import serve_in_thread
+
+    handle = serve_in_thread(Multiplexer({j.name: build_app(j) for j in jobs}), threads=8)
+    outcomes: list[Outcome] = []
+    try:
+        for job in jobs:
+            report = workdir / f"{job.name}.json"
+            args = [*job.args]
+            if "--seed" not in args:
+                args += ["--seed", "1"]
+            argv = build_args(["-q", "-p", "no:randomly", "--report-json", str(report),
+                               "--target", f"{handle.url}/m/{job.name}", *args])
+            started = time.monotonic()
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = int(pytest.main(argv))
+            doc = json.loads(report.read_text()) if report.exists() else {}
+            outcomes.append(Outcome(job.name, code, round(time.monotonic() - started, 2), doc.get("results", []),
+                                    doc.get("summary"), out.getvalue()[-4000:]))
+    finally:
+        handle.stop()
+    return outcomes
+
+
+def run_jobs(jobs: list[Job], *, workers: int = 2, timeout: float = 900) -> dict[str, Outcome]:
+    """Spread the jobs over `workers` processes (round robin) and collect every outcome."""
+    workers = max(1, min(workers, len(jobs)))
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("KAPACITOR_URL", None)
+    with tempfile.TemporaryDirectory(prefix="kcf-kill-") as tmp:
+        procs = []
+        for w in range(workers):
+            share = jobs[w::workers]
+            src, dst = Path(tmp) / f"jobs{w}.json", Path(tmp) / f"out{w}.json"
+            src.write_text(json.dumps([asdict(j) for j in share]))
+            proc = subprocess.Popen([sys.executable, "-m", "tests.conformance.killer", str(src), str(dst)],
+                                    cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            procs.append((proc, dst))
+        outcomes: dict[str, Outcome] = {}
+        logs = []
+        for proc, dst in procs:
+            try:
+                log, _ = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                log, _ = proc.communicate()
+            logs.append(log[-3000:])
+            if dst.exists():
+                for item in json.loads(dst.read_text()):
+                    outcomes[item["name"]] = Outcome(**item)
+        missing = [j.name for j in jobs if j.name not in outcomes]
+        if missing:
+            raise RuntimeError(f"mutant workers lost jobs {missing}:\n" + "\n".join(logs))
+        return outcomes
+
+
+def main(argv: list[str]) -> int:
+    src, dst = Path(argv[0]), Path(argv[1])
+    jobs = [Job(**j) for j in json.loads(src.read_text())]
+    with tempfile.TemporaryDirectory(prefix="kcf-job-") as tmp:
+        outcomes = run_in_process(jobs, Path(tmp))
+    dst.write_text(json.dumps([asdict(o) for o in outcomes]))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))
