@@ -9,6 +9,7 @@ errored counts as "did not run", and too much of that makes the run INCOMPLETE.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,9 +87,25 @@ def excluded_because(rec: dict[str, Any]) -> str | None:
     for needle, category in _EXCLUSIONS:
         if needle in reason:
             return category
-    if rec.get("area") in ("users", "flux"):
+    if rec.get("area") in OPTIONAL_AREAS:
         return f"optional service ({rec['area']}) not offered"
+    served = _NOT_SERVED.search(reason)
+    if served and _optional_operation(served.group(1)):
+        return "optional service not offered"
     return None
+
+
+_NOT_SERVED = re.compile(r"does not serve (\w+)")
+
+
+def _optional_operation(op_id: str) -> bool:
+    """Operations the spec marks as needing an optional service (`x-kapacitor-availability.requires`)."""
+    try:
+        import spec
+
+        return bool(spec.operation(op_id).availability.get("requires"))
+    except (KeyError, ImportError):
+        return False
 
 
 def produced_result(rec: dict[str, Any]) -> bool:
