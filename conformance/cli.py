@@ -45,7 +45,13 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[Sequence[str]], int]]] = {
 
 
 def _missing_extras() -> list[str]:
-    return [m for m in _NEEDS if importlib.util.find_spec(m) is None]
+    def absent(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is None
+        except (ImportError, ValueError):
+            return True
+
+    return [m for m in _NEEDS if absent(m)]
 
 
 def _plugin_installed() -> bool:

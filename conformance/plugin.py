@@ -68,6 +68,7 @@ class RunState:
     baseline_path: str | None = None
     list_checks: bool = False
     list_format: str = "text"
+    last_failed: bool = False
     verdict: Verdict | None = None
     exit_code: int | None = None
 
@@ -209,6 +210,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state.strict_deviations = config.getoption("--strict-deviations")
     state.list_checks = config.getoption("--list-checks")
     state.list_format = config.getoption("kcf_format")
+    state.last_failed = bool(getattr(config.option, "lf", False))
     baseline = config.getoption("--baseline")
     if baseline:
         try:
@@ -324,7 +326,8 @@ def _check_selection(state: RunState, everything: list[selection.Listed], chosen
     pool = [c for c in everything if s.areas is None or c.area in s.areas]
     missing = selection.unmatched_globs(s.checks, pool)
     if missing:
-        _usage(state, selection.explain_unmatched(missing, everything, bool(chosen)))
+        lf = " (with --lf only the checks that failed last time are collected)" if state.last_failed else ""
+        _usage(state, selection.explain_unmatched(missing, everything, bool(chosen)) + lf)
     if not chosen:
         what = f"--areas {','.join(sorted(s.areas))}" if s.areas else "the selection"
         _usage(state, f"{what} selects no check (use --list-checks to see every check id)")

@@ -52,6 +52,7 @@ class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.refs: list[str] = []
+        self.fetched: list[str] = []
         self.rows: list[list[str]] = []
         self.styles: list[str] = []
         self._cell: list[str] | None = None
@@ -59,6 +60,8 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.refs += [v or "" for k, v in attrs if k in ("src", "href", "srcset", "action", "data")]
+        # What a browser loads on its own: any src/srcset/data, and <link href> (stylesheets, icons).
+        self.fetched += [v or "" for k, v in attrs if k in ("src", "srcset", "data") or (tag == "link" and k == "href")]
         if tag == "tr":
             self.rows.append([])
         elif tag in ("td", "th"):
@@ -95,8 +98,10 @@ def test_must_failure_exit_status_and_html_details(serve, tmp_path: Path) -> Non
     text = html.read_text()
     page = _Page()
     page.feed(text)
-    # Self-contained: nothing to fetch, only in-page anchors.
-    assert all(r.startswith("#") for r in page.refs), [r for r in page.refs if not r.startswith("#")]
+    # Self-contained: nothing to fetch; links are in-page anchors or the upstream docs a reference cites.
+    links = [r for r in page.refs if not r.startswith("#")]
+    assert all(r.startswith("https://docs.influxdata.com/kapacitor/v1/") for r in links), links
+    assert not page.fetched, page.fetched
     css = "".join(page.styles)
     assert css and "url(" not in css and "@import" not in css and "<script" not in text
     # The per-area table: one row per area that ran, with its MUST and SHOULD scores.
@@ -107,8 +112,12 @@ def test_must_failure_exit_status_and_html_details(serve, tmp_path: Path) -> Non
     assert by_area["TOTAL"][1] == "2/3 (66.7%)"
     # The failure: expectation, reference, request, response and curl line.
     kv = {r[0]: r[1] for r in page.rows if len(r) == 2}
-    assert kv["expected"] == "200" and kv["actual"] == "201"
     assert kv["reference"].startswith("api#define-or-update-a-task")
+    assert "https://docs.influxdata.com/kapacitor/v1/working/api/#define-or-update-a-task" in text
+    # Expected vs actual come first on the failure card, side by side.
+    card = text[text.index("id='f-status.documented[createTask.ok]'"):]
+    assert card.index("<h5>expected</h5><pre>200</pre>") < card.index("<h5>actual</h5><pre>201</pre>") \
+        < card.index("<table class='kv'>")
     assert f"POST {url}/kapacitor/v1/tasks" in text
     assert "HTTP 201" in text
     assert "curl -sS -i --path-as-is -X POST" in text and "Reproduce" in text
