@@ -394,7 +394,10 @@ def kapacitor(request: pytest.FixtureRequest) -> Iterator[Suite]:
     if state.suite is None:
         try:
             state.suite = _build_suite(state)
-        except (TargetUnusable, pytest.UsageError) as exc:
+        except Exception as exc:
+            # Ours, or the preflight's own TargetUnusable: either way nothing usable answers there.
+            if not isinstance(exc, (TargetUnusable, pytest.UsageError)) and type(exc).__name__ != "TargetUnusable":
+                raise
             state.unusable = getattr(exc, "message", None) or str(exc)
             state.setup_error = state.unusable
             pytest.exit(state.unusable, returncode=int(Outcome.TARGET_UNUSABLE))

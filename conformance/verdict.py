@@ -138,12 +138,12 @@ class Completeness:
                 "empty_core_areas": list(self.empty_core_areas)}
 
 
-def completeness(results: Iterable[dict[str, Any]]) -> Completeness:
+def completeness(results: Iterable[dict[str, Any]], levels: tuple[str, ...] = ("MUST",)) -> Completeness:
     c = Completeness()
     area_applicable: dict[str, int] = {}
     area_ran: dict[str, int] = {}
     for rec in results:
-        if rec.get("level") != "MUST":
+        if rec.get("level") not in levels:
             continue
         why = excluded_because(rec)
         if why is not None:
@@ -207,6 +207,9 @@ def decide(summary: dict[str, Any], results: list[dict[str, Any]], *, interrupte
     if unusable:
         return Verdict(Outcome.TARGET_UNUSABLE, [unusable])
     comp = completeness(results)
+    kind = "MUST"
+    if comp.applicable == 0 and not comp.excluded:  # a selection of SHOULD checks only: judge those
+        comp, kind = completeness(results, ("MUST", "SHOULD")), "selected"
     totals = summary.get("totals", {})
     must = totals.get("MUST", {})
     should = totals.get("SHOULD", {})
@@ -236,13 +239,13 @@ def decide(summary: dict[str, Any], results: list[dict[str, Any]], *, interrupte
         return Verdict(Outcome.FAIL, fails, completeness=comp)
     short: list[str] = []
     if comp.applicable == 0:
-        short.append("no applicable MUST check ran")
+        short.append(f"no applicable {kind} check ran")
     else:
         if comp.share is not None and comp.share < MIN_RESULT_SHARE:
-            short.append(f"only {comp.ran} of {comp.applicable} applicable MUST checks produced a result "
+            short.append(f"only {comp.ran} of {comp.applicable} applicable {kind} checks produced a result "
                          f"({100 * comp.share:.0f}% < {100 * MIN_RESULT_SHARE:.0f}%)")
         if comp.empty_core_areas:
-            short.append("no MUST result in core area(s) " + ", ".join(comp.empty_core_areas))
+            short.append(f"no {kind} result in core area(s) " + ", ".join(comp.empty_core_areas))
         if short and comp.missing:
             top = sorted(comp.missing.items(), key=lambda kv: -kv[1])[:3]
             short.append("most common: " + "; ".join(f"{n}x {why}" for why, n in top))
@@ -250,4 +253,4 @@ def decide(summary: dict[str, Any], results: list[dict[str, Any]], *, interrupte
         return Verdict(Outcome.INCOMPLETE, short, completeness=comp)
     passed = must.get("passed", 0)
     return Verdict(Outcome.PASS, [f"MUST {passed}/{passed + must.get('failed', 0)}, {comp.ran} of {comp.applicable} "
-                                  "applicable MUST checks ran"], completeness=comp)
+                                  f"applicable {kind} checks ran"], completeness=comp)

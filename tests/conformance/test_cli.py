@@ -35,11 +35,19 @@ def test_quick_run_against_embedded_mock(tmp_path: Path, seed: int) -> None:
     assert doc["summary"]["totals"]["MUST"]["passed"] > 500  # the whole suite ran, not a corner of it
     if seed != 1:
         return
-    cases = ET.parse(junit).getroot().iter("testcase")
+    root = ET.parse(junit).getroot()
+    suite_props = {p.get("name"): p.get("value") for s in root.iter("testsuite")
+                   for ps in s.findall("properties") for p in ps.findall("property")}
+    assert suite_props["kapacitor_conformance_verdict"] == "PASS" == doc["verdict"]["outcome"]
+    assert suite_props["kapacitor_conformance_spec_sha256"] == doc["run"]["spec_sha256"]
+    cases = root.iter("testcase")
     props = [{p.get("name"): p.get("value") for p in c.iter("property")} for c in cases]
     assert props and all("check" in p and p["level"] in ("MUST", "SHOULD") for p in props)
     page = html.read_text()
     assert "<style>" in page and "Scores per area" in page and "<script src" not in page
+    assert "data-outcome='PASS'" in page
+    last = [ln for ln in run.stdout.splitlines() if ln.strip()][-1]
+    assert last.startswith("kapacitor-conformance result: PASS (exit 0)")
 
 
 def _failure(run: Any) -> dict[str, Any]:

@@ -218,3 +218,72 @@ def test_version_and_list_checks(tmp_path: Path) -> None:
     for o in Outcome:
         assert f"  {int(o)}  {o.label}" in head
     assert out.stdout.index("examples:") < out.stdout.index("pytest's own options follow")
+
+
+def test_deviation_typos_and_strict(tmp_path: Path) -> None:
+    """A deviation entry naming no check of the suite is listed with a "did you mean"; with
+    --strict-deviations it is a usage error before anything runs."""
+    dev = tmp_path / "dev.yaml"
+    dev.write_text("- check: deletes.missing-240\n  reason: a typo in the check id\n")
+    sel = ["--check", "deletes.missing-204", "--deviations", str(dev)]
+    run = run_suite(sel, tmp_path, timeout=180)
+    assert run.code == 0 and run.result is not None
+    assert run.result["run"]["unknown_deviations"] and "did you mean 'deletes.missing-204'" in run.stdout
+    run = run_suite([*sel, "--strict-deviations"], tmp_path, timeout=180)
+    assert run.code == 4 and "--strict-deviations" in run.stdout + run.stderr
+
+
+def test_fail_on_should(serve: Any, tmp_path: Path) -> None:
+    from tests.conformance.mutants import DuplicateConflict
+
+    url = serve(wrap=DuplicateConflict)
+    sel = ["--target", url, "--check", "status.server[createTask.duplicate]"]
+    assert run_suite(sel, tmp_path).code == 0  # a SHOULD failure alone does not fail the run ...
+    run = run_suite([*sel, "--fail-on", "should"], tmp_path)  # ... unless the user gates on SHOULD too
+    assert run.code == 1 and run.result is not None and run.result["verdict"]["outcome"] == "FAIL"
+    assert "SHOULD check(s) failed (--fail-on should)" in _verdict_line(run.stdout)
+
+
+def test_decide_precedence_and_internal_errors() -> None:
+    from conformance import cli, report
+    from conformance.verdict import decide
+
+    ok = [{"full_id": f"ids.x[{i}]", "area": "ids", "level": "MUST", "outcome": "passed"} for i in range(20)]
+    crashed = [*ok, {"full_id": "ids.y", "area": "ids", "level": "MUST", "outcome": "error", "error_kind": "suite"}]
+    failed = [*ok, {"full_id": "ids.z", "area": "ids", "level": "MUST", "outcome": "failed"}]
+    assert decide(report.summarize(ok), ok).outcome is Outcome.PASS
+    assert decide(report.summarize(crashed), crashed).outcome is Outcome.INTERNAL_ERROR
+    assert decide(report.summarize(failed), failed).outcome is Outcome.FAIL
+    assert decide(report.summarize(failed), failed, interrupted=True).outcome is Outcome.INTERRUPTED
+    assert decide(report.summarize(ok), ok, unusable="x").outcome is Outcome.TARGET_UNUSABLE
+    # pytest's own codes never leak: INTERNALERROR (3) is ours 6, "no tests collected" (5) a usage error.
+    assert cli._fallback_code(3) is Outcome.INTERNAL_ERROR and cli._fallback_code(5) is Outcome.USAGE_ERROR
+
+
+def test_failures_with_one_cause_are_grouped() -> None:
+    """Same method, route template and wrong answer: one group with a count, in terminal and HTML."""
+    from conformance import report
+
+    def rec(fid: str, task: str, actual: Any) -> dict[str, Any]:
+        return {"full_id": fid, "check": fid.split("[")[0], "level": "MUST", "area": "status", "ref": "api#x",
+                "title": "", "nodeid": fid, "outcome": "failed", "message": "",
+                "failure": {"what": "status code", "expected": 200, "actual": actual, "ref": "api#x"},
+                "exchange": {"request": {"method": "GET", "url": f"http://h:1/kapacitor/v1/tasks/{task}",
+                                         "headers": [], "body": None},
+                             "response": {"status": 500, "reason": "", "headers": [], "body": "", "error": None},
+                             "curl": "curl x"}}
+
+    failed = [rec("a.one[x]", "kcf0123abcd-t1", "500 (kcf0123abcd-t1 broke)"),
+              rec("b.two[y]", "kcf0123abcd-t2", "500 (kcf0123abcd-t2 broke)"),
+              rec("c.three[z]", "kcf0123abcd-t3", 404)]
+    groups = report.group_failures(failed)
+    assert sorted(len(g) for g in groups) == [1, 2]
+    summary = report.summarize(failed)
+    meta = {"target": "t", "version": "1.5.9", "profile": "kapacitor", "seed": 1, "prefix": "kcf0123abcd-",
+            "requests": 3}
+    lines = report.terminal_lines(meta, summary, failed)
+    assert any(ln.startswith("  2x MUST") and "GET /kapacitor/v1/tasks/{id}" in ln for ln in lines)
+    page = report.render_html(report.document(meta, summary, failed, []))
+    assert "<span class='count'>2x</span>" in page and "2 checks fail with this same answer" in page
+    # Deviation reasons are shortened at a word boundary, never mid-word.
+    assert report.shorten("alpha beta gamma delta", 16) == "alpha beta ..."
