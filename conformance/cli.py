@@ -79,8 +79,9 @@ def build_args(argv: Sequence[str]) -> list[str]:
     out = [] if _plugin_installed() else ["-p", "conformance.plugin"]
     # Our own ini and rootdir: the checkout's (or any project's) pytest configuration stays out, and
     # conftest.py is looked up only inside the package that is actually imported.
-    out += ["-c", str(pkg / "kapacitor-conformance.ini"), "--rootdir", str(pkg.parent),
-            "-o", f"cache_dir={cache_dir()}"]
+    out += ["-c", str(pkg / "kapacitor-conformance.ini"), "--rootdir", str(pkg.parent)]
+    if "no:cacheprovider" not in args:
+        out += ["-o", f"cache_dir={cache_dir()}"]
     if "--list-checks" in args:
         # The listing is the whole output (valid JSON with --format json); --tb belongs to the terminal.
         out += ["-p", "no:terminal", "-W", "ignore::pytest.PytestAssertRewriteWarning"]

@@ -259,13 +259,6 @@ def full_id(item: pytest.Item, spec: CheckSpec) -> str:
 
 
 # -- collection -----------------------------------------------------------------------------------
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.failed:
-        config = getattr(report, "config", None)
-        if config is not None and _STATE_KEY in config.stash:
-            _state(config).collect_errors += 1
-
-
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     state = _state(config)
     s = state.settings
@@ -299,6 +292,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 item.add_marker(pytest.mark.skip(reason="config writes are opt-in: pass --allow-config-writes"))
         keep.append(item)
     if not state.active:
+        return
+    if session.testsfailed:  # a check module failed to import: that error (exit 6) comes first
         return
     _check_selection(state, everything, chosen)
     if dropped:
@@ -592,6 +587,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if not state.active:
         return
+    if int(exitstatus) == pytest.ExitCode.INTERRUPTED and state.signal is None and session.testsfailed \
+            and not any(r.get("outcome") for r in state.results):
+        state.collect_errors = session.testsfailed  # "N errors during collection": the suite is broken
     _cleanup(state)
     if state.mock is not None:
         with contextlib.suppress(Exception):

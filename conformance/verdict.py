@@ -35,7 +35,7 @@ class Outcome(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.replace("_", " ")
+        return "SUITE INTERNAL ERROR" if self is Outcome.INTERNAL_ERROR else self.name.replace("_", " ")
 
 
 #: One line per exit code, in the words of the help text and the README table.

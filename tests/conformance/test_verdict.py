@@ -287,3 +287,14 @@ def test_failures_with_one_cause_are_grouped() -> None:
     assert "<span class='count'>2x</span>" in page and "2 checks fail with this same answer" in page
     # Deviation reasons are shortened at a word boundary, never mid-word.
     assert report.shorten("alpha beta gamma delta", 16) == "alpha beta ..."
+
+
+def test_broken_check_module_is_an_internal_error(tmp_path: Path) -> None:
+    """A check module that cannot be imported is a bug in the suite (exit 6), not an interrupt (2)."""
+    bad = tmp_path / "test_broken.py"
+    bad.write_text("import conformance.no_such_module  # noqa\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-m", "conformance", "-q", "-p", "no:cacheprovider", str(bad)],
+                         capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=120)
+    assert out.returncode == 6, out.stdout[-2000:] + out.stderr[-2000:]
+    assert _verdict_line(out.stdout).startswith("kapacitor-conformance result: SUITE INTERNAL ERROR (exit 6)")
