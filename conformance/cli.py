@@ -38,10 +38,19 @@ def _compare(argv: Sequence[str]) -> int:
     return compare.main(argv)
 
 
+def _cleanup(argv: Sequence[str]) -> int:
+    import importlib
+
+    return int(importlib.import_module("conformance.sweep").main(argv))
+
+
 #: Subcommands: name -> (one-line help, entry point taking the remaining arguments, returning the exit code).
 SUBCOMMANDS: dict[str, tuple[str, Callable[[Sequence[str]], int]]] = {
     "compare": ("compare OLD.json NEW.json: per-check and per-area changes between two runs", _compare),
 }
+if importlib.util.find_spec("conformance.sweep") is not None:  # the transport layer's leftover sweeper
+    SUBCOMMANDS["cleanup"] = ("cleanup --target URL [--prefix P | --older-than 1h]: remove leftovers of killed runs",
+                              _cleanup)
 
 
 def _missing_extras() -> list[str]:
@@ -75,6 +84,9 @@ def cache_dir() -> Path:
 
 def build_args(argv: Sequence[str]) -> list[str]:
     args = list(argv)
+    if importlib.util.find_spec("conformance.guard") is not None:
+        # The tool's --timeout is the plugin's --request-timeout (pytest-timeout owns --timeout).
+        args = ["--request-timeout" + a[len("--timeout"):] if a.split("=")[0] == "--timeout" else a for a in args]
     pkg = _package_dir()
     out = [] if _plugin_installed() else ["-p", "conformance.plugin"]
     # Our own ini and rootdir: the checkout's (or any project's) pytest configuration stays out, and
@@ -100,20 +112,39 @@ def _is_option_value(args: list[str], value: str) -> bool:
     return i > 0 and args[i - 1].startswith("-") and "=" not in args[i - 1]
 
 
-def help_text() -> str:
-    from conformance.plugin import OPTIONS
+class _Options:
+    """Records the options the plugin registers (its own table and any added by other modules)."""
 
+    def __init__(self) -> None:
+        self.options: list[tuple[tuple[str, ...], dict[str, object]]] = []
+
+    def getgroup(self, *args: object, **kwargs: object) -> _Options:
+        return self
+
+    def addoption(self, *names: str, **kwargs: object) -> None:
+        self.options.append((names, kwargs))
+
+
+def tool_options() -> list[tuple[tuple[str, ...], dict[str, object]]]:
+    from conformance import plugin
+
+    rec = _Options()
+    plugin.pytest_addoption(rec)  # type: ignore[arg-type]
+    return rec.options
+
+
+def help_text() -> str:
     lines = ["usage: kapacitor-conformance [options] [pytest options]",
              "       kapacitor-conformance SUBCOMMAND ...", "",
              "Checks how closely a Kapacitor HTTP API server (--target URL; default: the embedded mock)",
              "follows the documented API and the real server's behaviour, and ends in one verdict.", "",
              "options:"]
-    for names, kw in OPTIONS:
+    for names, kw in tool_options():
         flag = ", ".join(names)
         if kw.get("metavar"):
             flag += f" {kw['metavar']}"
-        elif kw.get("choices"):
-            flag += " {" + ",".join(kw["choices"]) + "}"
+        elif isinstance(choices := kw.get("choices"), (list, tuple)):
+            flag += " {" + ",".join(str(c) for c in choices) + "}"
         lines.append(f"  {flag:<34} {kw.get('help', '')}")
     lines += ["  --version                          tool version, spec version and known Kapacitor versions",
               "  -h, --help                         this help, then pytest's own options", "",
@@ -141,9 +172,7 @@ def _unknown_option_hint(argv: Sequence[str]) -> str:
     """`did you mean --target?` for a mistyped tool option (pytest already said it is unknown)."""
     import difflib
 
-    from conformance.plugin import OPTIONS
-
-    ours = [n for names, _ in OPTIONS for n in names] + ["--version", "--help"]
+    ours = [n for names, _ in tool_options() for n in names] + ["--version", "--help"]
     hints = []
     for arg in argv:
         if not arg.startswith("--") or arg == "--":

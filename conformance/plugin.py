@@ -309,6 +309,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     _configure_hypothesis(s)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Install the signal handlers again, last: whoever else set one, the signal is recorded here."""
+    state = _state(session.config)
+    if state.active and session.items and not state.list_checks:
+        _install_signal_handlers(state)
+
+
 def _check_selection(state: RunState, everything: list[selection.Listed], chosen: list[selection.Listed]) -> None:
     """Every selector must select something; a deviation entry must name a check of the suite."""
     s = state.settings
@@ -596,7 +604,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             state.mock.stop()
         state.mock = None
     summary = report.summarize(state.results)
-    verdict = _decide(state, summary, int(exitstatus))
+    verdict = _decide(state, summary, int(exitstatus), _stop_reason(session.config))
     summary["passed"] = verdict.outcome is Outcome.PASS
     summary["partial"] = verdict.partial
     state.summary = summary
@@ -616,7 +624,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.exitstatus = verdict.code
 
 
-def _decide(state: RunState, summary: dict[str, Any], exitstatus: int) -> Verdict:
+def _stop_reason(config: pytest.Config) -> tuple[str, str] | None:
+    """Why the transport layer (conformance/guard.py, when present) stopped the run early."""
+    import importlib
+
+    try:
+        guard = importlib.import_module("conformance.guard")
+    except ImportError:
+        return None
+    reason = guard.stop_reason(config)
+    return (str(reason[0]), str(reason[1])) if reason else None
+
+
+def _decide(state: RunState, summary: dict[str, Any], exitstatus: int,
+            stopped: tuple[str, str] | None = None) -> Verdict:
+    if state.unusable is None and exitstatus == Outcome.TARGET_UNUSABLE and state.setup_error:
+        state.unusable = state.setup_error  # pytest.exit(returncode=3) from the preflight
     interrupted = state.signal is not None or (
         exitstatus == pytest.ExitCode.INTERRUPTED and not state.collect_errors)
     internal = None
@@ -635,7 +658,7 @@ def _decide(state: RunState, summary: dict[str, Any], exitstatus: int) -> Verdic
         usage = "no check selected (-k or -m deselected every check?)"
     return decide(summary, state.results, interrupted=interrupted, unusable=state.unusable, usage_error=usage,
                   internal_error=internal, fail_on_should=state.fail_on == "should",
-                  baseline_regressions=regressions)
+                  baseline_regressions=regressions, stopped_early=stopped[1] if stopped else None)
 
 
 def _baseline_changes(state: RunState) -> comparemod.Changes:

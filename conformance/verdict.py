@@ -196,11 +196,12 @@ class Verdict:
 def decide(summary: dict[str, Any], results: list[dict[str, Any]], *, interrupted: bool = False,
            unusable: str | None = None, usage_error: str | None = None, internal_error: str | None = None,
            fail_on_should: bool = False, strict_deviations: list[str] | None = None,
-           baseline_regressions: int | None = None) -> Verdict:
+           baseline_regressions: int | None = None, stopped_early: str | None = None) -> Verdict:
     """The single decision. Precedence: usage, unusable, interrupted, internal error, fail, incomplete.
 
     `baseline_regressions` (with `--baseline`) replaces "any MUST failed" by "any check that passed
-    in the baseline fails now": old, known failures no longer fail the run.
+    in the baseline fails now": old, known failures no longer fail the run. `stopped_early` (the
+    run stopped before all checks, e.g. `--max-time`) makes a run without failures INCOMPLETE.
     """
     if usage_error:
         return Verdict(Outcome.USAGE_ERROR, [usage_error])
@@ -237,7 +238,7 @@ def decide(summary: dict[str, Any], results: list[dict[str, Any]], *, interrupte
             fails.append(f"{should['failed']} SHOULD check(s) failed (--fail-on should)")
     if fails:
         return Verdict(Outcome.FAIL, fails, completeness=comp)
-    short: list[str] = []
+    short: list[str] = [stopped_early] if stopped_early else []
     if comp.applicable == 0:
         short.append(f"no applicable {kind} check ran")
     else:
