@@ -176,7 +176,11 @@ def failure_key(rec: dict[str, Any]) -> tuple[str, ...]:
     ex = rec.get("exchange") or {}
     req = ex.get("request") or {}
     f = rec.get("failure") or {}
-    if not req or not f:
+    if not f:
+        first = ((rec.get("message") or "").strip().splitlines() or [""])[0]
+        # e.g. "Failed: shared task could not be created earlier: ...": one cause, many checks.
+        return ("message", _RUN_ID.sub("<id>", first)) if first else ("single", rec["full_id"])
+    if not req:
         return ("single", rec["full_id"])
     actual = json.dumps(f.get("actual"), ensure_ascii=False, default=str)[:300]
     return (req.get("method", ""), route_template(req.get("method", ""), req.get("url", "")),
@@ -241,7 +245,7 @@ def terminal_styled(meta: dict[str, Any], summary: dict[str, Any], results: list
     failed = [r for r in results if r.get("outcome") in _FAILED]
     if failed:
         groups = group_failures(failed)
-        out.append((f"failures: {len(failed)}" + (f" in {len(groups)} groups (same method, route and answer)"
+        out.append((f"failures: {len(failed)}" + (f" in {len(groups)} groups of one cause (same method, route and answer)"
                                                   if len(groups) < len(failed) else ""), red))
         for g in groups:
             out.extend((line, red if g[0]["level"] == MUST else yellow) for line in _group_lines(g))
@@ -289,8 +293,11 @@ def _group_lines(group: list[dict[str, Any]]) -> list[str]:
     key = failure_key(first)
     ids = [r["full_id"] for r in group]
     shown = ", ".join(ids[:4]) + (f", +{len(ids) - 4} more" if len(ids) > 4 else "")
+    level = MUST if any(r["level"] == MUST for r in group) else first["level"]
+    if key[0] == "message":
+        return [f"  {len(group)}x {level:<6} {_short_value(key[1], 160)}", f"      {shown}"]
     got = _short_value(f.get("actual"))
-    return [f"  {len(group)}x {first['level']:<6} {key[0]} {key[1]}: got {got}, expected "
+    return [f"  {len(group)}x {level:<6} {key[0]} {key[1]}: got {got}, expected "
             f"{_short_value(f.get('expected'))}  [{f.get('ref') or first['ref']}]",
             f"      {shown}"]
 
@@ -444,7 +451,8 @@ def _failure_html(group: list[dict[str, Any]]) -> str:
                    f"<div class='act'><h5>actual</h5>{_pre(f.get('actual'))}</div></div>")
     if len(group) > 1:
         key = failure_key(r)
-        out.append(f"<p><b>{len(group)} checks fail with this same answer</b> ({_e(key[0])} {_e(key[1])}): "
+        cause = f"{key[0]} {key[1]}" if key[0] != "message" else key[1]
+        out.append(f"<p><b>{len(group)} checks fail with this same answer</b> ({_e(cause)}): "
                    + ", ".join(f"<code>{_e(x['full_id'])}</code>" for x in group) + "</p>")
     out += ["<table class='kv'>", f"<tr><td>check</td><td>{_e(r['title'])}</td></tr>"]
     if f:
