@@ -189,12 +189,13 @@ def test_interrupt_cleans_up(serve, tmp_path: Path) -> None:
     import signal
     import subprocess
     import sys
-    import time
     import urllib.request
 
     from tests.conformance.conftest import ROOT
+    from tests.conformance.test_verdict import _Counting, _wait_for_progress
 
-    url = serve()
+    counter = _Counting()
+    url = serve(wrap=counter.wrap)
     keep = urllib.request.Request(f"{url}/kapacitor/v1/tasks", method="POST", headers={"Content-Type": "application/json"},
                                   data=json.dumps({"id": "not-ours", "script": "stream\n    |from()\n",
                                                    "dbrps": [{"db": "d", "rp": "r"}]}).encode())
@@ -204,7 +205,7 @@ def test_interrupt_cleans_up(serve, tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "conformance.cli", "-q", "--target", url, "--report-json",
                              str(report), "--check", "pagination.*", "--check", "pattern.*"], env=env,
                             cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(3)
+    _wait_for_progress(proc, counter)  # into the checks (not start-up), whatever the machine's load
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
     prefix = json.loads(report.read_text())["run"]["prefix"]

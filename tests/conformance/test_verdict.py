@@ -25,9 +25,11 @@ _CHECKS = ["--check", "status.documented[listTasks*", "--check", "status.documen
 
 
 def ping_only(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """Answers the ping like Kapacitor and everything else with the router's catch-all 404."""
-    if environ["PATH_INFO"] == "/kapacitor/v1/ping":
-        start_response("204 No Content", [("X-Kapacitor-Version", "1.5.9")])
+    """Answers the ping like Kapacitor (also under the preview prefix) and everything else with the
+    router's catch-all 404: a server that implements nothing."""
+    if environ["PATH_INFO"] in ("/kapacitor/v1/ping", "/kapacitor/v1preview/ping"):
+        start_response("204 No Content", [("X-Kapacitor-Version", "1.5.9"), ("Request-Id", "1"),
+                                          ("Content-Type", "application/json; charset=utf-8")])
         return []
     body = json.dumps({"error": "Not Found"}).encode()
     start_response("404 Not Found", [("Content-Type", "application/json; charset=utf-8"),
