@@ -213,23 +213,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         pytest.main([*build_args([]), "--help"])
         return 0
     _install_signals()
-    import pytest
-
-    from conformance import plugin
-
-    plugin.CLI_PRINTS_VERDICT[:] = [True]
-    plugin.LAST_VERDICT.clear()
     try:
+        import pytest
+
+        from conformance import plugin
+
+        plugin.CLI_PRINTS_VERDICT[:] = [True]
+        plugin.LAST_VERDICT.clear()
         code = int(pytest.main(build_args(args)))
     except KeyboardInterrupt:  # a signal outside pytest's own handling (start-up, shutdown)
         code = int(Outcome.INTERRUPTED)
+        from conformance import plugin
     if "--list-checks" in args and code in (0, int(Outcome.PASS)):
         return 0
+    color = _color_option(args)
     if plugin.LAST_VERDICT:
         verdict = plugin.LAST_VERDICT[0]
         from conformance.report import print_verdict_line
 
-        print_verdict_line(verdict.line(), verdict.outcome is Outcome.PASS)
+        print_verdict_line(verdict.line(), verdict.outcome is Outcome.PASS, color)
         return verdict.code
     outcome = _fallback_code(code)
     if "--list-checks" in args and outcome is Outcome.PASS:
@@ -242,8 +244,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     why = ": see the error above" if outcome is not Outcome.PASS else ""
     print_verdict_line(f"kapacitor-conformance result: {outcome.label} (exit {int(outcome)}){why}",
-                       outcome is Outcome.PASS)
+                       outcome is Outcome.PASS, color)
     return int(outcome)
+
+
+def _color_option(args: list[str]) -> object:
+    """pytest's `--color yes|no|auto`, for the verdict line printed after pytest returned."""
+    value = "auto"
+    for i, a in enumerate(args):
+        if a.startswith("--color="):
+            value = a.split("=", 1)[1]
+        elif a == "--color" and i + 1 < len(args):
+            value = args[i + 1]
+    from types import SimpleNamespace
+
+    return SimpleNamespace(option=SimpleNamespace(color=value))
 
 
 if __name__ == "__main__":  # pragma: no cover
