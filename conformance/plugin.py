@@ -1,4 +1,4 @@
-"""The pytest plugin: options, markers, the target fixture, result collection, scoring and reports.
+"""The pytest plugin: options, markers, the target fixture, result collection, the verdict and reports.
 
 Loaded with `-p conformance.plugin` (the CLI does this), through the `pytest11` entry point when
 installed, or by `conformance/conftest.py` when run from a checkout. It stays inert in pytest runs
@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import signal
+import sys
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -20,16 +21,22 @@ from typing import Any
 
 import pytest
 
+from conformance import about, report, selection
+from conformance import compare as comparemod
 from conformance import deviations as devmod
-from conformance import report
 from conformance.checks import AREAS, OPTIONAL_AREAS, CheckFailure, CheckSpec, id_matches
 from conformance.context import PROFILES, Kap, Settings, Suite
 from conformance.pools import Pools
 from conformance.resources import Registry, new_prefix
 from conformance.target import Client, Exchange
+from conformance.verdict import Outcome, TargetUnusable, Verdict, decide
 from conformance.world import World
 
 _STATE_KEY = pytest.StashKey["RunState"]()
+#: The verdict of the last run in this process (the CLI reads it and prints the line itself).
+LAST_VERDICT: list[Verdict] = []
+#: Set by the CLI: it prints the verdict line after pytest returns, so it is the very last line.
+CLI_PRINTS_VERDICT: list[bool] = []
 
 
 @dataclass
@@ -48,31 +55,86 @@ class RunState:
     auth: str | None = None
     setup_error: str | None = None
     summary: dict[str, Any] | None = None
+    #: Set by the preflight or the first ping: the run ends TARGET UNUSABLE (exit 3) with this line.
+    unusable: str | None = None
+    usage_error: str | None = None
+    #: "SIGINT"/"SIGTERM" once a signal arrived (the run is INTERRUPTED whatever pytest says).
+    signal: str | None = None
+    collect_errors: int = 0
+    fail_on: str = "must"
+    strict_deviations: bool = False
+    unknown_deviations: list[str] = field(default_factory=list)
+    baseline: dict[str, Any] | None = None
+    baseline_path: str | None = None
+    list_checks: bool = False
+    list_format: str = "text"
+    last_failed: bool = False
+    verdict: Verdict | None = None
+    exit_code: int | None = None
 
 
-# -- options --------------------------------------------------------------------------------------
+OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("--target",), dict(default=None, metavar="URL",
+                         help="URL of the Kapacitor server to check (default: $KAPACITOR_URL, else the embedded mock)")),
+    (("--auth",), dict(default=None, metavar="USER:PASSWORD",
+                       help="HTTP basic credentials for a target with auth enabled (default: $KAPACITOR_AUTH)")),
+    (("--profile",), dict(default="kapacitor", choices=PROFILES,
+                          help="kapacitor: real-server behaviour passes where docs disagree; docs: the letter of the docs")),
+    (("--quick",), dict(action="store_true", default=False, help="fewer generated examples (CI gate)")),
+    (("--seed",), dict(default=None, type=int, metavar="N", help="hypothesis seed (printed on every run)")),
+    (("--areas",), dict(default=None, metavar="A,B", help=f"comma-separated areas to run: {', '.join(AREAS)}")),
+    (("--check",), dict(action="append", default=[], dest="kcf_checks", metavar="GLOB",
+                        help="run only checks whose id matches GLOB (repeatable; `[` is literal)")),
+    (("--rerun-failures",), dict(default=None, metavar="REPORT.json",
+                                 help="run exactly the checks that failed in an earlier --report-json file")),
+    (("--read-only",), dict(action="store_true", default=False, help="run only checks that cannot change state")),
+    (("--allow-writes",), dict(action="store_true", default=False, help="allow writing points (/write)")),
+    (("--allow-config-writes",), dict(action="store_true", default=False,
+                                      help="allow config override set/delete round-trips and other server-wide settings")),
+    (("--deviations",), dict(default=None, metavar="FILE", help="YAML file of accepted deviations")),
+    (("--strict-deviations",), dict(action="store_true", default=False,
+                                    help="a deviation entry that matches no check of the suite is a usage error")),
+    (("--fail-on",), dict(default="must", choices=("must", "should"),
+                          help="which failed level fails the run: must (default) or should (MUST and SHOULD)")),
+    (("--baseline",), dict(default=None, metavar="OLD.json",
+                           help="fail only for checks that passed in this earlier report and fail now; list fixed ones")),
+    (("--report-json",), dict(default=None, metavar="FILE", help="write the JSON result file")),
+    (("--report-html",), dict(default=None, metavar="FILE", help="write the self-contained HTML report")),
+    (("--list-checks",), dict(action="store_true", default=False,
+                              help="print every check id with level, area and reference; run nothing")),
+    (("--format",), dict(default="text", choices=("text", "json"), dest="kcf_format",
+                         help="output format of --list-checks")),
+    (("--mock-version",), dict(default=None, metavar="V",
+                               help="Kapacitor version the embedded mock imitates (only without --target)")),
+]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("kapacitor-conformance", "Kapacitor API conformance")
-    g.addoption("--target", default=None,
-                help="URL of the Kapacitor server to check (default: $KAPACITOR_URL, else the embedded mock)")
-    g.addoption("--profile", default="kapacitor", choices=PROFILES,
-                help="kapacitor: real-server behaviour passes where docs disagree; docs: the letter of the docs")
-    g.addoption("--read-only", action="store_true", default=False, help="run only checks that cannot change state")
-    g.addoption("--quick", action="store_true", default=False, help="fewer generated examples (CI gate)")
-    g.addoption("--allow-config-writes", action="store_true", default=False,
-                help="allow config override set/delete round-trips and other server-wide settings")
-    g.addoption("--allow-writes", action="store_true", default=False, help="allow writing points (/write)")
-    g.addoption("--areas", default=None, help=f"comma-separated areas to run: {', '.join(AREAS)}")
-    g.addoption("--check", action="append", default=[], dest="kcf_checks", metavar="GLOB",
-                help="run only checks whose id matches GLOB (repeatable)")
-    g.addoption("--deviations", default=None, metavar="FILE", help="YAML file of allowed deviations")
-    g.addoption("--report-json", default=None, metavar="FILE", help="write the JSON result file")
-    g.addoption("--report-html", default=None, metavar="FILE", help="write the self-contained HTML report")
-    g.addoption("--seed", default=None, type=int, help="hypothesis seed (printed on every run)")
-    g.addoption("--auth", default=None, metavar="USER:PASSWORD",
-                help="HTTP basic credentials for a target with auth enabled (default: $KAPACITOR_AUTH)")
-    g.addoption("--mock-version", default=None,
-                help="Kapacitor version the embedded mock imitates (only without --target)")
+    for names, kwargs in OPTIONS:
+        g.addoption(*names, **kwargs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """`pytest --pyargs conformance` from a checkout: pytest looks for conftests in `./conformance`
+    (the checkout) although the package is imported from site-packages, and the two `conformance.conftest`
+    modules clash (ImportPathMismatchError). Point the early conftest search at the imported package."""
+    ns = early_config.known_args_namespace
+    if not getattr(ns, "pyargs", False):
+        return
+    import conformance
+
+    pkg = Path(conformance.__file__).resolve().parent
+    paths = list(getattr(ns, "file_or_dir", None) or [])
+    for i, arg in enumerate(paths):
+        name = str(arg).split("::", 1)[0]
+        if name == "conformance" or name.startswith("conformance."):
+            rest = name.split(".")[1:]
+            target = pkg.joinpath(*rest[:-1], rest[-1] + ".py") if rest else pkg
+            if target.exists():
+                paths[i] = str(target)
+    ns.file_or_dir = paths
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -83,12 +145,28 @@ def _settings(config: pytest.Config) -> Settings:
         areas = frozenset(a.strip() for a in areas_opt.split(",") if a.strip())
         unknown = sorted(areas - set(AREAS))
         if unknown:
-            raise pytest.UsageError(f"unknown area(s) {unknown}; known: {', '.join(AREAS)}")
+            hints = "; ".join(f"{a!r}{selection.did_you_mean(a, AREAS)}" for a in unknown)
+            raise pytest.UsageError(f"--areas: unknown area {hints}; known: {', '.join(AREAS)}")
+        if not areas:
+            raise pytest.UsageError(f"--areas {areas_opt!r} names no area; known: {', '.join(AREAS)}")
     seed = config.getoption("--seed")
     if seed is None:
         env_seed = os.environ.get("KAPACITOR_CONFORMANCE_SEED")
-        seed = int(env_seed) if env_seed else secrets.randbelow(2**31)
+        try:
+            seed = int(env_seed) if env_seed else secrets.randbelow(2**31)
+        except ValueError as exc:
+            raise pytest.UsageError(f"KAPACITOR_CONFORMANCE_SEED={env_seed!r} is not an integer") from exc
     embedded = target is None
+    checks = list(config.getoption("kcf_checks") or ())
+    rerun = config.getoption("--rerun-failures")
+    if rerun:
+        try:
+            failed = selection.failed_in_report(rerun)
+        except selection.SelectionError as exc:
+            raise pytest.UsageError(f"--rerun-failures: {exc}") from exc
+        if not failed:
+            raise pytest.UsageError(f"--rerun-failures: {rerun} lists no failed check; nothing to rerun")
+        checks += failed
     return Settings(
         target=target,
         profile=config.getoption("--profile"),
@@ -98,7 +176,7 @@ def _settings(config: pytest.Config) -> Settings:
         allow_writes=config.getoption("--allow-writes") or embedded,
         allow_config_writes=config.getoption("--allow-config-writes") or embedded,
         areas=areas,
-        checks=tuple(config.getoption("kcf_checks") or ()),
+        checks=tuple(checks),
         seed=seed,
         mock_version=config.getoption("--mock-version"),
         deviations_file=config.getoption("--deviations"),
@@ -128,6 +206,22 @@ def pytest_configure(config: pytest.Config) -> None:
     state.auth = config.getoption("--auth") or os.environ.get("KAPACITOR_AUTH") or None
     if state.auth and ":" not in state.auth:
         raise pytest.UsageError("--auth takes USER:PASSWORD")
+    state.fail_on = config.getoption("--fail-on")
+    state.strict_deviations = config.getoption("--strict-deviations")
+    state.list_checks = config.getoption("--list-checks")
+    state.list_format = config.getoption("kcf_format")
+    state.last_failed = bool(getattr(config.option, "lf", False))
+    baseline = config.getoption("--baseline")
+    if baseline:
+        try:
+            state.baseline = selection.load_report(baseline)
+        except selection.SelectionError as exc:
+            raise pytest.UsageError(f"--baseline: {exc}") from exc
+        state.baseline_path = baseline
+    if state.list_checks:
+        config.option.collectonly = True
+    # Started by our command: a conformance run even if it ends before collection (a signal, say).
+    state.active = bool(CLI_PRINTS_VERDICT)
     config.stash[_STATE_KEY] = state
 
 
@@ -170,6 +264,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     s = state.settings
     keep: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
+    everything: list[selection.Listed] = []
+    chosen: list[selection.Listed] = []
     for item in items:
         spec = spec_of(item)
         if spec is None:
@@ -177,12 +273,15 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         state.active = True
         fid = full_id(item, spec)
+        listed = selection.Listed(spec.id, fid, spec.level, spec.area, spec.ref, spec.title)
+        everything.append(listed)
         if s.areas is not None and spec.area not in s.areas:
             dropped.append(item)
             continue
         if s.checks and not any(id_matches(g, spec.id, fid) for g in s.checks):
             dropped.append(item)
             continue
+        chosen.append(listed)
         item.extra_keyword_matches.add(spec.id)
         if s.read_only and spec.mutates:
             item.add_marker(pytest.mark.skip(reason="--read-only: this check changes server state"))
@@ -192,11 +291,54 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             if req == "config-writes" and not s.allow_config_writes:
                 item.add_marker(pytest.mark.skip(reason="config writes are opt-in: pass --allow-config-writes"))
         keep.append(item)
+    if not state.active:
+        return
+    if session.testsfailed:  # a check module failed to import: that error (exit 6) comes first
+        return
+    _check_selection(state, everything, chosen)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
-    if state.active:  # only a conformance run touches hypothesis' global settings and seed
-        _configure_hypothesis(s)
+    if state.list_checks:
+        out = selection.render_list(chosen, state.list_format, about.tool_info())
+        sys.stdout.write(out + "\n")
+        sys.stdout.flush()
+        items[:] = []
+        return
+    _install_signal_handlers(state)
+    _configure_hypothesis(s)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Install the signal handlers again, last: whoever else set one, the signal is recorded here."""
+    state = _state(session.config)
+    if state.active and session.items and not state.list_checks:
+        _install_signal_handlers(state)
+
+
+def _check_selection(state: RunState, everything: list[selection.Listed], chosen: list[selection.Listed]) -> None:
+    """Every selector must select something; a deviation entry must name a check of the suite."""
+    s = state.settings
+    ids = {c.check for c in everything}
+    devs = [d for d in state.deviations if not any(d.matches(c.check, c.full_id) for c in everything)]
+    state.unknown_deviations = [f"{d.check!r}{selection.did_you_mean(d.check, ids)}" for d in devs]
+    if devs and state.strict_deviations:
+        _usage(state, "--strict-deviations: deviation entr" + ("y" if len(devs) == 1 else "ies")
+                                + " matching no check of the suite: " + ", ".join(state.unknown_deviations))
+    pool = [c for c in everything if s.areas is None or c.area in s.areas]
+    missing = selection.unmatched_globs(s.checks, pool)
+    if missing:
+        lf = " (with --lf only the checks that failed last time are collected)" if state.last_failed else ""
+        _usage(state, selection.explain_unmatched(missing, everything, bool(chosen)) + lf)
+    if not chosen:
+        what = f"--areas {','.join(sorted(s.areas))}" if s.areas else "the selection"
+        _usage(state, f"{what} selects no check (use --list-checks to see every check id)")
+
+
+def _usage(state: RunState, message: str) -> None:
+    state.usage_error = message
+    raise pytest.UsageError(message)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -204,8 +346,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     state = _state(config)
     s = state.settings
+    info = about.tool_info()
     return [
-        f"kapacitor-conformance: target={s.target or 'embedded mock'} profile={s.profile} "
+        f"kapacitor-conformance {info['tool_version']} (spec {info['spec_version']}, "
+        f"sha256 {info['spec_sha256'][:12]}): target={s.target or 'embedded mock'} profile={s.profile} "
         f"{'quick ' if s.quick else ''}{'read-only ' if s.read_only else ''}seed={s.seed} "
         f"(rerun with --seed {s.seed})"
     ]
@@ -221,14 +365,11 @@ def _start_embedded_mock(version: str | None) -> Any:
     kwargs: dict[str, Any] = {"flux_tasks": True}
     if version:
         kwargs["kapacitor_version"] = version
-    try:
-        cfg = MockConfig(**kwargs)
-    except TypeError:
-        cfg = MockConfig()
-    return serve_in_thread(create_app(cfg))
+    return serve_in_thread(create_app(MockConfig(**kwargs)))
 
 
 def _build_suite(state: RunState) -> Suite:
+    """Start (or reach) the target; TargetUnusable when running the checks would be pointless."""
     s = state.settings
     if s.target is None:
         state.mock = _start_embedded_mock(s.mock_version)
@@ -243,10 +384,10 @@ def _build_suite(state: RunState) -> Suite:
                   embedded=s.target is None)
     ex = suite.probe_version()
     if ex.error:
-        raise pytest.UsageError(f"target {url} is not reachable: {ex.error}")
+        raise TargetUnusable(f"target {url} is not reachable: {ex.error}")
     if ex.status in (401, 403):  # every check would fail the same way: say so once
         hint = "the credentials were rejected" if auth else "pass --auth USER:PASSWORD"
-        raise pytest.UsageError(f"target {url} requires authentication (ping answered {ex.status}): {hint}")
+        raise TargetUnusable(f"target {url} requires authentication (ping answered {ex.status}): {hint}")
     return suite
 
 
@@ -256,10 +397,13 @@ def kapacitor(request: pytest.FixtureRequest) -> Iterator[Suite]:
     if state.suite is None:
         try:
             state.suite = _build_suite(state)
-        except pytest.UsageError as exc:
-            state.setup_error = str(exc)
-            pytest.exit(str(exc), returncode=3)
-        _install_signal_handlers()
+        except Exception as exc:
+            # Ours, or the preflight's own TargetUnusable: either way nothing usable answers there.
+            if not isinstance(exc, (TargetUnusable, pytest.UsageError)) and type(exc).__name__ != "TargetUnusable":
+                raise
+            state.unusable = getattr(exc, "message", None) or str(exc)
+            state.setup_error = state.unusable
+            pytest.exit(state.unusable, returncode=int(Outcome.TARGET_UNUSABLE))
         atexit.register(_cleanup, state)
     yield state.suite
     _cleanup(state)
@@ -288,13 +432,17 @@ def kap(kapacitor: Suite, request: pytest.FixtureRequest) -> Iterator[Kap]:
         state.cleanup_errors.extend(errors)
 
 
-def _install_signal_handlers() -> None:
-    """SIGTERM behaves like Ctrl-C, so cleanup runs through pytest's normal teardown path."""
+def _install_signal_handlers(state: RunState) -> None:
+    """SIGINT and SIGTERM both interrupt the run the way Ctrl-C does, so cleanup runs through pytest's
+    normal teardown path: also when the process started with SIGINT ignored (a background job)."""
     def handler(signum: int, frame: Any) -> None:
+        if state.signal is None:
+            state.signal = signal.Signals(signum).name
         raise KeyboardInterrupt
 
-    with contextlib.suppress(ValueError):  # not in the main thread
-        signal.signal(signal.SIGTERM, handler)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not in the main thread
+            signal.signal(sig, handler)
 
 
 def _cleanup(state: RunState) -> None:
@@ -302,15 +450,22 @@ def _cleanup(state: RunState) -> None:
         return
     state.cleaned = True
     suite = state.suite
-    old = signal.getsignal(signal.SIGINT)
-    with contextlib.suppress(ValueError):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abort the cleanup
+    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def remember(signum: int, frame: Any) -> None:  # a second signal must not abort the cleanup
+        if state.signal is None:
+            state.signal = signal.Signals(signum).name
+
+    for sig in old:
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, remember)
     try:
         state.cleanup_errors.extend(suite.registry.cleanup())
         state.cleanup_errors.extend(suite.registry.sweep())
     finally:
-        with contextlib.suppress(ValueError, TypeError):
-            signal.signal(signal.SIGINT, old)
+        for sig, handler in old.items():
+            with contextlib.suppress(ValueError, TypeError, OSError):
+                signal.signal(sig, handler)
 
 
 # -- results --------------------------------------------------------------------------------------
@@ -318,6 +473,10 @@ def _cleanup(state: RunState) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = _state(item.config)
     state.current.clear()
+
+
+#: Exceptions that mean "the target answered wrongly", as opposed to a crash of the suite's own code.
+_TARGET_CAUSED: tuple[type[BaseException], ...] = (AssertionError, pytest.fail.Exception)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -343,6 +502,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             record["skip_reason"] = _skip_reason(rep)
         elif rep.failed:
             record["outcome"] = "failed" if rep.when == "call" else "error"
+            if rep.when == "setup":
+                exc = call.excinfo.value if call.excinfo is not None else None
+                record["error_kind"] = "target" if isinstance(exc, _TARGET_CAUSED) or _transport(exc) else "suite"
             record["message"] = _message(call, failure)
             if failure is not None:
                 record["failure"] = failure.to_dict()
@@ -370,9 +532,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             rep.user_properties.append(("note", n))
         if rep.failed and record.get("outcome") in (None, "passed"):
             record["outcome"] = "error"
+            record["error_kind"] = "suite"
             record["message"] = str(rep.longrepr)[-2000:]
         if record.get("outcome") is None:
             record["outcome"] = "skipped"
+            record["skip_reason"] = record.get("skip_reason") or "did not run"
+
+
+def _transport(exc: BaseException | None) -> bool:
+    """The target's transport failed (connection reset, timeout): its fault, not the suite's."""
+    if exc is None:
+        return False
+    from conformance.target import TransportError
+
+    return isinstance(exc, (TransportError, ConnectionError, TimeoutError))
 
 
 def _record_for(state: RunState, item: pytest.Item, spec: CheckSpec, fid: str) -> dict[str, Any]:
@@ -413,34 +586,125 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 
 
 # -- end of run -----------------------------------------------------------------------------------
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Clean up, decide the verdict and write every report before JUnit and the terminal summary."""
     state = _state(session.config)
+    if state.list_checks and state.active and not state.usage_error:
+        session.exitstatus = pytest.ExitCode.OK
+        return
     if not state.active:
         return
+    if int(exitstatus) == pytest.ExitCode.INTERRUPTED and state.signal is None and session.testsfailed \
+            and not any(r.get("outcome") for r in state.results):
+        state.collect_errors = session.testsfailed  # "N errors during collection": the suite is broken
     _cleanup(state)
     if state.mock is not None:
         with contextlib.suppress(Exception):
             state.mock.stop()
         state.mock = None
     summary = report.summarize(state.results)
+    verdict = _decide(state, summary, int(exitstatus), _stop_reason(session.config))
+    summary["passed"] = verdict.outcome is Outcome.PASS
+    summary["partial"] = verdict.partial
     state.summary = summary
-    meta = _meta(state, exitstatus)
-    doc = report.document(meta, summary, state.results, state.deviations)
+    state.verdict = verdict
+    state.exit_code = verdict.code
+    LAST_VERDICT[:] = [verdict]
+    meta = _meta(state, int(exitstatus))
+    doc = report.document(meta, summary, state.results, state.deviations, verdict=verdict.to_dict(),
+                          baseline=_baseline_doc(state))
+    secrets_ = _secrets(state)
     s = state.settings
     if s.report_json:
-        report.write_json(doc, s.report_json)
+        report.write_json(report.scrub(doc, secrets_), s.report_json)
     if s.report_html:
-        report.write_html(doc, s.report_html)
-    # Exit status: 0 only when every MUST passed (SHOULD failures and deviations do not count).
-    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED if summary["must_failed"] else pytest.ExitCode.OK
+        report.write_html(report.scrub(doc, secrets_), s.report_html)
+    _junit_properties(session.config, verdict, meta)
+    session.exitstatus = verdict.code
+
+
+def _stop_reason(config: pytest.Config) -> tuple[str, str] | None:
+    """Why the transport layer (conformance/guard.py, when present) stopped the run early."""
+    import importlib
+
+    try:
+        guard = importlib.import_module("conformance.guard")
+    except ImportError:
+        return None
+    reason = guard.stop_reason(config)
+    return (str(reason[0]), str(reason[1])) if reason else None
+
+
+def _decide(state: RunState, summary: dict[str, Any], exitstatus: int,
+            stopped: tuple[str, str] | None = None) -> Verdict:
+    if state.unusable is None and exitstatus == Outcome.TARGET_UNUSABLE and state.setup_error:
+        state.unusable = state.setup_error  # pytest.exit(returncode=3) from the preflight
+    interrupted = state.signal is not None or (
+        exitstatus == pytest.ExitCode.INTERRUPTED and not state.collect_errors)
+    internal = None
+    if exitstatus == pytest.ExitCode.INTERNAL_ERROR and not state.unusable:
+        internal = "pytest INTERNALERROR (see the traceback above)"
+    elif exitstatus == pytest.ExitCode.INTERRUPTED and state.collect_errors and state.signal is None:
+        internal = f"{state.collect_errors} error(s) while collecting the checks"
+    regressions = None
+    if state.baseline is not None:
+        levels = ("MUST", "SHOULD") if state.fail_on == "should" else ("MUST",)
+        regressions = len(_baseline_changes(state).gating(levels))
+    usage = None
+    if exitstatus == pytest.ExitCode.USAGE_ERROR:
+        usage = state.usage_error or "usage error (see the message above)"
+    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        usage = "no check selected (-k or -m deselected every check?)"
+    return decide(summary, state.results, interrupted=interrupted, unusable=state.unusable, usage_error=usage,
+                  internal_error=internal, fail_on_should=state.fail_on == "should",
+                  baseline_regressions=regressions, stopped_early=stopped[1] if stopped else None)
+
+
+def _baseline_changes(state: RunState) -> comparemod.Changes:
+    assert state.baseline is not None
+    return comparemod.diff(state.baseline, {"run": {**about.tool_info(), "target": state.settings.target,
+                                                    "profile": state.settings.profile},
+                                            "results": state.results})
+
+
+def _baseline_doc(state: RunState) -> dict[str, Any] | None:
+    if state.baseline is None:
+        return None
+    return {"file": state.baseline_path, **_baseline_changes(state).to_dict()}
+
+
+def _secrets(state: RunState) -> list[str]:
+    out = []
+    if state.auth:
+        out.append(state.auth)
+        _user, _, password = state.auth.partition(":")
+        if len(password) >= 6:  # shorter ones ("admin") would mask ordinary words everywhere
+            out.append(password)
+    if state.suite is not None:
+        out.append(state.suite.secret)
+    return out
+
+
+def _junit_properties(config: pytest.Config, verdict: Verdict, meta: dict[str, Any]) -> None:
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:  # pragma: no cover - private API moved
+        return
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    xml.add_global_property("kapacitor_conformance_verdict", verdict.outcome.label)
+    xml.add_global_property("kapacitor_conformance_exit_code", str(verdict.code))
+    for key in ("tool_version", "spec_version", "spec_sha256"):
+        xml.add_global_property(f"kapacitor_conformance_{key}", str(meta.get(key)))
 
 
 def _meta(state: RunState, exitstatus: int) -> dict[str, Any]:
     s = state.settings
     suite = state.suite
     return {
+        **about.tool_info(),
         "target": s.target or (suite.url if suite else None),
         "embedded_mock": s.target is None,
         "version": suite.version_header if suite else None,
@@ -451,6 +715,7 @@ def _meta(state: RunState, exitstatus: int) -> dict[str, Any]:
         "allow_config_writes": s.allow_config_writes,
         "areas": sorted(s.areas) if s.areas else None,
         "checks": list(s.checks),
+        "fail_on": state.fail_on,
         "seed": s.seed,
         "prefix": suite.prefix if suite else None,
         "requests": suite.client.count if suite else 0,
@@ -458,15 +723,45 @@ def _meta(state: RunState, exitstatus: int) -> dict[str, Any]:
         "duration": round(time.time() - state.started, 2),
         "cleanup_errors": state.cleanup_errors,
         "target_notes": list(suite.registry.notes) if suite else [],
+        "unknown_deviations": state.unknown_deviations,
+        "stale_deviations": _stale_deviations(state),
+        "interrupted_by": state.signal,
         "pytest_exit": int(exitstatus),
         "setup_error": state.setup_error,
     }
 
 
+def _stale_deviations(state: RunState) -> list[str]:
+    """Entries that matched checks of this run, none of which needed excusing (fixed, perhaps)."""
+    out = []
+    for d in state.deviations:
+        hit = [r for r in state.results if d.matches(r["check"], r["full_id"])]
+        if hit and all(r.get("outcome") in ("passed", "skipped") for r in hit) and \
+                any(r.get("outcome") == "passed" for r in hit):
+            out.append(d.check)
+    return out
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     state = _state(config)
-    if not state.active or state.summary is None or not state.results:
+    if not state.active or state.summary is None or state.list_checks:
         return
+    if state.verdict is not None and state.verdict.outcome in (Outcome.USAGE_ERROR, Outcome.TARGET_UNUSABLE):
+        return  # nothing ran: the one line that says why is enough
     meta = _meta(state, exitstatus)
-    for line in report.terminal_lines(meta, state.summary, state.results):
-        terminalreporter.write_line(line)
+    baseline = _baseline_doc(state)
+    for line, markup in report.terminal_styled(meta, state.summary, state.results,
+                                               verdict=state.verdict.to_dict() if state.verdict else None,
+                                               baseline=baseline):
+        terminalreporter.write_line(line, **markup)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The verdict line, printed last (after pytest's own summary line)."""
+    if _STATE_KEY not in config.stash:
+        return
+    state = _state(config)
+    if state.verdict is None or state.list_checks or CLI_PRINTS_VERDICT:
+        return
+    report.print_verdict_line(state.verdict.line(), state.verdict.outcome is Outcome.PASS, config)

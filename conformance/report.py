@@ -6,12 +6,19 @@ counted separately and never lower the score. The run passes only when no MUST c
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 import html
 import json
+import os
+import re
+import sys
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.checks import AREAS, LEVELS, MUST
 from conformance.deviations import Deviation
@@ -61,16 +68,135 @@ def fmt_score(level: str, bucket: dict[str, Any]) -> str:
 
 
 def document(meta: dict[str, Any], summary: dict[str, Any], results: list[dict[str, Any]],
-             deviations: list[Deviation]) -> dict[str, Any]:
+             deviations: list[Deviation], *, verdict: dict[str, Any] | None = None,
+             baseline: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": "kapacitor-conformance",
+        "tool_version": meta.get("tool_version"),
+        "spec_version": meta.get("spec_version"),
+        "spec_sha256": meta.get("spec_sha256"),
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "verdict": verdict,
         "run": meta,
         "summary": summary,
+        "baseline": baseline,
         "deviations_declared": [d.to_dict() for d in deviations],
         "results": results,
     }
+
+
+# -- credentials never reach a file -----------------------------------------------------------------
+MASK = "<credentials>"
+_AUTH_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-auth-token")
+_AUTH_TEXT = re.compile(r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*)(?:basic|bearer|token)?\s*[^\s'\",\]]+")
+_SCHEME_TOKEN = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{8,}")
+_USERINFO = re.compile(r"(?i)\b(https?://)[^/@\s'\"]+@")
+
+
+def scrub(doc: Any, secrets: list[str] | tuple[str, ...] = ()) -> Any:
+    """A copy of `doc` with every credential masked as the curl lines mask it: Authorization (and
+    cookie) header values, `Basic`/`Bearer` tokens and user:password in URLs anywhere in the text,
+    plus the given secrets (the --auth value, its password and base64 form, the run's user password)."""
+    needles: list[str] = []
+    for sec in secrets:
+        if sec:
+            needles.append(sec)
+            needles.append(base64.b64encode(sec.encode()).decode())
+    needles = sorted(set(needles), key=len, reverse=True)
+
+    def text(value: str) -> str:
+        for n in needles:
+            value = value.replace(n, MASK)
+        value = _AUTH_TEXT.sub(lambda m: m.group(1) + MASK, value)
+        value = _SCHEME_TOKEN.sub(MASK, value)
+        return _USERINFO.sub(lambda m: m.group(1) + MASK + "@", value)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            if len(value) == 2 and isinstance(value[0], str) and value[0].lower() in _AUTH_HEADERS:
+                return [value[0], MASK]
+            return [walk(v) for v in value]
+        return value
+
+    return walk(doc)
+
+
+# -- references and failure groups ----------------------------------------------------------------
+DOCS_BASE = "https://docs.influxdata.com/kapacitor/v1/working/api/"
+
+
+def ref_url(ref: str) -> str | None:
+    """Upstream docs references become links; behaviour references stay text until the in-repo
+    behaviour document exists (spec/PROVENANCE.md explains both)."""
+    ref = ref.strip().split()[0] if ref.strip() else ""
+    if ref.startswith("api#") and len(ref) > 4:
+        return DOCS_BASE + "#" + ref[4:]
+    return None
+
+
+@functools.cache
+def _routes() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    import spec
+
+    out = []
+    for op in spec.operations():
+        rx = re.escape(op.path)
+        names = re.findall(r"\\\{([^}]+)\\\}", rx)
+        for i, name in enumerate(names):
+            last = i == len(names) - 1 and op.rest_param
+            rx = rx.replace(f"\\{{{name}\\}}", ".*" if last else "[^/]*", 1)
+        out.append((op.method, op.path, re.compile(rx + "$")))
+    # Longest template first: `/tasks/{id}/{endpoint}` must not be read as `/tasks/{id}`.
+    return tuple(sorted(out, key=lambda t: -len(t[1])))
+
+
+def route_template(method: str, url: str) -> str:
+    path = urlsplit(url).path
+    at = path.find("/kapacitor/")
+    if at > 0:
+        path = path[at:]
+    preview = path.startswith("/kapacitor/v1preview/")
+    probe = "/kapacitor/v1/" + path[len("/kapacitor/v1preview/"):] if preview else path
+    for m, template, rx in _routes():
+        if rx.match(probe) and (m == method or method in ("HEAD", "OPTIONS")):
+            return template.replace("/kapacitor/v1/", "/kapacitor/v1preview/", 1) if preview else template
+    return path
+
+
+_RUN_ID = re.compile(r"kcf[0-9a-f]{8}-[^\s\"'/,)]*")
+
+
+def failure_key(rec: dict[str, Any]) -> tuple[str, ...]:
+    """Failures with one cause share method, route template and the wrong answer."""
+    ex = rec.get("exchange") or {}
+    req = ex.get("request") or {}
+    f = rec.get("failure") or {}
+    if not f:
+        first = ((rec.get("message") or "").strip().splitlines() or [""])[0]
+        # e.g. "Failed: shared task could not be created earlier: ...": one cause, many checks.
+        return ("message", _RUN_ID.sub("<id>", first)) if first else ("single", rec["full_id"])
+    if not req:
+        return ("single", rec["full_id"])
+    actual = json.dumps(f.get("actual"), ensure_ascii=False, default=str)[:300]
+    return (req.get("method", ""), route_template(req.get("method", ""), req.get("url", "")),
+            _RUN_ID.sub("<id>", actual))
+
+
+def group_failures(failed: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for r in failed:
+        groups.setdefault(failure_key(r), []).append(r)
+    return list(groups.values())
+
+
+def shorten(text: str, width: int = 200) -> str:
+    """Cut at a word boundary, never mid-word."""
+    return textwrap.shorten(" ".join(text.split()), width=width, placeholder=" ...")
 
 
 def write_json(doc: dict[str, Any], path: str | Path) -> None:
@@ -80,11 +206,30 @@ def write_json(doc: dict[str, Any], path: str | Path) -> None:
 
 
 # -- terminal -------------------------------------------------------------------------------------
-def terminal_lines(meta: dict[str, Any], summary: dict[str, Any], results: list[dict[str, Any]]) -> list[str]:
-    lines = ["", "=" * 30 + " Kapacitor conformance " + "=" * 30]
-    lines.append(f"target {meta['target']}  version {meta['version'] or 'unknown'}  profile {meta['profile']}"
-                 f"  seed {meta['seed']}  prefix {meta['prefix']}  requests {meta['requests']}")
+Styled = tuple[str, dict[str, bool]]
+
+
+def terminal_lines(meta: dict[str, Any], summary: dict[str, Any], results: list[dict[str, Any]],
+                   *, verdict: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None) -> list[str]:
+    return [line for line, _ in terminal_styled(meta, summary, results, verdict=verdict, baseline=baseline)]
+
+
+def terminal_styled(meta: dict[str, Any], summary: dict[str, Any], results: list[dict[str, Any]],
+                    *, verdict: dict[str, Any] | None = None,
+                    baseline: dict[str, Any] | None = None) -> list[Styled]:
+    """The summary block, each line with pytest terminal markup (colour only reaches a TTY)."""
+    plain: dict[str, bool] = {}
+    red, green, yellow, bold = {"red": True}, {"green": True}, {"yellow": True}, {"bold": True}
+    partial = " (partial: the run was interrupted)" if summary.get("partial") else ""
+    out: list[Styled] = [("", plain), ("=" * 30 + " Kapacitor conformance " + "=" * 30, bold)]
+    out.append((f"target {meta['target']}  version {meta['version'] or 'unknown'}  profile {meta['profile']}"
+                f"  seed {meta['seed']}  prefix {meta['prefix']}  requests {meta['requests']}", plain))
+    if meta.get("tool_version"):
+        out.append((f"kapacitor-conformance {meta['tool_version']}  spec {meta.get('spec_version')} "
+                    f"(sha256 {str(meta.get('spec_sha256'))[:12]})", plain))
     width = max([len(a) for a in summary["areas"]] + [8])
+    if partial:
+        out.append((f"scores{partial}", yellow))
     for area, buckets in summary["areas"].items():
         cells = "   ".join(f"{fmt_score(lv, buckets[lv]):<24}" for lv in LEVELS)
         extra = []
@@ -92,37 +237,98 @@ def terminal_lines(meta: dict[str, Any], summary: dict[str, Any], results: list[
             n = sum(buckets[lv][kind] for lv in LEVELS)
             if n:
                 extra.append(f"{n} {kind}")
-        lines.append(f"  {area:<{width}}  {cells}{'  ' + ', '.join(extra) if extra else ''}")
+        style = red if buckets[MUST]["failed"] else plain
+        out.append((f"  {area:<{width}}  {cells}{'  ' + ', '.join(extra) if extra else ''}", style))
     t = summary["totals"]
-    lines.append(f"  {'TOTAL':<{width}}  " + "   ".join(f"{fmt_score(lv, t[lv]):<24}" for lv in LEVELS))
+    out.append((f"  {'TOTAL':<{width}}  " + "   ".join(f"{fmt_score(lv, t[lv]):<24}" for lv in LEVELS)
+                + (" (partial)" if partial else ""), bold))
     failed = [r for r in results if r.get("outcome") in _FAILED]
     if failed:
-        lines.append("failures:")
-        for r in failed:
-            what = (r.get("failure") or {}).get("what") or (r.get("message") or "").splitlines()[0:1]
-            if isinstance(what, list):
-                what = what[0] if what else ""
-            ref = (r.get("failure") or {}).get("ref") or r["ref"]
-            lines.append(f"  {r['level']:<6} {r['full_id']}: {what}  [{ref}]")
+        groups = group_failures(failed)
+        out.append((f"failures: {len(failed)}" + (f" in {len(groups)} groups of one cause (same method, route and answer)"
+                                                  if len(groups) < len(failed) else ""), red))
+        for g in groups:
+            out.extend((line, red if g[0]["level"] == MUST else yellow) for line in _group_lines(g))
     devs = [r for r in results if r.get("outcome") == "deviation"]
     if devs:
-        lines.append("accepted deviations:")
+        out.append(("accepted deviations:", yellow))
         grouped: dict[tuple[str, str], int] = {}
         for r in devs:
             key = (r["deviation"]["check"], r["deviation"]["reason"])
             grouped[key] = grouped.get(key, 0) + 1
         for (chk, reason), n in grouped.items():
-            lines.append(f"  {chk} ({n}x): {reason[:160]}")
+            out.append((f"  {chk} ({n}x): {shorten(reason, 240)}", plain))
+    for mkey, label in (("unknown_deviations", "deviation entries matching no check of the suite (typo?)"),
+                        ("stale_deviations", "deviation entries not needed in this run (fixed?)")):
+        if meta.get(mkey):
+            out.append((f"{label}: " + ", ".join(meta[mkey]), yellow))
     if summary.get("notes"):
-        lines.append(f"notes: {summary['notes']} (docs vs. real-server differences; see the JSON/HTML report)")
+        out.append((f"notes: {summary['notes']} (docs vs. real-server differences; see the JSON/HTML report)", plain))
     if meta.get("target_notes"):
-        lines.append(f"notes about the target from cleanup: {len(meta['target_notes'])}: "
-                     + "; ".join(meta["target_notes"][:2]) + ("; ..." if len(meta["target_notes"]) > 2 else ""))
+        out.append((f"notes about the target from cleanup: {len(meta['target_notes'])}: "
+                    + "; ".join(meta["target_notes"][:2]) + ("; ..." if len(meta["target_notes"]) > 2 else ""),
+                    plain))
     if meta.get("cleanup_errors"):
-        lines.append(f"cleanup problems: {len(meta['cleanup_errors'])}: " + "; ".join(meta["cleanup_errors"][:5]))
-    verdict = "PASS" if summary["passed"] else f"FAIL ({summary['must_failed']} MUST check(s) failed)"
-    lines.append(f"result: {verdict}")
-    return lines
+        out.append((f"cleanup problems: {len(meta['cleanup_errors'])}: " + "; ".join(meta["cleanup_errors"][:5]),
+                    red))
+    if baseline:
+        out.extend(_baseline_lines(baseline))
+    if verdict:
+        v = verdict
+        reasons = f": {'; '.join(v['reasons'])}" if v.get("reasons") else ""
+        out.append((f"result: {v['outcome']}{reasons}", green if v["outcome"] == "PASS" else red))
+    else:
+        verdict_text = "PASS" if summary["passed"] else f"FAIL ({summary['must_failed']} MUST check(s) failed)"
+        out.append((f"result: {verdict_text}", green if summary["passed"] else red))
+    return out
+
+
+def _group_lines(group: list[dict[str, Any]]) -> list[str]:
+    first = group[0]
+    f = first.get("failure") or {}
+    if len(group) == 1:
+        what = f.get("what") or ((first.get("message") or "").splitlines() or [""])[0]
+        ref = f.get("ref") or first["ref"]
+        return [f"  {first['level']:<6} {first['full_id']}: {what}  [{ref}]"]
+    key = failure_key(first)
+    ids = [r["full_id"] for r in group]
+    shown = ", ".join(ids[:4]) + (f", +{len(ids) - 4} more" if len(ids) > 4 else "")
+    level = MUST if any(r["level"] == MUST for r in group) else first["level"]
+    if key[0] == "message":
+        return [f"  {len(group)}x {level:<6} {_short_value(key[1], 160)}", f"      {shown}"]
+    got = _short_value(f.get("actual"))
+    return [f"  {len(group)}x {level:<6} {key[0]} {key[1]}: got {got}, expected "
+            f"{_short_value(f.get('expected'))}  [{f.get('ref') or first['ref']}]",
+            f"      {shown}"]
+
+
+def _short_value(value: Any, width: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _baseline_lines(b: dict[str, Any]) -> list[Styled]:
+    out: list[Styled] = [(f"baseline {b.get('file')}: {len(b['regressions'])} regression(s), "
+                          f"{len(b['fixed'])} fixed", {"bold": True})]
+    out += [(f"  warning: {w}", {"yellow": True}) for w in b.get("warnings") or []]
+    out += [(f"  REGRESSED {r['level']:<6} {r['full_id']}", {"red": True}) for r in b["regressions"]]
+    out += [(f"  FIXED     {r['level']:<6} {r['full_id']}", {"green": True}) for r in b["fixed"]]
+    return out
+
+
+def print_verdict_line(line: str, ok: bool, config: Any = None, stream: Any = None) -> None:
+    """The final line; coloured only on a terminal (and never with NO_COLOR or --color=no)."""
+    stream = stream or sys.stdout
+    color = stream.isatty() and not os.environ.get("NO_COLOR")
+    opt = getattr(getattr(config, "option", None), "color", "auto") if config is not None else "auto"
+    if opt == "yes":
+        color = True
+    elif opt == "no":
+        color = False
+    if color:
+        line = f"\x1b[1;{32 if ok else 31}m{line}\x1b[0m"
+    stream.write(line + "\n")
+    stream.flush()
 
 
 # -- HTML -----------------------------------------------------------------------------------------
@@ -156,6 +362,13 @@ table.run td:first-child{font-weight:600;background:#fafafb}
 .badge.MUST{background:#fbd9df;color:#8c0019}.badge.SHOULD{background:#ffeccc;color:#7a4d00}
 .diff{background:#fff8e1;border:1px solid #f0dc9a;padding:.4em .6em;border-radius:.3em;font-size:.88em}
 .legend{font-size:.85em;color:#555}.nowrap{white-space:nowrap}
+.verdict.warn{background:#fff1d6;color:#7a4d00}
+.ea{display:grid;grid-template-columns:1fr 1fr;gap:.8em;margin:.6em 0}
+.ea>div{border-radius:.4em;padding:.4em .7em}.ea h5{margin:.1em 0 .3em;font-size:.8em;text-transform:uppercase;
+  letter-spacing:.04em}.ea .exp{background:#e9f7ed;border:1px solid #b9e2c4}
+.ea .act{background:#fde9ec;border:1px solid #f3b8c2}.ea pre{font-size:.95em;background:#fff;max-height:14em}
+.count{display:inline-block;background:#a0001c;color:#fff;border-radius:.7em;padding:0 .5em;margin-right:.4em;
+  font-size:.85em}
 """
 
 
@@ -218,22 +431,38 @@ def _yes(value: Any) -> str:
     return "yes" if value is True else "no" if value is False else _e(value)
 
 
-def _failure_html(r: dict[str, Any]) -> str:
+def _ref_html(ref: str) -> str:
+    url = ref_url(ref)
+    return f"<a href='{_e(url)}' rel='noreferrer'>{_e(ref)}</a>" if url else _e(ref)
+
+
+def _failure_html(group: list[dict[str, Any]]) -> str:
+    """One card per cause: expected vs actual first and largest, then the reference and the exchange."""
+    r = group[0]
     f = r.get("failure") or {}
+    count = f"<span class='count'>{len(group)}x</span>" if len(group) > 1 else ""
+    anchors = "".join(f"<a id='f-{_e(x['full_id'])}'></a>" for x in group[1:])
     out = [f"<details open class='failure {'should' if r['level'] != MUST else 'must'}' id='f-{_e(r['full_id'])}'>"
-           f"<summary>{_e(r['full_id'])}<span class='badge {_e(r['level'])}'>{_e(r['level'])}</span>"
+           f"{anchors}<summary>{count}{_e(r['full_id'])}<span class='badge {_e(r['level'])}'>{_e(r['level'])}</span>"
            f"<span class='badge'>{_e(r['area'])}</span> <span class='what'>{_e(f.get('what') or '')}</span>"
-           "</summary>", "<table class='kv'>", f"<tr><td>check</td><td>{_e(r['title'])}</td></tr>"]
+           "</summary>"]
+    if f:
+        out.append(f"<div class='ea'><div class='exp'><h5>expected</h5>{_pre(f.get('expected'))}</div>"
+                   f"<div class='act'><h5>actual</h5>{_pre(f.get('actual'))}</div></div>")
+    if len(group) > 1:
+        key = failure_key(r)
+        cause = f"{key[0]} {key[1]}" if key[0] != "message" else key[1]
+        out.append(f"<p><b>{len(group)} checks fail with this same answer</b> ({_e(cause)}): "
+                   + ", ".join(f"<code>{_e(x['full_id'])}</code>" for x in group) + "</p>")
+    out += ["<table class='kv'>", f"<tr><td>check</td><td>{_e(r['title'])}</td></tr>"]
     if f:
         if f.get("difference"):
             out.append(f"<tr><td>difference</td><td><div class='diff'>{_e(f['difference'])}</div></td></tr>")
-        out.append(f"<tr><td>expected</td><td>{_pre(f.get('expected'))}</td></tr>")
-        out.append(f"<tr><td>actual</td><td>{_pre(f.get('actual'))}</td></tr>")
         if f.get("hint"):
             out.append(f"<tr><td>note</td><td>{_e(f['hint'])}</td></tr>")
     ref = (f.get("ref") if f else "") or r["ref"]
-    also = "" if ref == r["ref"] else f" <span class='muted'>(check: {_e(r['ref'])})</span>"
-    out.append(f"<tr><td>reference</td><td>{_e(ref)}{also}</td></tr>")
+    also = "" if ref == r["ref"] else f" <span class='muted'>(check: {_ref_html(r['ref'])})</span>"
+    out.append(f"<tr><td>reference</td><td>{_ref_html(ref)}{also}</td></tr>")
     if r.get("deviation"):
         d = r["deviation"]
         out.append(f"<tr><td>deviation</td><td>expired on {_e(d['expires'])}: {_e(d['reason'])}</td></tr>")
@@ -246,13 +475,26 @@ def _failure_html(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _verdict_html(doc: dict[str, Any]) -> str:
+    v = doc.get("verdict")
+    summary = doc["summary"]
+    if not v:
+        return ("<span class='verdict ok'>PASS: every MUST check passed</span>" if summary["passed"]
+                else f"<span class='verdict bad'>FAIL: {summary['must_failed']} MUST check(s) failed</span>")
+    cls = "ok" if v["outcome"] == "PASS" else "warn" if v["outcome"] in ("INCOMPLETE", "INTERRUPTED") else "bad"
+    why = f": {'; '.join(v['reasons'])}" if v.get("reasons") else ""
+    return (f"<span class='verdict {cls}' id='verdict' data-outcome='{_e(v['outcome'])}' "
+            f"data-exit-code='{_e(v['exit_code'])}'>{_e(v['outcome'])} (exit {_e(v['exit_code'])}){_e(why)}</span>")
+
+
 def render_html(doc: dict[str, Any]) -> str:
     meta, summary, results = doc["run"], doc["summary"], doc["results"]
     t = summary["totals"]
-    verdict = ("<span class='verdict ok'>PASS: every MUST check passed</span>" if summary["passed"]
-               else f"<span class='verdict bad'>FAIL: {summary['must_failed']} MUST check(s) failed</span>")
+    verdict = _verdict_html(doc)
     failed = [r for r in results if r.get("outcome") in _FAILED]
     failed.sort(key=lambda r: (r["level"] != MUST, AREAS.index(r["area"]) if r["area"] in AREAS else 99))
+    groups = group_failures(failed)
+    partial = " (partial)" if summary.get("partial") else ""
     devs = [r for r in results if r.get("outcome") == "deviation"]
     noted = [r for r in results if r.get("notes")]
     sections = [("scores", "Scores"), ("failures", f"Failures ({len(failed)})")]
@@ -276,7 +518,8 @@ def render_html(doc: dict[str, Any]) -> str:
         b = t[level]
         run = b["passed"] + b["failed"]
         pct = f"{100.0 * b['passed'] / run:.1f}%" if run else "-"
-        out.append(f"<div class='card'><span>{level} passed</span><b>{b['passed']}/{run}</b><span>{pct}</span></div>")
+        out.append(f"<div class='card'><span>{level} passed{partial}</span><b>{b['passed']}/{run}</b>"
+                   f"<span>{pct}</span></div>")
     out.append(f"<div class='card'><span>deviations</span><b>{sum(t[lv]['deviation'] for lv in LEVELS)}</b>"
                "<span>accepted</span></div>")
     out.append(f"<div class='card'><span>skipped</span><b>{sum(t[lv]['skipped'] for lv in LEVELS)}</b>"
@@ -298,7 +541,11 @@ def render_html(doc: dict[str, Any]) -> str:
         ("requests", _e(meta.get("requests"))),
         ("duration", f"{_e(meta.get('duration'))} s"),
         ("generated", _e(doc["generated"])),
+        ("tool", f"kapacitor-conformance {_e(meta.get('tool_version'))}"),
+        ("spec", f"{_e(meta.get('spec_version'))} <span class='muted'>sha256 {_e(meta.get('spec_sha256'))}</span>"),
     ]
+    if meta.get("interrupted_by"):
+        rows.append(("interrupted", f"by {_e(meta['interrupted_by'])}: scores are partial"))
     out.extend(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
     out.append("</table>")
 
@@ -315,10 +562,23 @@ def render_html(doc: dict[str, Any]) -> str:
                "(a failure fails the run). SHOULD: real-server behaviour beyond the docs. Skipped checks and "
                "accepted deviations never lower a score.</p>")
 
-    out.append(f"<h2 id='failures'>Failures ({len(failed)})</h2>")
+    grouped = f", {len(groups)} causes" if len(groups) < len(failed) else ""
+    out.append(f"<h2 id='failures'>Failures ({len(failed)}{grouped})</h2>")
     if not failed:
         out.append("<p class='ok'>none</p>")
-    out.extend(_failure_html(r) for r in failed)
+    out.extend(_failure_html(g) for g in groups)
+    if doc.get("baseline"):
+        b = doc["baseline"]
+        out.append(f"<h2 id='baseline'>Against the baseline {_e(b.get('file'))}</h2>")
+        out.extend(f"<p class='muted'>warning: {_e(w)}</p>" for w in b.get("warnings") or [])
+        for title, key in (("Regressions (passed in the baseline, fail now)", "regressions"),
+                           ("Fixed (failed in the baseline, pass now)", "fixed")):
+            items = "".join(f"<li><code>{_e(x['full_id'])}</code> {_e(x.get('level'))}</li>" for x in b[key])
+            out.append(f"<h4>{title}: {len(b[key])}</h4><ul>{items}</ul>")
+    unknown = meta.get("unknown_deviations") or []
+    if unknown:
+        out.append("<p class='bad'>Deviation entries matching no check of the suite (typo?): "
+                   + ", ".join(_e(u) for u in unknown) + "</p>")
 
     if devs:
         out.append(f"<h2 id='deviations'>Accepted deviations ({len(devs)})</h2><table><tr><th>check</th>"
@@ -355,7 +615,7 @@ def render_html(doc: dict[str, Any]) -> str:
             else ""
         name = (f"<a href='#f-{_e(r['full_id'])}'>{_e(r['full_id'])}</a>" if o in _FAILED else _e(r["full_id"]))
         out.append(f"<tr class='{cls}'><td>{name}</td><td>{_e(r['level'])}</td><td>{_e(r['area'])}</td>"
-                   f"<td>{_e(o)}{reason}</td><td>{_e(r['ref'])}</td></tr>")
+                   f"<td>{_e(o)}{reason}</td><td>{_ref_html(r['ref'])}</td></tr>")
     out.append("</table></details></main></body></html>")
     return "\n".join(out)
 

@@ -35,11 +35,19 @@ def test_quick_run_against_embedded_mock(tmp_path: Path, seed: int) -> None:
     assert doc["summary"]["totals"]["MUST"]["passed"] > 500  # the whole suite ran, not a corner of it
     if seed != 1:
         return
-    cases = ET.parse(junit).getroot().iter("testcase")
+    root = ET.parse(junit).getroot()
+    suite_props = {p.get("name"): p.get("value") for s in root.iter("testsuite")
+                   for ps in s.findall("properties") for p in ps.findall("property")}
+    assert suite_props["kapacitor_conformance_verdict"] == "PASS" == doc["verdict"]["outcome"]
+    assert suite_props["kapacitor_conformance_spec_sha256"] == doc["run"]["spec_sha256"]
+    cases = root.iter("testcase")
     props = [{p.get("name"): p.get("value") for p in c.iter("property")} for c in cases]
     assert props and all("check" in p and p["level"] in ("MUST", "SHOULD") for p in props)
     page = html.read_text()
     assert "<style>" in page and "Scores per area" in page and "<script src" not in page
+    assert "data-outcome='PASS'" in page
+    last = [ln for ln in run.stdout.splitlines() if ln.strip()][-1]
+    assert last.startswith("kapacitor-conformance result: PASS (exit 0)")
 
 
 def _failure(run: Any) -> dict[str, Any]:
@@ -52,6 +60,7 @@ class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.refs: list[str] = []
+        self.fetched: list[str] = []
         self.rows: list[list[str]] = []
         self.styles: list[str] = []
         self._cell: list[str] | None = None
@@ -59,6 +68,8 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.refs += [v or "" for k, v in attrs if k in ("src", "href", "srcset", "action", "data")]
+        # What a browser loads on its own: any src/srcset/data, and <link href> (stylesheets, icons).
+        self.fetched += [v or "" for k, v in attrs if k in ("src", "srcset", "data") or (tag == "link" and k == "href")]
         if tag == "tr":
             self.rows.append([])
         elif tag in ("td", "th"):
@@ -95,8 +106,10 @@ def test_must_failure_exit_status_and_html_details(serve, tmp_path: Path) -> Non
     text = html.read_text()
     page = _Page()
     page.feed(text)
-    # Self-contained: nothing to fetch, only in-page anchors.
-    assert all(r.startswith("#") for r in page.refs), [r for r in page.refs if not r.startswith("#")]
+    # Self-contained: nothing to fetch; links are in-page anchors or the upstream docs a reference cites.
+    links = [r for r in page.refs if not r.startswith("#")]
+    assert all(r.startswith("https://docs.influxdata.com/kapacitor/v1/") for r in links), links
+    assert not page.fetched, page.fetched
     css = "".join(page.styles)
     assert css and "url(" not in css and "@import" not in css and "<script" not in text
     # The per-area table: one row per area that ran, with its MUST and SHOULD scores.
@@ -107,8 +120,12 @@ def test_must_failure_exit_status_and_html_details(serve, tmp_path: Path) -> Non
     assert by_area["TOTAL"][1] == "2/3 (66.7%)"
     # The failure: expectation, reference, request, response and curl line.
     kv = {r[0]: r[1] for r in page.rows if len(r) == 2}
-    assert kv["expected"] == "200" and kv["actual"] == "201"
     assert kv["reference"].startswith("api#define-or-update-a-task")
+    assert "https://docs.influxdata.com/kapacitor/v1/working/api/#define-or-update-a-task" in text
+    # Expected vs actual come first on the failure card, side by side.
+    card = text[text.index("id='f-status.documented[createTask.ok]'"):]
+    assert card.index("<h5>expected</h5><pre>200</pre>") < card.index("<h5>actual</h5><pre>201</pre>") \
+        < card.index("<table class='kv'>")
     assert f"POST {url}/kapacitor/v1/tasks" in text
     assert "HTTP 201" in text
     assert "curl -sS -i --path-as-is -X POST" in text and "Reproduce" in text
@@ -172,12 +189,13 @@ def test_interrupt_cleans_up(serve, tmp_path: Path) -> None:
     import signal
     import subprocess
     import sys
-    import time
     import urllib.request
 
     from tests.conformance.conftest import ROOT
+    from tests.conformance.test_verdict import _Counting, _wait_for_progress
 
-    url = serve()
+    counter = _Counting()
+    url = serve(wrap=counter.wrap)
     keep = urllib.request.Request(f"{url}/kapacitor/v1/tasks", method="POST", headers={"Content-Type": "application/json"},
                                   data=json.dumps({"id": "not-ours", "script": "stream\n    |from()\n",
                                                    "dbrps": [{"db": "d", "rp": "r"}]}).encode())
@@ -187,7 +205,7 @@ def test_interrupt_cleans_up(serve, tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "conformance.cli", "-q", "--target", url, "--report-json",
                              str(report), "--check", "pagination.*", "--check", "pattern.*"], env=env,
                             cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(3)
+    _wait_for_progress(proc, counter)  # into the checks (not start-up), whatever the machine's load
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
     prefix = json.loads(report.read_text())["run"]["prefix"]
