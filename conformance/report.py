@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance import references
 from conformance.checks import AREAS, LEVELS, MUST
 from conformance.deviations import Deviation
 
@@ -82,7 +83,7 @@ def document(meta: dict[str, Any], summary: dict[str, Any], results: list[dict[s
         "summary": summary,
         "baseline": baseline,
         "deviations_declared": [d.to_dict() for d in deviations],
-        "results": results,
+        "results": [{**r, "ref_url": ref_url(str(r.get("ref") or ""))} for r in results],
     }
 
 
@@ -127,16 +128,12 @@ def scrub(doc: Any, secrets: list[str] | tuple[str, ...] = ()) -> Any:
 
 
 # -- references and failure groups ----------------------------------------------------------------
-DOCS_BASE = "https://docs.influxdata.com/kapacitor/v1/working/api/"
-
-
 def ref_url(ref: str) -> str | None:
-    """Upstream docs references become links; behaviour references stay text until the in-repo
-    behaviour document exists (spec/PROVENANCE.md explains both)."""
-    ref = ref.strip().split()[0] if ref.strip() else ""
-    if ref.startswith("api#") and len(ref) > 4:
-        return DOCS_BASE + "#" + ref[4:]
-    return None
+    """Upstream docs references become their URL; behaviour references their place in the repository."""
+    url = references.doc_url(ref)
+    if url is None and (cited := references.behaviour_sections_cited(ref)):
+        return references.behaviour_location(cited[0])
+    return url
 
 
 @functools.cache
@@ -283,13 +280,19 @@ def terminal_styled(meta: dict[str, Any], summary: dict[str, Any], results: list
     return out
 
 
+def _ref_text(ref: str) -> str:
+    """A reference as a terminal shows it: the citation, then where to read it."""
+    url = ref_url(ref)
+    return f"{ref} -> {url}" if url and url not in ref else ref
+
+
 def _group_lines(group: list[dict[str, Any]]) -> list[str]:
     first = group[0]
     f = first.get("failure") or {}
     if len(group) == 1:
         what = f.get("what") or ((first.get("message") or "").splitlines() or [""])[0]
         ref = f.get("ref") or first["ref"]
-        return [f"  {first['level']:<6} {first['full_id']}: {what}  [{ref}]"]
+        return [f"  {first['level']:<6} {first['full_id']}: {what}  [{_ref_text(ref)}]"]
     key = failure_key(first)
     ids = [r["full_id"] for r in group]
     shown = ", ".join(ids[:4]) + (f", +{len(ids) - 4} more" if len(ids) > 4 else "")
@@ -298,7 +301,7 @@ def _group_lines(group: list[dict[str, Any]]) -> list[str]:
         return [f"  {len(group)}x {level:<6} {_short_value(key[1], 160)}", f"      {shown}"]
     got = _short_value(f.get("actual"))
     return [f"  {len(group)}x {level:<6} {key[0]} {key[1]}: got {got}, expected "
-            f"{_short_value(f.get('expected'))}  [{f.get('ref') or first['ref']}]",
+            f"{_short_value(f.get('expected'))}  [{_ref_text(f.get('ref') or first['ref'])}]",
             f"      {shown}"]
 
 
@@ -432,8 +435,33 @@ def _yes(value: Any) -> str:
 
 
 def _ref_html(ref: str) -> str:
-    url = ref_url(ref)
-    return f"<a href='{_e(url)}' rel='noreferrer'>{_e(ref)}</a>" if url else _e(ref)
+    """Docs references link out; behaviour references link to their section in this report's appendix."""
+    url = references.doc_url(ref)
+    if url:
+        return f"<a href='{_e(url)}' rel='noreferrer'>{_e(ref)}</a>"
+    cited = [c for c in map(references.resolve_section, references.behaviour_sections_cited(ref)) if c]
+    if cited:
+        return f"<a href='#behaviour-s{_e(cited[0])}'>{_e(ref)}</a>"
+    return _e(ref)
+
+
+def _behaviour_appendix(results: list[dict[str, Any]]) -> str:
+    """The behaviour-reference sections the report cites, so the report stays self-contained."""
+    sections = references.behaviour_sections()
+    cited: list[str] = []
+    for r in results:
+        for ref in (r.get("ref") or "", (r.get("failure") or {}).get("ref") or ""):
+            for sec in map(references.resolve_section, references.behaviour_sections_cited(str(ref))):
+                if sec is not None and sec not in cited:
+                    cited.append(sec)
+    if not cited:
+        return ""
+    order = sorted(cited, key=lambda s: tuple(int(p) for p in s.split(".")))
+    body = "".join(f"<div id='behaviour-s{_e(s)}'>{_pre(sections[s])}</div>" for s in order)
+    return (f"<h2 id='behaviour'>Behaviour reference: the sections cited ({len(order)})</h2>"
+            f"<p class='muted'>From {_e(references.BEHAVIOUR_DOC)} of kapacitor-conformance: what a real "
+            f"Kapacitor server does, with the source files each fact comes from.</p>"
+            f"<details><summary>show the cited sections</summary>{body}</details>")
 
 
 def _failure_html(group: list[dict[str, Any]]) -> str:
@@ -616,7 +644,9 @@ def render_html(doc: dict[str, Any]) -> str:
         name = (f"<a href='#f-{_e(r['full_id'])}'>{_e(r['full_id'])}</a>" if o in _FAILED else _e(r["full_id"]))
         out.append(f"<tr class='{cls}'><td>{name}</td><td>{_e(r['level'])}</td><td>{_e(r['area'])}</td>"
                    f"<td>{_e(o)}{reason}</td><td>{_ref_html(r['ref'])}</td></tr>")
-    out.append("</table></details></main></body></html>")
+    out.append("</table></details>")
+    out.append(_behaviour_appendix(results))
+    out.append("</main></body></html>")
     return "\n".join(out)
 
 
