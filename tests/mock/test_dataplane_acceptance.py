@@ -1,0 +1,134 @@
+"""The kapacitor-unit flow over HTTP: an enabled stream task with an alert runs on written points.
+
+A task is created enabled, two points are written, and everything a test runner looks at is
+checked: the alert node's stats (`crits_triggered`), the anonymous topic's event, the log
+handler's JSON line. Bad data gives a node error, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.mock.conftest import Api, check
+
+T = "/kapacitor/v1/tasks"
+W = "/kapacitor/v1/write"
+
+
+def _script(log_path: Path) -> str:
+    return (
+        "stream\n    |from()\n        .measurement('cpu')\n    |alert()\n"
+        f"        .crit(lambda: \"usage_idle\" < 10)\n        .log('{log_path}')\n"
+    )
+
+
+def _create(api: Api, task_id: str, script: str, **extra: Any) -> dict[str, Any]:
+    body = {"id": task_id, "type": "stream", "dbrps": [{"db": "telegraf", "rp": "autogen"}],
+            "script": script, "status": "enabled", **extra}
+    return check(api.post(T, body), "createTask", 200).json
+
+
+def _write(api: Api, lines: str, path: str = W, **params: str) -> None:
+    query = {"db": "telegraf", "rp": "autogen", **params}
+    resp = api.request("POST", path, params=query, body=lines)
+    assert resp.status == 204, (resp.status, resp.body)
+
+
+def test_kapacitor_unit_flow(api: Api, tmp_path: Path) -> None:
+    log_path = tmp_path / "alerts.log"
+    _create(api, "cpu_alert", _script(log_path))
+    _write(api, "cpu usage_idle=50 1000000000\n")
+    _write(api, "cpu usage_idle=5 2000000000\n", path="/write")
+
+    task = check(api.get(f"{T}/cpu_alert"), "getTask", 200).json
+    assert task["executing"] is True
+    alert = task["stats"]["node-stats"]["alert2"]
+    assert alert["crits_triggered"] == 1
+    assert alert["alerts_triggered"] == 1
+    assert alert["collected"] == 2
+    assert alert["errors"] == 0
+    assert task["stats"]["node-stats"]["from1"]["emitted"] == 2
+    assert task["stats"]["node-stats"]["stream0"]["collected"] == 2
+
+    events = api.get("/kapacitor/v1/alerts/topics/main:cpu_alert:alert2/events").json
+    assert [e["id"] for e in events["events"]] == ["cpu:nil"]
+    state = events["events"][0]["state"]
+    assert state["level"] == "CRITICAL"
+    assert state["message"] == "cpu:nil is CRITICAL"
+    assert state["time"] == "1970-01-01T00:00:02Z"
+
+    lines = log_path.read_text().splitlines()
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert entry["id"] == "cpu:nil"
+    assert entry["level"] == "CRITICAL"
+    assert entry["previousLevel"] == "OK"
+    assert entry["data"]["series"] == [
+        {"name": "cpu", "columns": ["time", "usage_idle"], "values": [["1970-01-01T00:00:02Z", 5]]}
+    ]
+
+
+def test_wrong_type_is_a_node_error_not_a_500(api: Api, tmp_path: Path) -> None:
+    _create(api, "typed", _script(tmp_path / "a.log"))
+    _write(api, 'cpu usage_idle="high" 1000000000\n')
+    _write(api, "cpu usage_idle=5 2000000000\n")
+    stats = check(api.get(f"{T}/typed"), "getTask", 200).json["stats"]["node-stats"]["alert2"]
+    assert stats["errors"] == 1
+    assert stats["crits_triggered"] == 1
+    assert api.state.internal_errors == 0
+
+
+def test_disabled_task_drops_state_and_topic(api: Api, tmp_path: Path) -> None:
+    _create(api, "t", _script(tmp_path / "a.log"))
+    _write(api, "cpu usage_idle=5 1000000000\n")
+    assert api.get("/kapacitor/v1/alerts/topics/main:t:alert2/events").status == 200
+    check(api.patch(f"{T}/t", {"status": "disabled"}), "updateTask", 200)
+    resp = api.get("/kapacitor/v1/alerts/topics/main:t:alert2/events")
+    assert resp.status == 500
+    assert resp.json["error"] == 'failed to get topic events: unknown topic "main:t:alert2"'
+    check(api.patch(f"{T}/t", {"status": "enabled"}), "updateTask", 200)
+    stats = api.get(f"{T}/t").json["stats"]["node-stats"]["alert2"]
+    assert stats["collected"] == 0 and stats["crits_triggered"] == 0
+
+
+def test_points_of_other_dbrps_and_measurements_do_not_reach_the_task(api: Api, tmp_path: Path) -> None:
+    _create(api, "t", _script(tmp_path / "a.log"))
+    _write(api, "cpu usage_idle=5 1000000000\n", rp="other")
+    _write(api, "mem usage_idle=5 1000000000\n")
+    resp = api.request("POST", W, params={"db": "other", "rp": "autogen"}, body="cpu usage_idle=5 1\n")
+    assert resp.status == 204
+    stats = api.get(f"{T}/t").json["stats"]["node-stats"]
+    assert stats["stream0"]["collected"] == 0
+
+
+def test_window_mean_http_out(api: Api) -> None:
+    script = (
+        "stream\n    |from()\n        .measurement('cpu')\n        .groupBy('host')\n"
+        "    |window()\n        .period(10s)\n        .every(10s)\n    |mean('v')\n    |httpOut('out')\n"
+    )
+    _create(api, "w", script)
+    assert api.get(f"{T}/w/out").body == b'{"series":null}'
+    lines = "".join(f"cpu,host=a v={i} {i}000000000\n" for i in range(0, 12))
+    _write(api, lines)
+    body = api.get(f"{T}/w/out")
+    assert body.status == 200
+    assert body.body == (
+        b'{"series":[{"name":"cpu","tags":{"host":"a"},"columns":["time","mean"],'
+        b'"values":[["1970-01-01T00:00:10Z",4.5]]}]}'
+    )
+    stats = api.get(f"{T}/w").json["stats"]["node-stats"]
+    assert stats["window2"]["emitted"] == 1
+    assert stats["window2"]["working_cardinality"] == 1
+    assert stats["mean3"]["emitted"] == 1
+    assert stats["http_out4"]["collected"] == 1
+
+
+def test_executing_dot_carries_the_counts(api: Api, tmp_path: Path) -> None:
+    _create(api, "d", _script(tmp_path / "a.log"))
+    _write(api, "cpu usage_idle=5 1000000000\n")
+    dot = api.get(f"{T}/d").json["dot"]
+    assert 'stream0 -> from1 [processed="1"];' in dot
+    assert 'from1 -> alert2 [processed="1"];' in dot
+    assert 'crits_triggered="1"' in dot
