@@ -77,13 +77,12 @@ def _reduce(method: str, kind: str, vals: list[tuple[int, Any, dict[str, str]]],
             counts[v] = counts.get(v, 0) + 1
         best = max(counts.values())
         return [(None, min(v for v, c in counts.items() if c == best), None)]
-    if method == "first":
-        t, v, tags = min(vals, key=lambda x: x[0])
-        return [(t, v, tags)]
-    if method == "last":
+    if method in ("first", "last"):
+        # InfluxQL's reducers: earliest (latest) time; a tie goes to the greater value.
         chosen = vals[0]
         for item in vals[1:]:
-            if item[0] >= chosen[0]:
+            earlier = item[0] < chosen[0] if method == "first" else item[0] > chosen[0]
+            if earlier or (item[0] == chosen[0] and _greater(item[1], chosen[1])):
                 chosen = item
         return [(chosen[0], chosen[1], chosen[2])]
     if method in ("max", "min"):
@@ -101,16 +100,27 @@ def _reduce(method: str, kind: str, vals: list[tuple[int, Any, dict[str, str]]],
             return []
         return [(s[i][0], s[i][1], s[i][2])]
     if method == "distinct":
-        seen: dict[Any, None] = {}
-        for v in values:
-            seen.setdefault(v, None)
-        return [(None, v, None) for v in sorted(seen)]
+        # The reducer keeps each value's first point, then sorts them by time.
+        seen: dict[Any, int] = {}
+        for t, v, _tags in vals:
+            if v not in seen or t < seen[v]:
+                seen[v] = t
+        return [(t, v, None) for v, t in sorted(seen.items(), key=lambda kv: kv[1])]
     if method in ("top", "bottom"):
         n = int(args[0]) if args else 1
         ordered = sorted(vals, key=lambda x: ((-x[1] if method == "top" else x[1]), x[0]))[:n]
         ordered.sort(key=lambda x: x[0])
         return [(t, v, tags) for t, v, tags in ordered]
     raise ReduceError(f"unsupported influxql function {method}")
+
+
+def _greater(a: Any, b: Any) -> bool:
+    if isinstance(a, bool):
+        return a and not b
+    try:
+        return bool(a > b)
+    except TypeError:
+        return False
 
 
 class InfluxQLNode(Node):
@@ -204,7 +214,8 @@ class InfluxQLNode(Node):
 
     def _transform(self, msg: Message) -> None:
         if isinstance(msg, Batch):
-            state: list[Any] = [None, deque(maxlen=max(1, int(self.args[0]) if self.args else 1)), None]
+            window = int(self.args[0]) if (self.method == "movingAverage" and self.args) else 1
+            state: list[Any] = [None, deque(maxlen=max(1, window)), None]
             pts = []
             for bp in msg.points:
                 r = self._step(state, bp.fields, bp.time)

@@ -80,6 +80,10 @@ class Node:
         start = _time.perf_counter_ns()
         try:
             self.process(msg)
+        except RecursionError:
+            raise
+        except Exception as exc:
+            self.error("error processing message", f"{type(exc).__name__}: {exc}")
         finally:
             # A moving average of the execution time, as the real timer reports it (approximately).
             elapsed = _time.perf_counter_ns() - start
@@ -673,7 +677,7 @@ class DerivativeNode(Node):
     def __init__(self, task: Any, pn: PNode) -> None:
         super().__init__(task, pn)
         self.field = str(pn.ctor_args[0]) if pn.ctor_args else str(setting(pn, "Field", ""))
-        self.as_name = str(setting(pn, "As", "derivative"))
+        self.as_name = str(setting(pn, "As", self.field))  # the real default: the field's own name
         self.unit = dur_ns(setting(pn, "Unit", SECOND)) or SECOND
         self.non_negative = flag(pn, "NonNegative") or flag(pn, "NonNegativeFlag")
         self.previous: dict[str, tuple[dict[str, Any], int] | None] = {}
@@ -733,5 +737,48 @@ class LogNode(Node):
         self.emit(msg)
 
 
+class SampleNode(Node):
+    grouped = True
+
+    def __init__(self, task: Any, pn: PNode) -> None:
+        super().__init__(task, pn)
+        arg = pn.ctor_args[0] if pn.ctor_args else 1
+        self.duration = dur_ns(arg) if hasattr(arg, "ns") else 0
+        self.n = 0 if self.duration else max(1, int(arg))
+        self.counts: dict[str, int] = {}
+
+    def _keep(self, count: int, t: int) -> bool:
+        if self.duration:
+            return t % self.duration == 0
+        return count % self.n == 0
+
+    def process(self, msg: Message) -> None:
+        if isinstance(msg, Point):
+            count = self.counts.get(msg.group, 0)
+            self.counts[msg.group] = count + 1
+            if self._keep(count, msg.time):
+                self.emit(msg)
+            return
+        pts = [bp for i, bp in enumerate(msg.points) if self._keep(i, bp.time)]
+        self.emit(Batch(msg.name, msg.tags, msg.dims, msg.by_name, msg.group, msg.time, pts))
+
+
+class ShiftNode(Node):
+    def __init__(self, task: Any, pn: PNode) -> None:
+        super().__init__(task, pn)
+        self.shift = dur_ns(pn.ctor_args[0]) if pn.ctor_args else 0
+
+    def process(self, msg: Message) -> None:
+        if isinstance(msg, Point):
+            self.emit(msg.copy(time=msg.time + self.shift))
+            return
+        pts = [BatchPoint(bp.fields, bp.tags, bp.time + self.shift) for bp in msg.points]
+        self.emit(Batch(msg.name, msg.tags, msg.dims, msg.by_name, msg.group, msg.time + self.shift, pts))
+
+
 class NoopNode(Node):
-    """A node kind the engine does not model: it forwards what it receives unchanged."""
+    """A node kind the engine does not run (join, union, deadman, UDFs, ...): it counts what it
+    receives and emits nothing, so no result downstream of it is ever invented."""
+
+    def process(self, msg: Message) -> None:
+        return

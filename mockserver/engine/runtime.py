@@ -27,6 +27,8 @@ _KINDS: dict[str, Any] = {
     "DerivativeNode": n.DerivativeNode,
     "ChangeDetectNode": n.ChangeDetectNode,
     "LogNode": n.LogNode,
+    "SampleNode": n.SampleNode,
+    "ShiftNode": n.ShiftNode,
     "AlertNode": AlertNode,
     "HTTPOutNode": HTTPOutNode,
     "InfluxDBOutNode": InfluxDBOutNode,
