@@ -40,6 +40,7 @@ AREAS = (
     "users",
     "flux",
     "schema",
+    "dataplane",
 )
 
 
