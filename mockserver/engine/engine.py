@@ -10,6 +10,7 @@ processing; the mock state's lock is taken only for short reads and alert-store 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -61,19 +62,23 @@ class Engine:
         self.runtimes: dict[str, TaskRuntime] = {}
         self.sink = InfluxDBSink()
         self.hostname = "localhost"
+        self._server_info: dict[str, str] | None = None
 
     @property
     def alerts(self) -> Any:
         return self.state.alerts
 
     def server_info(self) -> dict[str, str]:
-        try:
-            from mockserver.operations.system import runtime
-
-            rt = runtime(self.state)
-            return {"Hostname": self.hostname, "ClusterID": rt.cluster_id, "ServerID": rt.server_id}
-        except Exception:
-            return {"Hostname": self.hostname, "ClusterID": "", "ServerID": ""}
+        """Hostname and the server's cluster/server IDs (those /debug/vars shows), for alert templates."""
+        if self._server_info is not None:
+            return self._server_info
+        info = {"Hostname": self.hostname, "ClusterID": "", "ServerID": ""}
+        system = sys.modules.get("mockserver.operations.system")  # loaded by the HTTP layer, if any
+        if system is not None:
+            rt = system.runtime(self.state)
+            info.update(ClusterID=rt.cluster_id, ServerID=rt.server_id)
+            self._server_info = info
+        return info
 
     # ---- lifecycle
 

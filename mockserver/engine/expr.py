@@ -110,7 +110,17 @@ def _bytes_cmp(a: str, b: str) -> int:
     return (ea > eb) - (ea < eb)
 
 
+_FAST_CMP: dict[int, Callable[[Any, Any], bool]] = {
+    tok.EQUAL: lambda a, b: a == b, tok.NOT_EQUAL: lambda a, b: a != b, tok.LESS: lambda a, b: a < b,
+    tok.GREATER: lambda a, b: a > b, tok.LESS_EQUAL: lambda a, b: a <= b, tok.GREATER_EQUAL: lambda a, b: a >= b,
+}  # fmt: skip
+_PLAIN_NUMBERS = (int, float)
+
+
 def _compare(op: int, a: Any, b: Any) -> bool:
+    ta, tb = type(a), type(b)
+    if ta in _PLAIN_NUMBERS and tb in _PLAIN_NUMBERS:  # exact types: no bool, Duration or Time
+        return _FAST_CMP[op](a, b)
     ka, kb = _kind(a), _kind(b)
     if ka == "s" and kb == "s":
         c = _bytes_cmp(a, b)

@@ -31,11 +31,21 @@ class Point:
         self.by_name = by_name
         self.group = group_id(name, tags, dims, by_name) if group is None else group
 
-    def copy(self, **changes: Any) -> Point:
+    def copy(self, *, name: str | None = None, tags: dict[str, str] | None = None,
+             fields: dict[str, Any] | None = None, time: int | None = None, dims: tuple[str, ...] | None = None,
+             by_name: bool | None = None) -> Point:
         p = Point.__new__(Point)
-        for slot in Point.__slots__:
-            setattr(p, slot, changes.get(slot, getattr(self, slot)))
-        if "tags" in changes or "dims" in changes or "by_name" in changes:
+        p.name = self.name if name is None else name
+        p.tags = self.tags if tags is None else tags
+        p.fields = self.fields if fields is None else fields
+        p.time = self.time if time is None else time
+        p.db = self.db
+        p.rp = self.rp
+        p.dims = self.dims if dims is None else dims
+        p.by_name = self.by_name if by_name is None else by_name
+        if tags is None and dims is None and by_name is None and name is None:
+            p.group = self.group
+        else:
             p.group = group_id(p.name, p.tags, p.dims, p.by_name)
         return p
 
