@@ -116,6 +116,8 @@ class AlertNode(Node):
         self.log_paths = [str(a[0]) for a in pn.settings.get("Log", []) if a]
         self.handler_count = sum(len(pn.settings.get(h, [])) for h in HANDLER_PROPERTIES)
         self.anon_topic = f"main:{task.id}:{self.name}" if self.handler_count else ""
+        if not task.publish:
+            self.anon_topic, self.topic, self.log_paths = "", "", []
         self.states: dict[str, _State] = {}
 
     # ---- topics

@@ -146,6 +146,25 @@ class Engine:
         if chunk:
             rt.feed(chunk)
 
+    def replay(self, task: Any, points: Any, *, recording_time: bool, now: int) -> dict[str, Any] | None:
+        """Run a fresh copy of `task` over recorded (db, rp, point) triples; its node-stats.
+
+        Without `recording-time` the points move so that the first one happens at `now`, as the
+        replay's clock starts there."""
+        pipeline = task.analysis().pipeline
+        if pipeline is None:
+            return None
+        rt = TaskRuntime(self, task, pipeline, publish=False)
+        shift = 0
+        if points and not recording_time:
+            shift = now - points[0][2].time
+        chunk: list[Point] = []
+        for db, rp, lp in points:
+            chunk.append(Point(lp.measurement, dict(lp.tags), lp.fields, lp.time + shift, db=db, rp=rp))
+        rt.feed(chunk)
+        rt.stop()
+        return rt.stats()["node-stats"]
+
     # ---- observation
 
     def stats(self, task: Any) -> dict[str, Any] | None:

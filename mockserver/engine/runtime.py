@@ -51,8 +51,10 @@ def _make(task: TaskRuntime, pn: PNode) -> n.Node:
 class TaskRuntime:
     """The executing form of one enabled stream task; processing is serialized by `lock`."""
 
-    def __init__(self, engine: Any, task: Any, pipeline: Pipeline) -> None:
+    def __init__(self, engine: Any, task: Any, pipeline: Pipeline, *, publish: bool = True) -> None:
         self.engine = engine
+        #: False for a replay: its alerts reach no topic and no handler.
+        self.publish = publish
         self.task = task
         self.id: str = task.id
         self.lock = threading.Lock()

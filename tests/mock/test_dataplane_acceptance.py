@@ -8,6 +8,7 @@ handler's JSON line. Bad data gives a node error, never a 500.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,27 @@ def test_executing_dot_carries_the_counts(api: Api, tmp_path: Path) -> None:
     assert 'stream0 -> from1 [processed="1"];' in dot
     assert 'from1 -> alert2 [processed="1"];' in dot
     assert 'crits_triggered="1"' in dot
+
+
+def test_stream_recording_replays_through_the_task(api: Api) -> None:
+    script = ("stream\n    |from()\n        .measurement('cpu')\n    |window()\n        .period(4s)\n"
+              "        .every(4s)\n    |mean('v')\n    |alert()\n        .crit(lambda: \"mean\" > 5)\n")
+    check(api.post(T, {"id": "rt", "dbrps": [{"db": "telegraf", "rp": "autogen"}], "script": script}),
+          "createTask", 200)
+    rec = api.post("/kapacitor/v1/recordings/stream", {"id": "rec", "task": "rt", "stop": "1970-01-01T00:00:20Z"})
+    assert rec.status == 201, rec.body
+    _write(api, "".join(f"cpu v={(t * 3) % 11} {t}000000000\n" for t in range(25)))
+    assert api.get("/kapacitor/v1/recordings/rec").json["status"] == "finished"
+    rep = api.post("/kapacitor/v1/replays", {"id": "rep", "task": "rt", "recording": "rec", "recording-time": True})
+    assert rep.status == 201, rep.body
+    for _ in range(200):
+        replay = api.get("/kapacitor/v1/replays/rep").json
+        if replay["status"] != "running":
+            break
+        time.sleep(0.01)
+    stats = replay["stats"]["node-stats"]
+    assert stats["stream0"]["collected"] == 21  # the points up to `stop`
+    assert stats["window2"]["emitted"] == 5
+    assert stats["alert4"]["collected"] == 5
+    # A disabled task runs only in its replay: the task itself saw nothing.
+    assert api.get(f"{T}/rt").json["stats"] == {}
