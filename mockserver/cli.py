@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-config-override", action="store_true", help="answer config override requests with 403"
     )
     parser.add_argument(
+        "--influxdb-sink",
+        action="store_true",
+        help="run influxDBOut nodes and keep what they write (GET /mock/influxdb/{db}) instead of failing "
+        "to start them as a server without InfluxDB does",
+    )
+    parser.add_argument(
         "--restore", metavar="FILE", help="start from a backup taken with GET /kapacitor/v1/storage/backup"
     )
     return parser
@@ -55,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         auth_password=args.auth_password,
         shared_secret=args.shared_secret,
         pprof_enabled=args.pprof_enabled,
+        influxdb_sink=args.influxdb_sink,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     state = MockState(config)

@@ -38,6 +38,10 @@ class MockConfig:
     run_delay: float = 0.05
     #: Seconds after which a stream recording that saw no point past `stop` finishes anyway.
     stream_timeout: float = 1.0
+    #: Pretend an InfluxDB is configured: influxDBOut nodes run and what they write is kept
+    #: (GET /mock/influxdb/{db}); without it a task with influxDBOut fails to start, as on a
+    #: server without InfluxDB.
+    influxdb_sink: bool = False
 
     @property
     def at_least_1_6(self) -> bool:

@@ -82,9 +82,29 @@ class Engine:
 
     # ---- lifecycle
 
+    def start_error(self, task: Any) -> str:
+        """Why the real task master would fail to start `task` ("" when it starts).
+
+        Without an InfluxDB (the default) influxDBOut cannot get a client, as on a server whose
+        only [[influxdb]] section is disabled."""
+        if task.status != "enabled" or self.state.config.influxdb_sink:
+            return ""
+        cached = task._cache.get("dataplane-start-error")
+        if cached is None:
+            cached = ""
+            pipeline = task.analysis().pipeline
+            for node in pipeline.sorted() if pipeline is not None else ():
+                if node.gotype == "InfluxDBOutNode":
+                    cluster = node.fields.get("Cluster") or next(iter(node.settings.get("Cluster", [])), ("",))[0]
+                    cached = f"failed to get InfluxDB client: no such InfluxDB config {cluster or ''}"
+                    break
+            task._cache["dataplane-start-error"] = cached
+        return str(cached)
+
     def _wanted(self) -> dict[str, Any]:
         with self.state.lock:
-            return {tid: t for tid, t in self.state.tasks.tasks.items() if t.status == "enabled" and t.type == "stream"}
+            tasks = [t for t in self.state.tasks.tasks.values() if t.status == "enabled" and t.type == "stream"]
+        return {t.id: t for t in tasks if not self.start_error(t)}
 
     def reconcile(self) -> list[TaskRuntime]:
         """Bring runtimes in line with the stored tasks; returns the running ones."""

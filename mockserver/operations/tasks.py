@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver import gojson, tickscript
-from mockserver.errors import BadRequest
+from mockserver.errors import BadRequest, ServerError
 from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns
 from mockserver.operations.common import dot_view, list_fields, paging, path_id, script_format
-from mockserver.operations.registry import Call, Reply, operation
+from mockserver.operations.registry import Call, Reply, control, operation
 from mockserver.render import BASE, link
 from mockserver.store.tasks import Task, formatted
 from mockserver.tickscript.dot import node_stats
@@ -76,19 +76,24 @@ def _stats(task: Task, engine: Any = None) -> dict[str, Any]:
 
 
 def _dot(task: Task, view: str, engine: Any = None) -> str | None:
-    if engine is not None and task.executing:
+    executing = _executing(task, engine)
+    if engine is not None and executing:
         live = engine.dot(task, labels=view == "labels")
         if live is not None:
             return live
     pipeline = task.analysis().pipeline
     if pipeline is None:
         return None
-    return tickscript.dot(pipeline, task.id, executing=task.executing, labels=view == "labels")
+    return tickscript.dot(pipeline, task.id, executing=executing, labels=view == "labels")
 
 
 def _runs(task: Task) -> bool:
-    """An executing stream task has live stats and dot (never cached)."""
-    return task.executing and task.type == "stream"
+    """An enabled task has live stats and dot, or a start failure (never cached)."""
+    return task.executing
+
+
+def _executing(task: Task, engine: Any) -> bool:
+    return task.executing and not (engine is not None and engine.start_error(task))
 
 
 def _value(task: Task, name: str, view: str, fmt: str, *, in_list: bool, engine: Any = None) -> Any:
@@ -112,11 +117,11 @@ def _value(task: Task, name: str, view: str, fmt: str, *, in_list: bool, engine:
     if name == "status":
         return task.status
     if name == "executing":
-        return task.executing
+        return _executing(task, engine)
     if name == "error":
-        return task.error or task.analysis().build_error
+        return task.error or task.analysis().build_error or (engine.start_error(task) if engine is not None else "")
     if name == "stats":
-        if task.executing:
+        if _executing(task, engine):
             return _stats(task, engine)
         return None if in_list else {}
     if name == "created":
@@ -149,6 +154,15 @@ def task_body(task: Task, view: str = "attributes", fmt: str = "formatted", engi
 # ---- handlers -------------------------------------------------------------------------------------
 
 
+def _start(call: Call, task: Task) -> None:
+    """Start, restart or stop the task's data plane now, as the server does after storing it; a
+    task that cannot start stays stored (enabled, not executing) and the request answers 500."""
+    call.state.engine.reconcile()
+    error = call.state.engine.start_error(task)
+    if error:
+        raise ServerError(error)
+
+
 @operation("getTask")
 def get_task(call: Call) -> Reply:
     task_id = path_id(call, "id", "task")
@@ -175,7 +189,7 @@ def get_task_http_out(call: Call) -> Reply:
 def create_task(call: Call) -> Reply:
     req = decode_task_request(call, "CreateTaskOptions")
     task = call.state.tasks.create_task(req)
-    call.state.engine.reconcile()  # start (or stop) the task's data plane now, as the server does
+    _start(call, task)
     return Reply(200, raw=task_body(task, engine=call.state.engine))
 
 
@@ -184,7 +198,7 @@ def update_task(call: Call) -> Reply:
     task_id = path_id(call, "id", "task")
     req = decode_task_request(call, "UpdateTaskOptions")
     task = call.state.tasks.update_task(task_id, req)
-    call.state.engine.reconcile()  # start, restart or stop the task's data plane
+    _start(call, task)
     return Reply(200, raw=task_body(task, engine=call.state.engine))
 
 
@@ -226,3 +240,17 @@ def list_tasks(call: Call) -> Reply:
                 task._cache[key] = fragment
         fragments.append(fragment)
     return Reply(200, raw=gojson.pretty_list_document("tasks", fragments))
+
+
+@control("GET", "/mock/influxdb/{db}")
+def influxdb_sink_points(call: Call) -> Reply:
+    """What influxDBOut nodes wrote to `db` with `--influxdb-sink` (optionally one `rp`), oldest first.
+
+    Body: {"database", "points": [{"measurement", "tags", "fields", "time" (RFC 3339)}]}; the sink
+    keeps the last 10,000 points per database and retention policy."""
+    db = call.params.get("db", "")
+    rp = call.first("rp") or None
+    points = [
+        {**p, "time": format_ns(p["time"])} for p in call.state.engine.sink.read(db, rp)
+    ]
+    return Reply(200, body={"database": db, "points": points})

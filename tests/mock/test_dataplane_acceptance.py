@@ -157,3 +157,37 @@ def test_stream_recording_replays_through_the_task(api: Api) -> None:
     assert stats["alert4"]["collected"] == 5
     # A disabled task runs only in its replay: the task itself saw nothing.
     assert api.get(f"{T}/rt").json["stats"] == {}
+
+
+INFLUX_OUT = "stream\n    |from()\n        .measurement('cpu')\n    |influxDBOut()\n        .database('out')\n" \
+             "        .retentionPolicy('autogen')\n        .tag('via', 'kapacitor')\n"
+
+
+def test_influxdb_out_without_influxdb_fails_to_start_like_the_server(api: Api) -> None:
+    body = {"id": "io", "dbrps": [{"db": "telegraf", "rp": "autogen"}], "script": INFLUX_OUT, "status": "enabled"}
+    resp = api.post(T, body)
+    assert resp.status == 500
+    assert resp.json["error"] == "failed to get InfluxDB client: no such InfluxDB config "
+    task = check(api.get(f"{T}/io"), "getTask", 200).json
+    assert (task["status"], task["executing"], task["stats"]) == ("enabled", False, {})
+    assert task["error"] == "failed to get InfluxDB client: no such InfluxDB config "
+    assert task["dot"] == "digraph io {\nstream0 -> from1;\nfrom1 -> influxdb_out2;\n}"
+    assert api.patch(f"{T}/io", {"status": "enabled"}).status == 500
+    check(api.patch(f"{T}/io", {"status": "disabled"}), "updateTask", 200)
+
+
+def test_influxdb_sink_keeps_what_influxdb_out_writes(make_api: Any) -> None:
+    api = make_api(influxdb_sink=True)
+    body = {"id": "io", "dbrps": [{"db": "telegraf", "rp": "autogen"}], "script": INFLUX_OUT, "status": "enabled"}
+    check(api.post(T, body), "createTask", 200)
+    _write(api, "cpu,host=a v=1.5 1000000000\ncpu,host=b v=2 2000000000\n")
+    stats = api.get(f"{T}/io").json["stats"]["node-stats"]["influxdb_out2"]
+    assert (stats["collected"], stats["points_written"], stats["write_errors"]) == (2, 2, 0)
+    got = api.get("/mock/influxdb/out").json
+    assert got == {"database": "out", "points": [
+        {"measurement": "cpu", "tags": {"host": "a", "via": "kapacitor"}, "fields": {"v": 1.5},
+         "time": "1970-01-01T00:00:01Z"},
+        {"measurement": "cpu", "tags": {"host": "b", "via": "kapacitor"}, "fields": {"v": 2.0},
+         "time": "1970-01-01T00:00:02Z"},
+    ]}
+    assert api.get("/mock/influxdb/out", params={"rp": "other"}).json["points"] == []
