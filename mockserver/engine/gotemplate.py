@@ -271,28 +271,29 @@ def _field(v: Any, path: str) -> Any:
     return v
 
 
+_VERB = re.compile(r"%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")
+
+
 def _printf(fmt: str, *args: Any) -> str:
-    out, ai, i = [], 0, 0
-    while i < len(fmt):
-        c = fmt[i]
-        if c == "%" and i + 1 < len(fmt):
-            verb = fmt[i + 1]
-            i += 2
-            if verb == "%":
-                out.append("%")
-                continue
-            arg = args[ai] if ai < len(args) else None
-            ai += 1
-            if verb == "q":
-                out.append(json.dumps(go_v(arg), ensure_ascii=False))
-            elif verb == "d" and isinstance(arg, int):
-                out.append(str(int(arg)))
-            else:
-                out.append(go_v(arg))
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    """fmt.Sprintf for the verbs alert templates use: %s %v %d %f %e %g %q %x %t with flags."""
+    it = iter(args)
+
+    def one(m: re.Match[str]) -> str:
+        flags, width, prec, verb = m.group(1), m.group(2) or "", m.group(3), m.group(4)
+        if verb == "%":
+            return "%"
+        arg = next(it, None)
+        spec = flags.replace("#", "") + width
+        if verb in "feEgG" and isinstance(arg, (int, float)) and not isinstance(arg, bool):
+            return format(float(arg), f"{spec}{'.' + prec if prec is not None else ('' if verb in 'gG' else '.6')}{verb}")
+        if verb in "dxX" and isinstance(arg, int) and not isinstance(arg, bool):
+            return format(int(arg), f"{spec}{verb}")
+        text = json.dumps(go_v(arg), ensure_ascii=False) if verb == "q" else go_v(arg)
+        if prec is not None and verb in "sv":
+            text = text[: int(prec)]
+        return format(text, f"{'<' if '-' in flags else '>'}{width}") if width else text
+
+    return _VERB.sub(one, fmt)
 
 
 FUNCS: dict[str, Callable[..., Any]] = {

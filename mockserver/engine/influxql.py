@@ -17,6 +17,9 @@ from .messages import Batch, BatchPoint, Message, Point
 from .nodes import SECOND, Node, dur_ns, flag, setting
 
 TRANSFORMS = frozenset(("difference", "movingAverage", "cumulativeSum", "elapsed"))
+#: Selectors whose output is the selected point itself: its tags and all its fields (pipeline's
+#: IsSimpleSelector), the field renamed to the node's `as`.
+SIMPLE_SELECTORS = frozenset(("first", "last", "min", "max", "percentile"))
 EMPTY_OK = frozenset(("count", "sum"))
 
 
@@ -40,9 +43,10 @@ _NUMERIC_ONLY = frozenset(("mean", "median", "sum", "spread", "stddev", "percent
                            "movingAverage", "cumulativeSum", "derivative", "max", "min", "top", "bottom"))
 
 
-def _reduce(method: str, kind: str, vals: list[tuple[int, Any, dict[str, str]]], args: tuple[Any, ...]
-            ) -> list[tuple[int | None, Any, dict[str, str] | None]]:
-    """Reduce (time, value, tags) triples; a result time of None means "the batch time"."""
+def _reduce(method: str, kind: str, vals: list[tuple[int, Any, Any]], args: tuple[Any, ...]
+            ) -> list[tuple[int | None, Any, Any]]:
+    """Reduce (time, value, source point) triples; a result time of None means "the batch time",
+    a source of None "no point of its own" (aggregates)."""
     if not vals:
         if method == "count":
             return [(None, 0, None)]
@@ -156,22 +160,32 @@ class InfluxQLNode(Node):
         return v
 
     def _emit_result(self, name: str, template: Point | Batch, t_batch: int,
-                     results: list[tuple[int | None, Any, dict[str, str] | None]]) -> None:
+                     results: list[tuple[int | None, Any, Any]]) -> None:
         if isinstance(template, Point):
             gtags, dims, by_name, group = template.group_tags(), template.dims, template.by_name, template.group
         else:
             gtags, dims, by_name, group = template.tags, template.dims, template.by_name, template.group
         if self.provides_batch:
             pts = []
-            for t, v, tags in results:
+            begin = t_batch
+            for t, v, src in results:
                 pt = t if (self.point_times and t is not None) else t_batch
-                pts.append(BatchPoint({self.as_name: v}, tags if tags else gtags, pt))
-            self.emit(Batch(name, gtags, dims, by_name, group, t_batch, pts))
+                tags = {**gtags, **src.tags} if src is not None and src.tags else gtags
+                pts.append(BatchPoint({self.as_name: v}, tags, pt))
+                begin = max(begin, pt)
+            self.emit(Batch(name, gtags, dims, by_name, group, begin, pts))
             return
         if len(results) != 1:
             return
-        t, v, _tags = results[0]
+        t, v, src = results[0]
         pt = t if (self.point_times and t is not None) else t_batch
+        if self.method in SIMPLE_SELECTORS and src is not None:
+            fields = src.fields
+            if self.as_name != self.field:
+                fields = {k: x for k, x in fields.items() if k != self.field}
+                fields[self.as_name] = src.fields[self.field]
+            self.emit(Point(name, src.tags, fields, pt, dims=dims, by_name=by_name, group=group))
+            return
         self.emit(Point(name, gtags, {self.as_name: v}, pt, dims=dims, by_name=by_name, group=group))
 
     # ---- processing
@@ -193,7 +207,7 @@ class InfluxQLNode(Node):
                     continue
                 if kind is None:
                     kind = _kind(v)
-                vals.append((bp.time, v, bp.tags))
+                vals.append((bp.time, v, bp))
             if not msg.points and self.method not in EMPTY_OK:
                 return
             self._emit_result(msg.name, msg, msg.time, _reduce(self.method, kind or "float", vals, self.args))
@@ -205,7 +219,7 @@ class InfluxQLNode(Node):
                 out = st
             st = self.stream_state[msg.group] = [msg.time, msg.name, msg, []]
         try:
-            st[3].append((msg.time, self._value(msg.fields), msg.tags))
+            st[3].append((msg.time, self._value(msg.fields), msg))
         except ReduceError as exc:
             self.error("failed to aggregate point", exc)
         if out is not None:

@@ -139,3 +139,17 @@ def test_details_are_html_escaped_json() -> None:
 def test_bad_template_is_an_error() -> None:
     with pytest.raises(gotemplate.TemplateError):
         gotemplate.parse("{{ if .A }}no end")
+
+
+def test_simple_selectors_emit_the_selected_point_with_all_its_fields_and_tags() -> None:
+    state = _state("stream\n    |from()\n        .measurement('m')\n        .groupBy('dc')\n    |window()\n"
+                   "        .period(2s)\n        .every(2s)\n    |max('v')\n    |httpOut('o')\n")
+    _write(state, "m,dc=eu,host=a v=3,w=1 0\nm,dc=eu,host=b v=5,w=2 1000000000\nm,dc=eu,host=c v=1 2000000000\n")
+    assert state.engine.http_out("t", "o") == (
+        b'{"series":[{"name":"m","tags":{"dc":"eu","host":"b"},"columns":["time","max","w"],'
+        b'"values":[["1970-01-01T00:00:02Z",5,2]]}]}')
+
+
+def test_printf_verbs() -> None:
+    tmpl = gotemplate.parse('{{ printf "%0.1f|%5.2f|%d|%s|%q|%-4s|" .F .F .I .S .S .S }}')
+    assert gotemplate.execute(tmpl, {"F": 2.25, "I": 7, "S": "ab"}) == '2.2| 2.25|7|ab|"ab"|ab  |'
