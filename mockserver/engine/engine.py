@@ -10,6 +10,7 @@ processing; the mock state's lock is taken only for short reads and alert-store 
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections import deque
@@ -20,6 +21,9 @@ from .runtime import TaskRuntime
 
 if TYPE_CHECKING:
     from mockserver.store.lineprotocol import Point as LinePoint
+
+log = logging.getLogger("kapacitor-mock.engine")
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
 #: Points of one sink (db, rp) the mock keeps for `/mock/influxdb/...`; older ones are dropped.
 SINK_KEEP = 10_000
@@ -79,6 +83,14 @@ class Engine:
             info.update(ClusterID=rt.cluster_id, ServerID=rt.server_id)
             self._server_info = info
         return info
+
+    def log(self, level: str, msg: str, fields: list[tuple[str, str]]) -> None:
+        """A task log line, shaped like the server's: to Python logging and the live /logs sessions."""
+        text = " ".join(f"{k}={_logfmt(v)}" for k, v in [("lvl", level), ("msg", msg), *fields])
+        log.log(_LEVELS.get(level, logging.INFO), "%s", text)
+        system = sys.modules.get("mockserver.operations.system")
+        if system is not None:
+            system.publish(self.state, level, msg, *fields)
 
     # ---- lifecycle
 
@@ -201,3 +213,9 @@ class Engine:
             return None
         node = rt.http_outs.get(endpoint)
         return None if node is None else node.result()
+
+
+def _logfmt(value: str) -> str:
+    if value and all(c.isalnum() or c in "-_.:/" for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -8,7 +8,6 @@ messages received, a node's `emitted` is the sum over its out-edges (a batch cou
 
 from __future__ import annotations
 
-import logging
 import time as _time
 from collections import deque
 from typing import Any
@@ -18,8 +17,6 @@ from mockserver.tickscript.graph import PNode
 from . import expr
 from .expr import EvalError, Scope
 from .messages import Batch, BatchPoint, Message, Point, group_id
-
-log = logging.getLogger("kapacitor-mock.engine")
 
 SECOND = 1_000_000_000
 
@@ -99,11 +96,9 @@ class Node:
         self.errors += 1
         if self.quiet:
             return
-        extra = "".join(f" {k}={_logfmt(v)}" for k, v in ctx.items())
-        log.error(
-            "lvl=error msg=%s service=kapacitor task_master=main task=%s node=%s err=%s%s",
-            _logfmt(message), self.task.id, self.name, _logfmt(str(err)), extra,
-        )
+        fields = [("service", "kapacitor"), ("task_master", "main"), ("task", self.task.id), ("node", self.name),
+                  ("err", str(err)), *((k, str(v)) for k, v in ctx.items())]
+        self.task.engine.log("error", message, fields)
 
     quiet = False
 
@@ -127,13 +122,6 @@ class Node:
 
     def stop(self) -> None:
         """Release what the node registered outside the task (routes, topics)."""
-
-
-def _logfmt(v: Any) -> str:
-    text = str(v)
-    if text and all(c.isalnum() or c in "-_.:/" for c in text):
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _scope(fields: dict[str, Any], tags: dict[str, str], t: int) -> Scope:
@@ -732,8 +720,9 @@ class LogNode(Node):
 
     def process(self, msg: Message) -> None:
         kind = "point" if isinstance(msg, Point) else "batch"
-        log.info("lvl=%s msg=%s task=%s node=%s prefix=%s group=%s", self.level.lower(), kind,
-                 self.task.id, self.name, _logfmt(self.prefix), _logfmt(msg.group))
+        self.task.engine.log(self.level.lower(), kind, [
+            ("service", "kapacitor"), ("task_master", "main"), ("task", self.task.id), ("node", self.name),
+            ("prefix", self.prefix), ("group", msg.group)])
         self.emit(msg)
 
 

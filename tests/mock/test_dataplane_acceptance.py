@@ -8,9 +8,12 @@ handler's JSON line. Bad data gives a node error, never a 500.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.mock.conftest import Api, check
 
@@ -71,14 +74,20 @@ def test_kapacitor_unit_flow(api: Api, tmp_path: Path) -> None:
     ]
 
 
-def test_wrong_type_is_a_node_error_not_a_500(api: Api, tmp_path: Path) -> None:
+def test_wrong_type_is_a_node_error_not_a_500(api: Api, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     _create(api, "typed", _script(tmp_path / "a.log"))
-    _write(api, 'cpu usage_idle="high" 1000000000\n')
+    with caplog.at_level(logging.ERROR, logger="kapacitor-mock.engine"):
+        _write(api, 'cpu usage_idle="high" 1000000000\n')
     _write(api, "cpu usage_idle=5 2000000000\n")
     stats = check(api.get(f"{T}/typed"), "getTask", 200).json["stats"]["node-stats"]["alert2"]
     assert stats["errors"] == 1
     assert stats["crits_triggered"] == 1
     assert api.state.internal_errors == 0
+    assert [r.getMessage() for r in caplog.records] == [
+        'lvl=error msg="error evaluating expression for level" service=kapacitor task_master=main task=typed '
+        'node=alert2 err="mismatched type to binary operator. got string < int. see bool(), int(), float(), '
+        'string(), duration()" level=CRITICAL'
+    ]
 
 
 def test_disabled_task_drops_state_and_topic(api: Api, tmp_path: Path) -> None:
