@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from mockserver.errors import ServerError
 from mockserver.gotime import format_ns
 from mockserver.tickscript.graph import PNode
 
@@ -124,11 +125,19 @@ class AlertNode(Node):
 
     def start(self) -> None:
         if self.anon_topic:
-            self.task.engine.alerts.ensure_topic(self.anon_topic)
+            alerts = self.task.engine.alerts
+            alerts.restore_events(self.anon_topic, self.task.engine.saved_events.pop(self.anon_topic, []))
 
     def stop(self) -> None:
+        """The topic goes; its event states stay saved for a restart (a deleted task drops them)."""
         if self.anon_topic:
-            self.task.engine.alerts.delete_topic(self.anon_topic)
+            alerts = self.task.engine.alerts
+            try:
+                saved = alerts.event_states(self.anon_topic, OK)
+            except ServerError:  # the topic was deleted through the API meanwhile
+                saved = []
+            self.task.engine.saved_events[self.anon_topic] = saved
+            alerts.delete_topic(self.anon_topic)
 
     # ---- evaluation
 

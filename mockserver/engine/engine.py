@@ -67,6 +67,8 @@ class Engine:
         self.sink = InfluxDBSink()
         self.hostname = "localhost"
         self._server_info: dict[str, str] | None = None
+        #: Event states of the anonymous topics of stopped tasks, restored when they start again.
+        self.saved_events: dict[str, list[Any]] = {}
 
     @property
     def alerts(self) -> Any:
@@ -128,6 +130,10 @@ class Engine:
                     stale.append(self.runtimes.pop(tid))
             for rt in stale:
                 rt.stop()
+                if rt.id not in self.state.tasks.tasks:  # deleted: its topics' states go too
+                    prefix = f"main:{rt.id}:"
+                    for topic in [t for t in self.saved_events if t.startswith(prefix)]:
+                        del self.saved_events[topic]
             for tid, task in wanted.items():
                 if tid in self.runtimes:
                     continue

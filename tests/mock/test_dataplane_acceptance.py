@@ -200,3 +200,19 @@ def test_influxdb_sink_keeps_what_influxdb_out_writes(make_api: Any) -> None:
          "time": "1970-01-01T00:00:02Z"},
     ]}
     assert api.get("/mock/influxdb/out", params={"rp": "other"}).json["points"] == []
+
+
+def test_reenabled_task_restores_its_topic_events_and_alert_state(api: Api, tmp_path: Path) -> None:
+    _create(api, "re", _script(tmp_path / "a.log"))
+    _write(api, "cpu usage_idle=5 1000000000\n")
+    check(api.patch(f"{T}/re", {"status": "disabled"}), "updateTask", 200)
+    check(api.patch(f"{T}/re", {"status": "enabled"}), "updateTask", 200)
+    events = api.get("/kapacitor/v1/alerts/topics/main:re:alert2/events").json["events"]
+    assert [(e["id"], e["state"]["level"], e["state"]["time"]) for e in events] == [
+        ("cpu:nil", "CRITICAL", "1970-01-01T00:00:01Z")]
+    _write(api, "cpu usage_idle=5 2000000000\n")
+    state = api.get("/kapacitor/v1/alerts/topics/main:re:alert2/events").json["events"][0]["state"]
+    assert state["duration"] == "1s"  # the restored CRITICAL started at 1s
+    api.delete(f"{T}/re")
+    _create(api, "re", _script(tmp_path / "a.log"))  # a deleted task's states are gone
+    assert api.get("/kapacitor/v1/alerts/topics/main:re:alert2/events").json["events"] == []
