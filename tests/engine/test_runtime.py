@@ -153,3 +153,43 @@ def test_simple_selectors_emit_the_selected_point_with_all_its_fields_and_tags()
 def test_printf_verbs() -> None:
     tmpl = gotemplate.parse('{{ printf "%0.1f|%5.2f|%d|%s|%q|%-4s|" .F .F .I .S .S .S }}')
     assert gotemplate.execute(tmpl, {"F": 2.25, "I": 7, "S": "ab"}) == '2.2| 2.25|7|ab|"ab"|ab  |'
+
+
+def test_writes_racing_enable_disable_and_reads_never_fail() -> None:
+    state = _state("stream\n    |from()\n        .measurement('m')\n    |alert()\n        .crit(lambda: \"v\" > 0)\n"
+                   "        .log('/dev/null')\n")
+    errors: list[BaseException] = []
+
+    def guarded(fn: Any) -> Any:
+        def run() -> None:
+            try:
+                fn()
+            except BaseException as exc:
+                errors.append(exc)
+        return run
+
+    def writer() -> None:
+        for i in range(60):
+            _write(state, f"m v={i % 3} {i * SEC}\n")
+
+    def toggler() -> None:
+        for i in range(30):
+            state.tasks.update_task("t", {"status": "disabled" if i % 2 else "enabled"})
+            state.engine.reconcile()
+
+    def reader() -> None:
+        for _ in range(60):
+            task = state.tasks.get_task("t")
+            state.engine.stats(task)
+            state.engine.dot(task, labels=False)
+
+    threads = [threading.Thread(target=guarded(f)) for f in (writer, writer, toggler, reader)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    state.tasks.update_task("t", {"status": "disabled"})
+    state.engine.reconcile()
+    assert state.engine.runtimes == {}
+    assert state.alerts.topic_state("main:t:alert2") is None
