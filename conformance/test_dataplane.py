@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from conformance.checks import SHOULD, check, expect_equal, expect_status
+from conformance.checks import SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap
 
 SEC = 1_000_000_000
@@ -81,6 +81,20 @@ def test_alert_counts(kap: Kap) -> None:
         {"collected": 2, "emitted": 0, "errors": 0, "alerts_triggered": 1, "crits_triggered": 1,
          "warns_triggered": 0, "infos_triggered": 0, "oks_triggered": 0, "working_cardinality": 1},
         "node-stats of the alert node", ref=REF_STATS)
+
+
+@check("dataplane.executing-dot", SHOULD, REF_STATS, mutates=True, requires=("writes",))
+def test_executing_dot(kap: Kap) -> None:
+    """An executing task's dot carries each edge's processed count and each node's stats."""
+    tid = _task(kap, "dpg-", ALERT_SCRIPT)
+    _write(kap, [_line("cpu", {}, "50", T0), _line("cpu", {}, "5", T0 + SEC)])
+    _settled(kap, tid, "alert2", "collected", 2)
+    ex = kap.call("getTask", id=tid)
+    dot = kap.json_ok(ex, 200, f"GET task {tid}", ref="api#get-a-task").get("dot", "")
+    for fragment in ('stream0 -> from1 [processed="2"];', 'from1 -> alert2 [processed="2"];',
+                     'alerts_triggered="1" ', 'crits_triggered="1" ', 'oks_triggered="0" '):
+        expect(fragment in dot, "executing dot", expected=f"contains {fragment}", actual=dot, ref=REF_STATS,
+               exchange=ex)
 
 
 @check("dataplane.topic-events", SHOULD, REF_TOPICS, mutates=True, requires=("writes",))

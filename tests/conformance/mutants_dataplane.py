@@ -19,7 +19,8 @@ SELECT = ("dataplane.*",)
 class DropsLastPoint(Mutant):
     name = "dataplane-drops-last-point"
     rule = "the data plane loses the last point of every write"
-    kills = ("dataplane.alert-stats", "dataplane.topic-events", "dataplane.httpout-window", "dataplane.node-error")
+    kills = ("dataplane.alert-stats", "dataplane.topic-events", "dataplane.httpout-window", "dataplane.node-error",
+             "dataplane.executing-dot")
     select = SELECT
 
     def handle(self, environ: dict[str, Any]) -> Captured:

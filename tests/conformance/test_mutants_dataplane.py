@@ -24,7 +24,7 @@ def test_baseline_passes(serve, tmp_path: Path) -> None:
     assert run.result is not None, run.stdout[-3000:] + run.stderr[-3000:]
     assert not run.failed(), [f"{r['full_id']}: {r['message'][:300]}" for r in run.failed()]
     passed = [r for r in run.result["results"] if r.get("outcome") == "passed"]
-    assert len(passed) == 5, run.stdout[-2000:]
+    assert len(passed) == 6, run.stdout[-2000:]
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
