@@ -67,11 +67,14 @@ class Node:
         self.groups: set[str] = set()
         self.exec_ns = 0.0
         self.stats: dict[str, int] = dict.fromkeys(self.extra_stats, 0)
+        #: The parent whose message is being processed (None for the task's source).
+        self.source: Node | None = None
 
     # ---- plumbing
 
-    def receive(self, msg: Message) -> None:
+    def receive(self, msg: Message, parent: Node | None = None) -> None:
         self.collected += 1
+        self.source = parent
         if self.grouped:
             self.groups.add(msg.group)
         start = _time.perf_counter_ns()
@@ -89,7 +92,7 @@ class Node:
     def emit(self, msg: Message) -> None:
         for i, child in enumerate(self.children):
             self.outs[i] += 1
-            child.receive(msg)
+            child.receive(msg, self)
 
     def error(self, message: str, err: object, **ctx: Any) -> None:
         """nodeDiagnostic.Error: count it and log one line shaped like the server's."""
@@ -763,6 +766,58 @@ class ShiftNode(Node):
             return
         pts = [BatchPoint(bp.fields, bp.tags, bp.time + self.shift) for bp in msg.points]
         self.emit(Batch(msg.name, msg.tags, msg.dims, msg.by_name, msg.group, msg.time + self.shift, pts))
+
+
+class UnionNode(Node):
+    """Messages of all parents in time order: each parent's queue is released up to the lowest
+    time every parent has reached (the real low-water mark), so a lone parent's points wait."""
+
+    def __init__(self, task: Any, pn: PNode) -> None:
+        super().__init__(task, pn)
+        self.rename = str(setting(pn, "Rename", "") or "")
+        self.parents: list[Node] = []
+        self.queues: list[deque[Message]] = []
+        self.low_marks: list[int | None] = []
+
+    def link_parent(self, parent: Node) -> None:
+        self.parents.append(parent)
+        self.queues.append(deque())
+        self.low_marks.append(None)
+
+    def process(self, msg: Message) -> None:
+        idx = next((i for i, p in enumerate(self.parents) if p is self.source), 0)
+        if self.rename:
+            if isinstance(msg, Point):
+                msg = msg.copy(name=self.rename)
+            else:
+                msg = Batch(self.rename, msg.tags, msg.dims, msg.by_name, msg.group, msg.time, msg.points)
+        self.queues[idx].append(msg)
+        self._emit_ready()
+
+    def _emit_ready(self) -> None:
+        emitted = True
+        while emitted:
+            emitted = False
+            mark: int | None = None
+            valid = 0
+            for i, queue in enumerate(self.queues):
+                source_mark = self.low_marks[i]
+                if queue:
+                    t = queue[0].time
+                    if mark is None or t < mark:
+                        mark = t
+                    source_mark = t
+                self.low_marks[i] = source_mark
+                if source_mark is not None:
+                    valid += 1
+                    if mark is None or source_mark < mark:
+                        mark = source_mark
+            if valid != len(self.queues) or mark is None:
+                return
+            for queue in self.queues:
+                while queue and not queue[0].time > mark:
+                    self.emit(queue.popleft())
+                    emitted = True
 
 
 class NoopNode(Node):

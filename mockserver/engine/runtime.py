@@ -29,6 +29,7 @@ _KINDS: dict[str, Any] = {
     "LogNode": n.LogNode,
     "SampleNode": n.SampleNode,
     "ShiftNode": n.ShiftNode,
+    "UnionNode": n.UnionNode,
     "AlertNode": AlertNode,
     "HTTPOutNode": HTTPOutNode,
     "InfluxDBOutNode": InfluxDBOutNode,
@@ -75,8 +76,11 @@ class TaskRuntime:
         for pn in self.order:
             for parent in pn.parents:
                 p = by_id[id(parent)]
-                p.children.append(by_id[id(pn)])
+                child = by_id[id(pn)]
+                p.children.append(child)
                 p.outs.append(0)
+                if isinstance(child, n.UnionNode):
+                    child.link_parent(p)
         self.source = self.nodes[0]
         self.http_outs = {node.endpoint: node for node in self.nodes if isinstance(node, HTTPOutNode)}
         for node in self.nodes:
