@@ -11,6 +11,7 @@ from mockserver.tickscript.graph import Pipeline, PNode
 from . import nodes as n
 from .alert import AlertNode
 from .influxql import InfluxQLNode
+from .join import JoinNode
 from .messages import Point
 from .outputs import HTTPOutNode, InfluxDBOutNode
 
@@ -30,6 +31,7 @@ _KINDS: dict[str, Any] = {
     "SampleNode": n.SampleNode,
     "ShiftNode": n.ShiftNode,
     "UnionNode": n.UnionNode,
+    "JoinNode": JoinNode,
     "AlertNode": AlertNode,
     "HTTPOutNode": HTTPOutNode,
     "InfluxDBOutNode": InfluxDBOutNode,
@@ -79,7 +81,7 @@ class TaskRuntime:
                 child = by_id[id(pn)]
                 p.children.append(child)
                 p.outs.append(0)
-                if isinstance(child, n.UnionNode):
+                if isinstance(child, (n.UnionNode, JoinNode)):
                     child.link_parent(p)
         self.source = self.nodes[0]
         self.http_outs = {node.endpoint: node for node in self.nodes if isinstance(node, HTTPOutNode)}

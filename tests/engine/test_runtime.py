@@ -193,3 +193,27 @@ def test_writes_racing_enable_disable_and_reads_never_fail() -> None:
     state.engine.reconcile()
     assert state.engine.runtimes == {}
     assert state.alerts.topic_state("main:t:alert2") is None
+
+
+JOIN = ("var a = stream\n    |from()\n        .measurement('a')\n\nvar b = stream\n    |from()\n        .measurement('b')\n\n"
+        "a\n    |join(b)\n        .as('a', 'b')\n        .tolerance(1s)\n    |httpOut('o')\n")
+
+
+def test_join_pairs_points_within_the_tolerance_and_waits_for_every_parent() -> None:
+    state = _state(JOIN)
+    _write(state, "a v=1 0\nb v=2 200000000\n")  # 0.2s rounds to 0s: a complete set
+    first = b'{"series":[{"name":"a","columns":["time","a.v","b.v"],"values":[["1970-01-01T00:00:00Z",1,2]]}]}'
+    assert state.engine.http_out("t", "o") == first
+    _write(state, "a v=3 1000000000\n")  # b has no point at 1s yet: nothing to join
+    assert state.engine.http_out("t", "o") == first
+    _write(state, "b v=4 1400000000\n")
+    assert state.engine.http_out("t", "o") == first.replace(b"00:00:00Z\",1,2", b"00:00:01Z\",3,4")
+
+
+def test_union_releases_points_in_time_order_up_to_the_low_water_mark() -> None:
+    script = JOIN.replace("|join(b)\n        .as('a', 'b')\n        .tolerance(1s)", "|union(b)\n        .rename('u')")
+    state = _state(script)
+    _write(state, "a v=1 0\na v=2 1\n")
+    assert _stats(state)["union4"]["emitted"] == 0  # b has not reported yet
+    _write(state, "b v=3 1\n")
+    assert _stats(state)["union4"]["emitted"] == 3
