@@ -1,15 +1,16 @@
-"""Runtime nodes of an executing stream task, one class per pipeline node kind that runs.
+"""The runtime node base (stats, errors, forwarding) and the stateless-per-point node kinds.
 
 Each node receives whole messages (a point or a buffered batch) and forwards what it emits to its
 children synchronously, so a write is fully processed when it returns and point time alone drives
 windows and alerts: a run is deterministic. Counters follow the real edges: `collected` counts
 messages received, a node's `emitted` is the sum over its out-edges (a batch counts once).
+Windows live in `window.py`, per-group transformations in `transforms.py`, aggregates in
+`influxql.py`, join in `join.py`, alert in `alert.py`, outputs in `outputs.py`.
 """
 
 from __future__ import annotations
 
 import time as _time
-from collections import deque
 from typing import Any
 
 from mockserver.tickscript.graph import PNode
@@ -127,7 +128,7 @@ class Node:
         """Release what the node registered outside the task (routes, topics)."""
 
 
-def _scope(fields: dict[str, Any], tags: dict[str, str], t: int) -> Scope:
+def make_scope(fields: dict[str, Any], tags: dict[str, str], t: int) -> Scope:
     return Scope(fields, tags, t)
 
 
@@ -170,7 +171,7 @@ class FromNode(Node):
             return
         if self.where is not None:
             try:
-                ok = self.where(_scope(p.fields, p.tags, p.time))
+                ok = self.where(make_scope(p.fields, p.tags, p.time))
                 if not isinstance(ok, bool):
                     raise EvalError(f"expression returned unexpected type {expr.type_name(ok)}")
             except EvalError as exc:
@@ -213,7 +214,7 @@ class WhereNode(Node):
 
     def _passes(self, fn: expr.Fn, fields: dict[str, Any], tags: dict[str, str], t: int) -> bool:
         try:
-            ok = fn(_scope(fields, tags, t))
+            ok = fn(make_scope(fields, tags, t))
             if not isinstance(ok, bool):
                 raise EvalError(f"expression returned unexpected type {expr.type_name(ok)}")
             return ok
@@ -257,7 +258,7 @@ class EvalNode(Node):
         results: dict[str, Any] = {}
         try:
             for fn, name in zip(fns, self.as_names, strict=False):
-                v = fn(_scope(scope_fields, tags, t))
+                v = fn(make_scope(scope_fields, tags, t))
                 results[name] = v
                 scope_fields[name] = v
             if self.keep:
@@ -281,7 +282,7 @@ class EvalNode(Node):
                 for name in self.tag_names:
                     v = results.get(name)
                     if not isinstance(v, str):
-                        raise EvalError(f"result of a tag expression must be of type string, got {_go_type(v)}")
+                        raise EvalError(f"result of a tag expression must be of type string, got {go_type(v)}")
                     new_tags[name] = v
             for v in new_fields.values():
                 if isinstance(v, (expr.Time,)):
@@ -299,7 +300,7 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _go_type(v: Any) -> str:
+def go_type(v: Any) -> str:
     if isinstance(v, bool):
         return "bool"
     if isinstance(v, int):
@@ -407,314 +408,6 @@ class GroupByNode(Node):
         for b in groups.values():
             self.emit(b)
 
-
-# ---- window -------------------------------------------------------------------------------------
-
-
-class _TimeBuffer:
-    """windowTimeBuffer: a ring buffer purged from its start, exactly as the real one."""
-
-    def __init__(self) -> None:
-        self.window: list[Point] = []
-        self.cap = 0
-        self.start = 0
-        self.stop = 0
-        self.size = 0
-
-    def insert(self, p: Point) -> None:
-        if self.size == self.cap:
-            c = 2 * (self.size + 1)
-            if self.size == 0:
-                w: list[Point] = []
-            elif self.stop > self.start:
-                w = self.window[self.start:self.stop]
-            else:
-                w = self.window[self.start:] + self.window[:self.stop]
-            w.append(None)  # type: ignore[arg-type]  # Go's make(len size+1)
-            self.window = w
-            self.cap = c
-            self.start = 0
-            self.stop = self.size
-        if len(self.window) == self.cap and self.stop == len(self.window):
-            self.stop = 0
-        if self.stop == len(self.window):
-            self.window.append(p)
-        else:
-            self.window[self.stop] = p
-        self.size += 1
-        self.stop += 1
-
-    def purge(self, oldest: int, inclusive: bool) -> None:
-        def include(t: int) -> bool:
-            return t >= oldest if inclusive else t > oldest
-
-        n = len(self.window)
-        if n == 0:
-            return
-        if self.start < self.stop:
-            while self.start < self.stop and not include(self.window[self.start].time):
-                self.start += 1
-            self.size = self.stop - self.start
-        else:
-            if include(self.window[n - 1].time):
-                while self.start < n and not include(self.window[self.start].time):
-                    self.start += 1
-                self.size = n - self.start + self.stop
-            else:
-                self.start = 0
-                while self.start < self.stop and not include(self.window[self.start].time):
-                    self.start += 1
-                self.size = self.stop - self.start
-
-    def points(self) -> list[Point]:
-        if self.size == 0:
-            return []
-        if self.stop > self.start:
-            return self.window[self.start:self.stop]
-        return self.window[self.start:] + self.window[:self.stop]
-
-
-class _WindowByTime:
-    def __init__(self, first: Point, period: int, every: int, align: bool, fill: bool) -> None:
-        self.name = first.name
-        self.tags = first.group_tags()
-        self.dims, self.by_name, self.group = first.dims, first.by_name, first.group
-        self.period, self.every, self.align = period, every, align
-        t = first.time
-        if fill:
-            nxt = t + period
-            if align:
-                first_period = nxt
-                nxt = _truncate(nxt, every)
-                if not nxt > first_period:
-                    nxt += every
-        else:
-            nxt = t + every
-            if align:
-                nxt = _truncate(nxt, every)
-        self.next_emit = nxt
-        self.buf = _TimeBuffer()
-
-    def point(self, p: Point) -> Batch | None:
-        msg = None
-        if self.every == 0:
-            self.buf.insert(p)
-            if not p.time < self.next_emit:
-                self.buf.purge(p.time - self.period, False)
-                msg = self.batch(p.time)
-                self.next_emit = p.time
-        else:
-            if not p.time < self.next_emit:
-                self.buf.purge(self.next_emit - self.period, True)
-                msg = self.batch(self.next_emit)
-                self.next_emit = p.time + self.every
-                if self.align:
-                    self.next_emit = _truncate(self.next_emit, self.every)
-            self.buf.insert(p)
-        return msg
-
-    def batch(self, tmax: int) -> Batch:
-        pts = [BatchPoint(p.fields, p.tags, p.time) for p in self.buf.points()]
-        return Batch(self.name, self.tags, self.dims, self.by_name, self.group, tmax, pts)
-
-
-def _truncate(t: int, d: int) -> int:
-    if d <= 0:
-        return t
-    return t - t % d
-
-
-class _WindowByCount:
-    def __init__(self, first: Point, period: int, every: int, fill: bool) -> None:
-        self.name = first.name
-        self.tags = first.group_tags()
-        self.dims, self.by_name, self.group = first.dims, first.by_name, first.group
-        self.period = period
-        self.every = every
-        self.next_emit = period if fill else every
-        self.buf: deque[Point] = deque(maxlen=period)
-        self.count = 0
-
-    def point(self, p: Point) -> Batch | None:
-        self.buf.append(p)
-        self.count += 1
-        if self.count >= self.next_emit:
-            self.next_emit += self.every
-            pts = [BatchPoint(q.fields, q.tags, q.time) for q in self.buf]
-            return Batch(self.name, self.tags, self.dims, self.by_name, self.group, p.time, pts)
-        return None
-
-
-class WindowNode(Node):
-    grouped = True
-
-    def __init__(self, task: Any, pn: PNode) -> None:
-        super().__init__(task, pn)
-        self.period = dur_ns(setting(pn, "Period", 0))
-        self.every = dur_ns(setting(pn, "Every", 0))
-        self.align = flag(pn, "Align") or flag(pn, "AlignFlag")
-        self.fill = flag(pn, "FillPeriod") or flag(pn, "FillPeriodFlag")
-        self.period_count = int(setting(pn, "PeriodCount", 0) or 0)
-        self.every_count = int(setting(pn, "EveryCount", 0) or 0)
-        self.windows: dict[str, Any] = {}
-
-    def process(self, msg: Message) -> None:
-        if not isinstance(msg, Point):
-            self.error("error while processing batch", "window does not support batch data")
-            return
-        w = self.windows.get(msg.group)
-        if w is None:
-            if self.period:
-                w = _WindowByTime(msg, self.period, self.every, self.align, self.fill)
-            else:
-                w = _WindowByCount(msg, self.period_count, self.every_count, self.fill)
-            self.windows[msg.group] = w
-        out = w.point(msg)
-        if out is not None:
-            self.emit(out)
-
-
-# ---- state tracking, change detection, derivative ---------------------------------------------
-
-
-class StateNode(Node):
-    grouped = True
-
-    def __init__(self, task: Any, pn: PNode, *, duration: bool) -> None:
-        super().__init__(task, pn)
-        self.duration = duration
-        self.lam = pn.ctor_args[0]
-        self.as_name = str(setting(pn, "As", "state_duration" if duration else "state_count"))
-        self.unit = dur_ns(setting(pn, "Unit", SECOND)) or SECOND
-        self.groups_state: dict[str, list[Any]] = {}
-
-    def _track(self, st: list[Any], fields: dict[str, Any], tags: dict[str, str], t: int) -> dict[str, Any] | None:
-        try:
-            ok = st[0](_scope(fields, tags, t))
-            if not isinstance(ok, bool):
-                raise EvalError(f"expression returned unexpected type {expr.type_name(ok)}")
-        except EvalError as exc:
-            self.error("error while evaluating expression", exc)
-            return None
-        out = dict(fields)
-        if self.duration:
-            if not ok:
-                st[1] = None
-                out[self.as_name] = -1.0
-            else:
-                if st[1] is None:
-                    st[1] = t
-                out[self.as_name] = (t - st[1]) / self.unit
-        else:
-            if not ok:
-                st[1] = 0
-                out[self.as_name] = -1
-            else:
-                st[1] = (st[1] or 0) + 1
-                out[self.as_name] = st[1]
-        return out
-
-    def process(self, msg: Message) -> None:
-        st = self.groups_state.get(msg.group)
-        if st is None:
-            st = self.groups_state[msg.group] = [expr.compile_lambda(self.lam), None]
-        if isinstance(msg, Point):
-            f = self._track(st, msg.fields, msg.tags, msg.time)
-            if f is not None:
-                self.emit(msg.copy(fields=f))
-            return
-        st[1] = None
-        pts = []
-        for bp in msg.points:
-            f = self._track(st, bp.fields, bp.tags, bp.time)
-            if f is not None:
-                pts.append(BatchPoint(f, bp.tags, bp.time))
-        self.emit(Batch(msg.name, msg.tags, msg.dims, msg.by_name, msg.group, msg.time, pts))
-
-
-class ChangeDetectNode(Node):
-    grouped = True
-
-    def __init__(self, task: Any, pn: PNode) -> None:
-        super().__init__(task, pn)
-        self.names = [str(a) for a in pn.ctor_args] or [str(a) for a in list_setting(pn, "Fields")]
-        self.previous: dict[str, dict[str, Any] | None] = {}
-
-    def process(self, msg: Message) -> None:
-        if isinstance(msg, Point):
-            prev = self.previous.get(msg.group)
-            if prev is None or any(prev.get(n) != msg.fields.get(n) for n in self.names):
-                self.previous[msg.group] = msg.fields
-                self.emit(msg)
-            return
-        prev = None
-        pts = []
-        for bp in msg.points:
-            if prev is None or any(prev.get(n) != bp.fields.get(n) for n in self.names):
-                prev = bp.fields
-                pts.append(bp)
-        self.emit(Batch(msg.name, msg.tags, msg.dims, msg.by_name, msg.group, msg.time, pts))
-
-
-def _num_to_float(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return None
-    return float(v)
-
-
-class DerivativeNode(Node):
-    grouped = True
-
-    def __init__(self, task: Any, pn: PNode) -> None:
-        super().__init__(task, pn)
-        self.field = str(pn.ctor_args[0]) if pn.ctor_args else str(setting(pn, "Field", ""))
-        self.as_name = str(setting(pn, "As", self.field))  # the real default: the field's own name
-        self.unit = dur_ns(setting(pn, "Unit", SECOND)) or SECOND
-        self.non_negative = flag(pn, "NonNegative") or flag(pn, "NonNegativeFlag")
-        self.previous: dict[str, tuple[dict[str, Any], int] | None] = {}
-
-    def _derive(self, prev: tuple[dict[str, Any], int] | None, fields: dict[str, Any], t: int) -> tuple[Any, bool, bool]:
-        f1 = _num_to_float(fields.get(self.field))
-        if f1 is None:
-            self.error("cannot perform derivative", "field is the wrong type", field=self.field,
-                       type=_go_type(fields.get(self.field)))
-            return 0.0, False, False
-        f0 = _num_to_float(prev[0].get(self.field)) if prev is not None else None
-        if f0 is None:
-            return 0.0, True, False
-        elapsed = t - prev[1]  # type: ignore[index]
-        if elapsed == 0:
-            self.error("cannot perform derivative", "elaspsed time was 0")
-            return 0.0, True, False
-        diff = f1 - f0
-        if self.non_negative and diff < 0:
-            return 0.0, True, False
-        return diff / (elapsed / self.unit), True, True
-
-    def process(self, msg: Message) -> None:
-        if isinstance(msg, Point):
-            prev = self.previous.get(msg.group)
-            value, store, emit = self._derive(prev, msg.fields, msg.time)
-            if store:
-                self.previous[msg.group] = (msg.fields, msg.time)
-            if emit:
-                fields = dict(msg.fields)
-                fields[self.as_name] = value
-                self.emit(msg.copy(fields=fields))
-            return
-        prev_b: tuple[dict[str, Any], int] | None = None
-        pts = []
-        for bp in msg.points:
-            value, store, emit = self._derive(prev_b, bp.fields, bp.time)
-            if store:
-                prev_b = (bp.fields, bp.time)
-            if emit:
-                fields = dict(bp.fields)
-                fields[self.as_name] = value
-                pts.append(BatchPoint(fields, bp.tags, bp.time))
-        self.emit(Batch(msg.name, msg.tags, msg.dims, msg.by_name, msg.group, msg.time, pts))
-
-
 class LogNode(Node):
     def __init__(self, task: Any, pn: PNode) -> None:
         super().__init__(task, pn)
@@ -727,98 +420,6 @@ class LogNode(Node):
             ("service", "kapacitor"), ("task_master", "main"), ("task", self.task.id), ("node", self.name),
             ("prefix", self.prefix), ("group", msg.group)])
         self.emit(msg)
-
-
-class SampleNode(Node):
-    grouped = True
-
-    def __init__(self, task: Any, pn: PNode) -> None:
-        super().__init__(task, pn)
-        arg = pn.ctor_args[0] if pn.ctor_args else 1
-        self.duration = dur_ns(arg) if hasattr(arg, "ns") else 0
-        self.n = 0 if self.duration else max(1, int(arg))
-        self.counts: dict[str, int] = {}
-
-    def _keep(self, count: int, t: int) -> bool:
-        if self.duration:
-            return t % self.duration == 0
-        return count % self.n == 0
-
-    def process(self, msg: Message) -> None:
-        if isinstance(msg, Point):
-            count = self.counts.get(msg.group, 0)
-            self.counts[msg.group] = count + 1
-            if self._keep(count, msg.time):
-                self.emit(msg)
-            return
-        pts = [bp for i, bp in enumerate(msg.points) if self._keep(i, bp.time)]
-        self.emit(Batch(msg.name, msg.tags, msg.dims, msg.by_name, msg.group, msg.time, pts))
-
-
-class ShiftNode(Node):
-    def __init__(self, task: Any, pn: PNode) -> None:
-        super().__init__(task, pn)
-        self.shift = dur_ns(pn.ctor_args[0]) if pn.ctor_args else 0
-
-    def process(self, msg: Message) -> None:
-        if isinstance(msg, Point):
-            self.emit(msg.copy(time=msg.time + self.shift))
-            return
-        pts = [BatchPoint(bp.fields, bp.tags, bp.time + self.shift) for bp in msg.points]
-        self.emit(Batch(msg.name, msg.tags, msg.dims, msg.by_name, msg.group, msg.time + self.shift, pts))
-
-
-class UnionNode(Node):
-    """Messages of all parents in time order: each parent's queue is released up to the lowest
-    time every parent has reached (the real low-water mark), so a lone parent's points wait."""
-
-    def __init__(self, task: Any, pn: PNode) -> None:
-        super().__init__(task, pn)
-        self.rename = str(setting(pn, "Rename", "") or "")
-        self.parents: list[Node] = []
-        self.queues: list[deque[Message]] = []
-        self.low_marks: list[int | None] = []
-
-    def link_parent(self, parent: Node) -> None:
-        self.parents.append(parent)
-        self.queues.append(deque())
-        self.low_marks.append(None)
-
-    def process(self, msg: Message) -> None:
-        idx = next((i for i, p in enumerate(self.parents) if p is self.source), 0)
-        if self.rename:
-            if isinstance(msg, Point):
-                msg = msg.copy(name=self.rename)
-            else:
-                msg = Batch(self.rename, msg.tags, msg.dims, msg.by_name, msg.group, msg.time, msg.points)
-        self.queues[idx].append(msg)
-        self._emit_ready()
-
-    def _emit_ready(self) -> None:
-        emitted = True
-        while emitted:
-            emitted = False
-            mark: int | None = None
-            valid = 0
-            for i, queue in enumerate(self.queues):
-                source_mark = self.low_marks[i]
-                if queue:
-                    t = queue[0].time
-                    if mark is None or t < mark:
-                        mark = t
-                    source_mark = t
-                self.low_marks[i] = source_mark
-                if source_mark is not None:
-                    valid += 1
-                    if mark is None or source_mark < mark:
-                        mark = source_mark
-            if valid != len(self.queues) or mark is None:
-                return
-            for queue in self.queues:
-                while queue and not queue[0].time > mark:
-                    self.emit(queue.popleft())
-                    emitted = True
-
 
 class NoopNode(Node):
     """A node kind the engine does not run (join, union, deadman, UDFs, ...): it counts what it

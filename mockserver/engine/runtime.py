@@ -9,11 +9,13 @@ from mockserver.gotime import go_duration
 from mockserver.tickscript.graph import Pipeline, PNode
 
 from . import nodes as n
+from . import transforms as t
 from .alert import AlertNode
 from .influxql import InfluxQLNode
 from .join import JoinNode
 from .messages import Point
 from .outputs import HTTPOutNode, InfluxDBOutNode
+from .window import WindowNode
 
 _KINDS: dict[str, Any] = {
     "StreamNode": n.StreamNode,
@@ -22,15 +24,15 @@ _KINDS: dict[str, Any] = {
     "EvalNode": n.EvalNode,
     "DefaultNode": n.DefaultNode,
     "DeleteNode": n.DeleteNode,
-    "WindowNode": n.WindowNode,
+    "WindowNode": WindowNode,
     "GroupByNode": n.GroupByNode,
     "InfluxQLNode": InfluxQLNode,
-    "DerivativeNode": n.DerivativeNode,
-    "ChangeDetectNode": n.ChangeDetectNode,
+    "DerivativeNode": t.DerivativeNode,
+    "ChangeDetectNode": t.ChangeDetectNode,
     "LogNode": n.LogNode,
-    "SampleNode": n.SampleNode,
-    "ShiftNode": n.ShiftNode,
-    "UnionNode": n.UnionNode,
+    "SampleNode": t.SampleNode,
+    "ShiftNode": t.ShiftNode,
+    "UnionNode": t.UnionNode,
     "JoinNode": JoinNode,
     "AlertNode": AlertNode,
     "HTTPOutNode": HTTPOutNode,
@@ -43,9 +45,9 @@ RUNNING_KINDS = frozenset((*_KINDS, "StateDurationNode", "StateCountNode"))
 
 def _make(task: TaskRuntime, pn: PNode) -> n.Node:
     if pn.gotype == "StateDurationNode":
-        return n.StateNode(task, pn, duration=True)
+        return t.StateNode(task, pn, duration=True)
     if pn.gotype == "StateCountNode":
-        return n.StateNode(task, pn, duration=False)
+        return t.StateNode(task, pn, duration=False)
     cls = _KINDS.get(pn.gotype, n.NoopNode)
     node: n.Node = cls(task, pn)
     return node
@@ -81,7 +83,7 @@ class TaskRuntime:
                 child = by_id[id(pn)]
                 p.children.append(child)
                 p.outs.append(0)
-                if isinstance(child, (n.UnionNode, JoinNode)):
+                if isinstance(child, (t.UnionNode, JoinNode)):
                     child.link_parent(p)
         self.source = self.nodes[0]
         self.http_outs = {node.endpoint: node for node in self.nodes if isinstance(node, HTTPOutNode)}

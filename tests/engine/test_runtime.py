@@ -9,7 +9,7 @@ import pytest
 
 from mockserver.engine import gotemplate
 from mockserver.engine.messages import Point
-from mockserver.engine.nodes import _TimeBuffer
+from mockserver.engine.window import _TimeBuffer
 from mockserver.store import MockState
 from mockserver.store.lineprotocol import parse_points
 
