@@ -45,6 +45,7 @@ AREAS = (
     "replays",
     "services",
     "storage",
+    "dataplane",
 )
 
 

@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-config-override", action="store_true", help="answer config override requests with 403"
     )
     parser.add_argument(
+        "--influxdb-sink",
+        action="store_true",
+        help="run influxDBOut nodes and keep what they write (GET /mock/influxdb/{db}) instead of failing "
+        "to start them as a server without InfluxDB does",
+    )
+    parser.add_argument(
         "--restore", metavar="FILE", help="start from a backup taken with GET /kapacitor/v1/storage/backup"
     )
     parser.add_argument(
@@ -173,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         pprof_enabled=args.pprof_enabled,
         max_log_streams=args.max_log_streams or max(1, args.threads // 4),
         bcrypt_cost=args.bcrypt_cost,
+        influxdb_sink=args.influxdb_sink,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.auth and not args.shared_secret:

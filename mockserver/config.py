@@ -43,6 +43,10 @@ class MockConfig:
     bcrypt_cost: int = 4
     #: Concurrent log streams (each holds a worker thread while open); more get a 429.
     max_log_streams: int = 2
+    #: Pretend an InfluxDB is configured: influxDBOut nodes run and what they write is kept
+    #: (GET /mock/influxdb/{db}); without it a task with influxDBOut fails to start, as on a
+    #: server without InfluxDB.
+    influxdb_sink: bool = False
 
     @property
     def at_least_1_6(self) -> bool:

@@ -38,7 +38,9 @@ def replay_stats(replay: Replay) -> dict[str, Any]:
     if replay.status != "finished":
         return {}
     stats: dict[str, Any] = {"task-stats": {"throughput": 0}}
-    if replay.nodes:
+    if replay.node_stats is not None:  # the data plane ran the task over a stream recording
+        stats["node-stats"] = replay.node_stats
+    elif replay.nodes:
         stats["node-stats"] = {name: dict.fromkeys(NODE_STAT_KEYS, 0) for name in sorted(replay.nodes)}
     return stats
 

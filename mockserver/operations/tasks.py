@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver import gojson, tickscript
-from mockserver.errors import BadRequest
+from mockserver.errors import BadRequest, ServerError
 from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns
 from mockserver.operations.common import dot_view, list_fields, paging, path_id, script_format
-from mockserver.operations.registry import Call, Reply, operation
+from mockserver.operations.registry import Call, Reply, control, operation
 from mockserver.render import BASE, link
 from mockserver.store.tasks import Task, formatted
 from mockserver.tickscript.dot import node_stats
@@ -67,19 +67,36 @@ def task_link(task_id: str) -> dict[str, str]:
     return link(BASE, "tasks", task_id)
 
 
-def _stats(task: Task) -> dict[str, Any]:
+def _stats(task: Task, engine: Any = None) -> dict[str, Any]:
+    live = engine.stats(task) if engine is not None else None
+    if live is not None:
+        return live
     pipeline = task.analysis().pipeline
     return {"task-stats": {"throughput": 0}, "node-stats": node_stats(pipeline) if pipeline is not None else {}}
 
 
-def _dot(task: Task, view: str) -> str | None:
+def _dot(task: Task, view: str, engine: Any = None) -> str | None:
+    executing = _executing(task, engine)
+    if engine is not None and executing:
+        live = engine.dot(task, labels=view == "labels")
+        if live is not None:
+            return live
     pipeline = task.analysis().pipeline
     if pipeline is None:
         return None
-    return tickscript.dot(pipeline, task.id, executing=task.executing, labels=view == "labels")
+    return tickscript.dot(pipeline, task.id, executing=executing, labels=view == "labels")
 
 
-def _value(task: Task, name: str, view: str, fmt: str, *, in_list: bool) -> Any:
+def _runs(task: Task) -> bool:
+    """An enabled task has live stats and dot, or a start failure (never cached)."""
+    return task.executing
+
+
+def _executing(task: Task, engine: Any) -> bool:
+    return task.executing and not (engine is not None and engine.start_error(task))
+
+
+def _value(task: Task, name: str, view: str, fmt: str, *, in_list: bool, engine: Any = None) -> Any:
     if name == "id":
         return task.id
     if name == "link":
@@ -95,17 +112,17 @@ def _value(task: Task, name: str, view: str, fmt: str, *, in_list: bool) -> Any:
     if name == "vars":
         return tickscript.encode_vars(task.vars)
     if name == "dot":
-        dot = _dot(task, view)
+        dot = _dot(task, view, engine)
         return dot if (dot is not None or in_list) else ""
     if name == "status":
         return task.status
     if name == "executing":
-        return task.executing
+        return _executing(task, engine)
     if name == "error":
-        return task.error or task.analysis().build_error
+        return task.error or task.analysis().build_error or (engine.start_error(task) if engine is not None else "")
     if name == "stats":
-        if task.executing:
-            return _stats(task)
+        if _executing(task, engine):
+            return _stats(task, engine)
         return None if in_list else {}
     if name == "created":
         return format_ns(task.created)
@@ -122,7 +139,10 @@ SINGLE_ORDER = (
 )  # fmt: skip
 
 
-def task_body(task: Task, view: str = "attributes", fmt: str = "formatted") -> bytes:
+def task_body(task: Task, view: str = "attributes", fmt: str = "formatted", engine: Any = None) -> bytes:
+    if engine is not None and _runs(task):
+        obj = {name: _value(task, name, view, fmt, in_list=False, engine=engine) for name in SINGLE_ORDER}
+        return gojson.dumps_pretty(obj)
     key = ("single", view, fmt)
     body = task._cache.get(key)
     if body is None:
@@ -134,6 +154,15 @@ def task_body(task: Task, view: str = "attributes", fmt: str = "formatted") -> b
 # ---- handlers -------------------------------------------------------------------------------------
 
 
+def _start(call: Call, task: Task) -> None:
+    """Start, restart or stop the task's data plane now, as the server does after storing it; a
+    task that cannot start stays stored (enabled, not executing) and the request answers 500."""
+    call.state.engine.reconcile()
+    error = call.state.engine.start_error(task)
+    if error:
+        raise ServerError(error)
+
+
 @operation("getTask")
 def get_task(call: Call) -> Reply:
     task_id = path_id(call, "id", "task")
@@ -143,12 +172,15 @@ def get_task(call: Call) -> Reply:
     replay_id = call.first("replay-id")
     if replay_id and replay_id != "main":
         raise BadRequest(f"no running replay with ID: {replay_id}")
-    return Reply(200, raw=task_body(task, view, fmt))
+    return Reply(200, raw=task_body(task, view, fmt, call.state.engine))
 
 
 @operation("getTaskHttpOut")
 def get_task_http_out(call: Call) -> Reply:
-    """No task of the mock exposes httpOut data yet: the path is a task ID, as on the real mux."""
+    """A running task's httpOut result (compact JSON); without such a route the path is a task ID."""
+    result = call.state.engine.http_out(call.params["id"], call.params["endpoint"])
+    if result is not None:
+        return Reply(200, raw=result)
     call.params = {"id": f"{call.params['id']}/{call.params['endpoint']}"}
     return get_task(call)
 
@@ -157,7 +189,8 @@ def get_task_http_out(call: Call) -> Reply:
 def create_task(call: Call) -> Reply:
     req = decode_task_request(call, "CreateTaskOptions")
     task = call.state.tasks.create_task(req)
-    return Reply(200, raw=task_body(task))
+    _start(call, task)
+    return Reply(200, raw=task_body(task, engine=call.state.engine))
 
 
 @operation("updateTask")
@@ -165,12 +198,14 @@ def update_task(call: Call) -> Reply:
     task_id = path_id(call, "id", "task")
     req = decode_task_request(call, "UpdateTaskOptions")
     task = call.state.tasks.update_task(task_id, req)
-    return Reply(200, raw=task_body(task))
+    _start(call, task)
+    return Reply(200, raw=task_body(task, engine=call.state.engine))
 
 
 @operation("deleteTask")
 def delete_task(call: Call) -> Reply:
     call.state.tasks.delete_task(path_id(call, "id", "task"))
+    call.state.engine.reconcile()  # a deleted task stops; its anonymous topics go
     return Reply(204)
 
 
@@ -192,15 +227,30 @@ def list_tasks(call: Call) -> Reply:
     ordered = sorted(set(fields))
     fragments = []
     for task in tasks:
-        fragment = task._cache.get(key) if key else None
+        fragment = task._cache.get(key) if key and not _runs(task) else None
         if fragment is None:
             item: dict[str, Any] = {}
+            live = _runs(task)
             for name in ordered:
                 if name == "template-id" and not task.template_id:
                     continue
-                item[name] = _value(task, name, view, fmt, in_list=True)
+                item[name] = _value(task, name, view, fmt, in_list=True, engine=call.state.engine if live else None)
             fragment = gojson.pretty_fragment(item)
-            if key:
+            if key and not live:
                 task._cache[key] = fragment
         fragments.append(fragment)
     return Reply(200, raw=gojson.pretty_list_document("tasks", fragments))
+
+
+@control("GET", "/mock/influxdb/{db}")
+def influxdb_sink_points(call: Call) -> Reply:
+    """What influxDBOut nodes wrote to `db` with `--influxdb-sink` (optionally one `rp`), oldest first.
+
+    Body: {"database", "points": [{"measurement", "tags", "fields", "time" (RFC 3339)}]}; the sink
+    keeps the last 10,000 points per database and retention policy."""
+    db = call.params.get("db", "")
+    rp = call.first("rp") or None
+    points = [
+        {**p, "time": format_ns(p["time"])} for p in call.state.engine.sink.read(db, rp)
+    ]
+    return Reply(200, body={"database": db, "points": points})

@@ -148,6 +148,7 @@ def _write(call: Call) -> Reply:
                 f"{go_quote(user.name)} user is not authorized to write to database {go_quote(db)}", 401
             )
     call.state.points.write(db, call.first("rp"), points)
+    call.state.engine.write(db, call.first("rp"), points)  # the data plane: enabled stream tasks
     return Reply(204)
 
 

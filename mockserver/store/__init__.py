@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from mockserver.config import MockConfig
+from mockserver.engine import Engine
 from mockserver.gotime import now_ns
 from mockserver.store.alerts import AlertStore
 from mockserver.store.configs import ConfigStore
@@ -133,6 +134,8 @@ class MockState:
         self.users = UserStore(self)
         self.flux_tasks = FluxTaskStore(self)
         self.points = PointStore(self)
+        #: The data plane: enabled stream tasks run on written points.
+        self.engine = Engine(self)
         #: Unhandled exceptions the HTTP layer caught (always a mock bug; tests require zero).
         self.internal_errors = 0
 

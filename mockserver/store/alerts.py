@@ -350,6 +350,14 @@ class AlertStore:
             self._touch_topic(topic_id)
             return copy.copy(topic.events[event.id])
 
+    def restore_events(self, topic_id: str, events: list[EventState]) -> None:
+        """RestoreTopic: a restarted alert node's topic comes back with its saved event states
+        (not counted as collected)."""
+        with self._lock:
+            topic = self._ensure_topic(topic_id)
+            for event in events:
+                topic.update_event(copy.copy(event), self._legacy_sort)
+
     # ---- handler specs
 
     def handler_specs(self, topic_id: str, pattern: str) -> list[HandlerSpec]:

@@ -45,6 +45,8 @@ EMPTY_STREAM_SIZE = 23
 #: `time.Time{}` in Unix nanoseconds; Go's IsZero() is true for it.
 ZERO_TIME_NS = -62135596800 * 1_000_000_000
 SHUTDOWN_ERROR = "unexpected Kapacitor shutdown"
+#: Points a stream recording keeps for replays (the size still counts every point recorded).
+MAX_RECORDED_POINTS = 20_000
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class Replay:
     progress: float = 0.0
     #: Node names of the replayed task's pipeline; stats are reported once the replay finished.
     nodes: tuple[str, ...] = ()
+    #: The replayed task's node-stats, when the data plane ran it over a stream recording.
+    node_stats: dict[str, Any] | None = None
 
 
 @dataclass
@@ -86,6 +90,8 @@ class _RecordingRun:
     measurements: frozenset[str] = frozenset()
     stop: int | None = None
     recorded: int = 0
+    #: The recorded points (db, rp, point), one per fork key matched, up to MAX_RECORDED_POINTS.
+    points: list[tuple[str, str, Point]] | None = None
 
 
 @dataclass
@@ -165,6 +171,9 @@ class RecordingStore:
         self._recording_runs: dict[str, _RecordingRun] = {}
         self._replay_runs: list[_ReplayRun] = []
         self._seq = 0
+        #: Points of finished stream recordings, for replays (not part of a backup: the real server
+        #: keeps them in files beside its database).
+        self.recorded_points: dict[str, tuple[tuple[str, str, Point], ...]] = {}
 
     # ---- time ---------------------------------------------------------------------------------------
 
@@ -211,6 +220,7 @@ class RecordingStore:
                 self._recording_index.discard(recording_id)
                 self.state.touch("recordings", "recordings", recording_id)
             self._recording_runs.pop(recording_id, None)
+            self.recorded_points.pop(recording_id, None)
             if recording is not None and recording.size == -1:
                 # The entry is gone, but removing the archive that was never written fails
                 # (fileSource.Remove compares with os.ErrNotExist, never equal to a *PathError);
@@ -233,6 +243,7 @@ class RecordingStore:
                 dbrps=frozenset((db, rp) for db, rp in task.dbrps),
                 measurements=_stream_measurements(task),
                 stop=None if stop is None or stop == ZERO_TIME_NS else stop,
+                points=[],
             )
             return self._start_recording(run)
 
@@ -311,6 +322,8 @@ class RecordingStore:
         self.recordings[recording_id] = done
         self._recording_index.put(recording_id, when)
         self.state.touch("recordings", "recordings", recording_id)
+        if run.points is not None and not run.error:
+            self.recorded_points[recording_id] = tuple(run.points)
 
     def feed(self, db: str, rp: str, points: list[Point]) -> None:
         """Points written to the task master reach the stream recordings whose task would get them."""
@@ -330,6 +343,8 @@ class RecordingStore:
                     self._finish_recording(run, now)
                     return
                 run.recorded += header + len(point.line()) + 1
+                if run.points is not None and len(run.points) < MAX_RECORDED_POINTS:
+                    run.points.append((db, rp, point))
 
     # ---- replays ---------------------------------------------------------------------------------
 
@@ -441,7 +456,17 @@ class RecordingStore:
         if run.replay.id not in self.replays:
             return  # deleted meanwhile: the server's final Replace fails the same way
         done = replace(run.replay, status=FAILED if run.error else FINISHED, error=run.error, date=when, progress=1.0)
+        if not run.error:
+            done = replace(done, node_stats=self._replay_stats(run.replay))
         self._show_replay(done)
+
+    def _replay_stats(self, replay: Replay) -> dict[str, Any] | None:
+        """Run the task over the stream recording's points (clock fast: point time drives it)."""
+        points = self.recorded_points.get(replay.recording)
+        task = self.state.tasks.tasks.get(replay.task)
+        if points is None or task is None or task.type != "stream":
+            return None
+        return self.state.engine.replay(task, points, recording_time=replay.recording_time, now=replay.date)
 
     # ---- backup -------------------------------------------------------------------------------
 

@@ -1,0 +1,179 @@
+"""The data plane: enabled stream tasks run on written points (behaviour §3.1, §3.4, §8.1).
+
+Optional: points are written only with --allow-writes, into this run's own database, and every
+task writes its alerts to `/dev/null`. Expected values are what a real Kapacitor 1.5.7 answers for
+the same task and points (point time drives windows and alerts, so the results are exact). A real
+server processes points asynchronously, so each check polls the task's stats until the last node
+has seen what it should, for at most a few seconds, then judges the final state.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from conformance.checks import SHOULD, check, expect, expect_equal, expect_status
+from conformance.context import Kap
+
+SEC = 1_000_000_000
+T0 = 1_700_000_000 * SEC  # points far in the past of every clock, far from any real data
+SETTLE_SECONDS = 5.0
+REF_STATS = "behaviour §3.1"
+REF_OUT = "behaviour §3.4"
+REF_TOPICS = "behaviour §8.1"
+
+
+def _task(kap: Kap, label: str, script: str) -> str:
+    kap.need("createTask", "writePoints", "getTask")
+    tid = kap.uid(label)
+    kap.create_task(tid, script=script, status="enabled", what=f"create enabled task {tid}")
+    return tid
+
+
+def _write(kap: Kap, lines: list[str]) -> None:
+    ex = kap.call("writePoints", query=[("db", kap.suite.db), ("rp", "autogen")], body="".join(lines))
+    expect_status(ex, 204, "write points for a running task", ref="api#write-data")
+
+
+def _stats(kap: Kap, tid: str) -> dict[str, Any]:
+    ex = kap.call("getTask", id=tid)
+    body = kap.json_ok(ex, 200, f"GET task {tid}", ref="api#get-a-task")
+    stats = body.get("stats") or {}
+    return stats.get("node-stats") or {}
+
+
+def _settled(kap: Kap, tid: str, node: str, key: str, want: int) -> dict[str, Any]:
+    """Poll until `node`'s `key` reaches `want` (or time is up); the last stats seen."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        stats = _stats(kap, tid)
+        if stats.get(node, {}).get(key, 0) >= want or time.monotonic() > deadline:
+            time.sleep(0.1)  # let a real server finish the node's bookkeeping for this message
+            return _stats(kap, tid)
+        time.sleep(0.05)
+
+
+def _counts(stats: dict[str, Any], node: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: stats.get(node, {}).get(k) for k in keys}
+
+
+def _line(measurement: str, tags: dict[str, str], value: str, t: int) -> str:
+    tag = "".join(f",{k}={v}" for k, v in tags.items())
+    return f"{measurement}{tag} v={value} {t}\n"
+
+
+ALERT_SCRIPT = "stream\n    |from()\n        .measurement('cpu')\n    |alert()\n" \
+               "        .crit(lambda: \"v\" < 10)\n        .details('')\n        .log('/dev/null')\n"
+
+
+@check("dataplane.alert-stats", SHOULD, REF_STATS, mutates=True, requires=("writes",))
+def test_alert_counts(kap: Kap) -> None:
+    """Two points, one critical: every node counted both, the alert node raised one CRITICAL alert."""
+    tid = _task(kap, "dpa-", ALERT_SCRIPT)
+    _write(kap, [_line("cpu", {}, "50", T0), _line("cpu", {}, "5", T0 + SEC)])
+    stats = _settled(kap, tid, "alert2", "collected", 2)
+    for node in ("stream0", "from1"):
+        expect_equal(_counts(stats, node, ("collected", "emitted", "errors")),
+                     {"collected": 2, "emitted": 2, "errors": 0}, f"node-stats of {node}", ref=REF_STATS)
+    expect_equal(
+        _counts(stats, "alert2", ("collected", "emitted", "errors", "alerts_triggered", "crits_triggered",
+                                  "warns_triggered", "infos_triggered", "oks_triggered", "working_cardinality")),
+        {"collected": 2, "emitted": 0, "errors": 0, "alerts_triggered": 1, "crits_triggered": 1,
+         "warns_triggered": 0, "infos_triggered": 0, "oks_triggered": 0, "working_cardinality": 1},
+        "node-stats of the alert node", ref=REF_STATS)
+
+
+@check("dataplane.executing-dot", SHOULD, REF_STATS, mutates=True, requires=("writes",))
+def test_executing_dot(kap: Kap) -> None:
+    """An executing task's dot carries each edge's processed count and each node's stats."""
+    tid = _task(kap, "dpg-", ALERT_SCRIPT)
+    _write(kap, [_line("cpu", {}, "50", T0), _line("cpu", {}, "5", T0 + SEC)])
+    _settled(kap, tid, "alert2", "collected", 2)
+    ex = kap.call("getTask", id=tid)
+    dot = kap.json_ok(ex, 200, f"GET task {tid}", ref="api#get-a-task").get("dot", "")
+    for fragment in ('stream0 -> from1 [processed="2"];', 'from1 -> alert2 [processed="2"];',
+                     'alerts_triggered="1" ', 'crits_triggered="1" ', 'oks_triggered="0" '):
+        expect(fragment in dot, "executing dot", expected=f"contains {fragment}", actual=dot, ref=REF_STATS,
+               exchange=ex)
+
+
+@check("dataplane.topic-events", SHOULD, REF_TOPICS, mutates=True, requires=("writes",))
+def test_anonymous_topic_events(kap: Kap) -> None:
+    """The alert node publishes to `main:<task>:alert2`; the event has the default id and message."""
+    kap.need("listTopicEvents")
+    tid = _task(kap, "dpt-", ALERT_SCRIPT)
+    _write(kap, [_line("cpu", {}, "50", T0), _line("cpu", {}, "5", T0 + SEC), _line("cpu", {}, "70", T0 + 2 * SEC)])
+    _settled(kap, tid, "alert2", "collected", 3)
+    topic = f"main:{tid}:alert2"
+    ex = kap.call("listTopicEvents", topic=topic)
+    body = kap.json_ok(ex, 200, f"events of {topic}", ref=REF_TOPICS)
+    events = [{"id": e.get("id"), **{k: (e.get("state") or {}).get(k) for k in
+                                      ("message", "details", "time", "duration", "level")}}
+              for e in body.get("events") or []]
+    expect_equal(events, [{"id": "cpu:nil", "message": "cpu:nil is OK", "details": "",
+                           "time": "2023-11-14T22:13:22Z", "duration": "1s", "level": "OK"}],
+                 f"events of {topic} after CRITICAL then recovery", ref=REF_TOPICS, exchange=ex)
+
+
+@check("dataplane.httpout-window", SHOULD, REF_OUT, mutates=True, requires=("writes",))
+def test_window_mean_http_out(kap: Kap) -> None:
+    """window → mean → httpOut: the last window of each group, as compact JSON, in group order."""
+    kap.need("getTaskHttpOut")
+    script = ("stream\n    |from()\n        .measurement('cpu')\n        .groupBy('host')\n    |window()\n"
+              "        .period(10s)\n        .every(10s)\n    |mean('v')\n    |httpOut('out')\n")
+    tid = _task(kap, "dpw-", script)
+    ex = kap.call("getTaskHttpOut", id=tid, endpoint="out")
+    expect_status(ex, 200, "httpOut before any point", ref=REF_OUT)
+    expect_equal(ex.body, b'{"series":null}', "httpOut before any point", ref=REF_OUT, exchange=ex)
+    lines = [_line("cpu", {"host": h}, str(i), T0 + i * SEC) for i in range(12) for h in ("a", "b")]
+    _write(kap, lines)
+    _settled(kap, tid, "window2", "collected", len(lines))
+    stats = _settled(kap, tid, "http_out4", "collected", 2)
+    expect_equal(_counts(stats, "window2", ("collected", "emitted", "working_cardinality")),
+                 {"collected": 24, "emitted": 2, "working_cardinality": 2}, "node-stats of the window",
+                 ref=REF_STATS)
+    ex = kap.call("getTaskHttpOut", id=tid, endpoint="out")
+    expect_status(ex, 200, "httpOut after two windows closed", ref=REF_OUT)
+    rows = ",".join(
+        f'{{"name":"cpu","tags":{{"host":"{h}"}},"columns":["time","mean"],'
+        f'"values":[["2023-11-14T22:13:30Z",4.5]]}}' for h in ("a", "b"))
+    expect_equal(ex.body, f'{{"series":[{rows}]}}'.encode(), "httpOut: the mean of each host's window",
+                 ref=REF_OUT, exchange=ex)
+
+
+@check("dataplane.node-error", SHOULD, REF_STATS, mutates=True, requires=("writes",))
+def test_type_error_is_a_node_error(kap: Kap) -> None:
+    """A point of the wrong type in a lambda is a node error (counted, the point dropped), not a failure."""
+    script = "stream\n    |from()\n        .measurement('cpu')\n    |eval(lambda: \"v\" * 2.0)\n" \
+             "        .as('d')\n    |httpOut('out')\n"
+    tid = _task(kap, "dpe-", script)
+    _write(kap, [_line("cpu", {}, "1", T0), _line("cpu", {}, '"text"', T0 + SEC), _line("cpu", {}, "3", T0 + 2 * SEC)])
+    stats = _settled(kap, tid, "eval2", "collected", 3)
+    _settled(kap, tid, "http_out3", "collected", 2)
+    stats = _stats(kap, tid)
+    expect_equal(_counts(stats, "eval2", ("collected", "emitted", "errors")),
+                 {"collected": 3, "emitted": 2, "errors": 1}, "node-stats of eval after a string value",
+                 ref=REF_STATS)
+    ex = kap.call("getTaskHttpOut", id=tid, endpoint="out")
+    expect_equal(ex.body, b'{"series":[{"name":"cpu","columns":["time","d"],'
+                          b'"values":[["2023-11-14T22:13:22Z",6]]}]}',
+                 "httpOut after a dropped point", ref=REF_OUT, exchange=ex)
+
+
+@check("dataplane.disable-drops-state", SHOULD, REF_TOPICS, mutates=True, requires=("writes",))
+def test_disable_drops_state(kap: Kap) -> None:
+    """Disabling a task removes its anonymous topic; enabling it again starts from zero counts."""
+    kap.need("updateTask", "listTopicEvents")
+    tid = _task(kap, "dpd-", ALERT_SCRIPT)
+    _write(kap, [_line("cpu", {}, "5", T0)])
+    _settled(kap, tid, "alert2", "collected", 1)
+    expect_status(kap.call("updateTask", id=tid, json={"status": "disabled"}), 200, "disable the task")
+    topic = f"main:{tid}:alert2"
+    kap.error(kap.call("listTopicEvents", topic=topic), 500,
+              f'failed to get topic events: unknown topic "{topic}"', what="events of a disabled task's topic",
+              ref=REF_TOPICS)
+    expect_status(kap.call("updateTask", id=tid, json={"status": "enabled"}), 200, "enable the task again")
+    stats = _stats(kap, tid)
+    expect_equal(_counts(stats, "alert2", ("collected", "alerts_triggered")),
+                 {"collected": 0, "alerts_triggered": 0}, "alert node-stats after disable and enable",
+                 ref=REF_STATS)
