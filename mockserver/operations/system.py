@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import queue
-import socket
 import threading
 import time
 import uuid
@@ -38,6 +37,7 @@ _POLL_SECONDS = 0.25
 LOG_LEVELS = ("INFO", "ERROR", "DEBUG")
 _LEVEL_RANK = {"debug": 0, "info": 1, "error": 2}
 CMDLINE = ["kapacitord"]
+DEFAULT_HOSTNAME = "localhost"
 METHOD_ORDER = ("GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS")
 ALL_METHODS = ("HEAD", "OPTIONS", "GET", "POST", "PATCH", "PUT", "DELETE")
 
@@ -300,7 +300,9 @@ def _expvar_map(items: dict[str, str]) -> str:
 def debug_vars(call: Call) -> Reply:
     rt = runtime(call.state)
     tasks = call.state.tasks
-    host = socket.gethostname() or "localhost"
+    # [hostname] defaults to "localhost" in NewConfig (server/config.go, 1.5 and 1.8): the real
+    # server reports its configured name, not the machine's.
+    host = DEFAULT_HOSTNAME
     load_stat = _expvar_map(
         {
             "name": go_quote("load"),

@@ -177,6 +177,14 @@ def test_debug_vars_shape(api_: Api) -> None:
         assert stat["tags"]["cluster_id"] == body["cluster_id"]
 
 
+def test_debug_vars_host_is_the_configured_default(api_: Api) -> None:
+    """A real 1.5.7 without a [hostname] setting reports "localhost" (NewConfig), in `host` and in
+    every stat's tags, whatever the machine is called; `kapacitor stats general` prints it."""
+    body = api_.get(f"{B}/debug/vars").json
+    assert body["host"] == "localhost"
+    assert {stat["tags"]["host"] for stat in body["kapacitor"].values()} == {"localhost"}
+
+
 def test_task_counters(api_: Api) -> None:
     counts = lambda: (lambda v: (v["num_tasks"], v["num_enabled_tasks"]))(api_.get(f"{B}/debug/vars").json)
     assert counts() == (0, 0)
