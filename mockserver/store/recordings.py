@@ -12,6 +12,8 @@ Choices where the mock cannot do what the server does:
   **finish successfully** (a server without InfluxDB fails them with `InfluxDB not configured,
   cannot record batch query`): clients need the success path. Their size is that of the empty
   container Kapacitor writes (an empty zip for batch data, an empty gzip stream for stream data).
+  A query that is not one fully qualified measurement fails at once with the server's own error,
+  as it does before any InfluxDB is asked (`store/influxql_source.py`).
 * A stream recording records the points written through /write that its task would receive and
   finishes at the first such point after `stop`, as on the server; it also finishes by itself after
   `MockConfig.stream_timeout` seconds, because a real client has no other way to end it here.
@@ -28,9 +30,11 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from mockserver import tickscript
+from mockserver.config import version_tuple
 from mockserver.errors import BadRequest, NotFound, ServerError
 from mockserver.gotext import go_quote
 from mockserver.gotime import format_seconds
+from mockserver.store.influxql_source import query_error
 from mockserver.store.lineprotocol import Point
 from mockserver.store.listing import GlobSyntaxError, compile_glob
 from mockserver.store.tasks import start_error
@@ -280,11 +284,14 @@ class RecordingStore:
             kind = req.get("type", "invalid")
             has_data = kind in ("stream", "batch")
             recording = Recording(recording_id, kind if has_data else "stream", now, has_data=has_data)
+            # The query is parsed before InfluxDB is asked: one that is not fully qualified fails
+            # at once, before anything is written (size 0).
+            refused = query_error(req["query"], self._version()) if has_data else None
             run = _RecordingRun(
                 recording=recording,
-                deadline=now + self._delay(),
-                error="" if has_data else "unsupported data source scheme ",
-                base_size=(EMPTY_BATCH_SIZE if kind == "batch" else EMPTY_STREAM_SIZE) if has_data else 0,
+                deadline=now if refused else now + self._delay(),
+                error=refused or ("" if has_data else "unsupported data source scheme "),
+                base_size=0 if refused or not has_data else (EMPTY_BATCH_SIZE if kind == "batch" else EMPTY_STREAM_SIZE),
             )
             return self._start_recording(run)
 
@@ -416,7 +423,19 @@ class RecordingStore:
             if not req.get("query"):
                 raise BadRequest("must provide query")
             task = self._load_task(req)
-            return self._create_replay(self._new_replay(replay_id, task, "", req, now), now)
+            replay = self._new_replay(replay_id, task, "", req, now)
+            refused = query_error(req["query"], self._version())
+            if refused is None:
+                return self._create_replay(replay, now)
+            if replay.id in self.replays:
+                raise ServerError("replay already exists")
+            self._show_replay(replay)
+            self._seq += 1
+            self._replay_runs.append(_ReplayRun(replay, now, f"running replay: {refused}", self._seq))
+            return replay
+
+    def _version(self) -> tuple[int, ...]:
+        return version_tuple(self.state.config.kapacitor_version)
 
     def _load_task(self, req: dict[str, Any]) -> Any:
         try:

@@ -28,6 +28,8 @@ from tests.mock.test_cli import request, start
 
 pytestmark = pytest.mark.server
 
+#: A query a real server sends on to InfluxDB (one fully qualified measurement).
+QUALIFIED = 'SELECT mean(value) FROM "mydb"."myrp"."test"'
 ABSENT = "absent"
 #: What a client sees when the server is killed under it (never an HTTP answer).
 GONE = (OSError, http.client.HTTPException)
@@ -235,7 +237,7 @@ def _exercise(client: falcon.testing.TestClient) -> None:
     ok("DELETE", "/kapacitor/v1/alerts/topics/gone")
     ok("POST", "/kapacitor/v1/config/smtp/", {"set": {"enabled": True, "port": 2525, "from": "k@example.com"}})
     ok("POST", "/kapacitor/v1/config/influxdb", {"add": {"name": "second", "urls": ["http://x:8086"]}})
-    ok("POST", "/kapacitor/v1/recordings/query", {"id": "rec", "query": "SELECT 1", "type": "batch"})
+    ok("POST", "/kapacitor/v1/recordings/query", {"id": "rec", "query": QUALIFIED, "type": "batch"})
     ok("POST", "/kapacitor/v1/users", {"name": "bob", "password": "pw", "type": "normal", "permissions": ["api"]})
     ok("PATCH", "/kapacitor/v1/users/bob", {"permissions": ["write_points"]})
     ok("POST", "/kapacitor/v1/users", {"name": "gone", "password": "pw", "type": "normal"})

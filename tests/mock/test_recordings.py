@@ -21,6 +21,8 @@ from mockserver.store import MockState
 from tests.mock.conftest import Api, Response, error_of
 from tests.mock.spec_check import assert_matches_spec
 
+#: A query a real server sends on to InfluxDB (one fully qualified measurement).
+QUALIFIED = 'SELECT mean(value) FROM "mydb"."myrp"."test"'
 R = "/kapacitor/v1/recordings"
 T = "/kapacitor/v1/tasks"
 W = "/kapacitor/v1/write"
@@ -122,7 +124,7 @@ def test_valid_ids(capi: Api, rec_id: str) -> None:
 )
 @pytest.mark.parametrize("kind", ["stream", "batch", "query"])
 def test_invalid_ids(capi: Api, rec_id: str, quoted: str, kind: str) -> None:
-    body = {"id": rec_id, "task": "nope", "start": "2020-01-01T00:00:00Z", "query": "SELECT 1", "type": "batch"}
+    body = {"id": rec_id, "task": "nope", "start": "2020-01-01T00:00:00Z", "query": QUALIFIED, "type": "batch"}
     resp = capi.post(f"{R}/{kind}", body)
     assert resp.status == 400
     assert error_of(resp) == INVALID_ID.format(quoted)
@@ -138,7 +140,7 @@ def test_missing_task_is_404(capi: Api, kind: str) -> None:
 def test_duplicate_id_is_500(capi: Api) -> None:
     make_task(capi)
     assert record_stream(capi).status == 201
-    resp = capi.post(R + "/query", {"id": "rec", "query": "SELECT 1", "type": "stream"})
+    resp = capi.post(R + "/query", {"id": "rec", "query": QUALIFIED, "type": "stream"})
     assert (resp.status, error_of(resp)) == (500, "recording already exists")
     assert_matches_spec("recordQuery", 500, resp.body)
 
@@ -225,7 +227,7 @@ def test_batch_recording_runs_then_finishes(capi: Api, clock: Clock) -> None:
 
 @pytest.mark.parametrize("kind", ["stream", "batch"])
 def test_query_recordings_finish(capi: Api, clock: Clock, kind: str) -> None:
-    resp = capi.post(R + "/query", {"id": "q", "query": "SELECT 1", "type": kind})
+    resp = capi.post(R + "/query", {"id": "q", "query": QUALIFIED, "type": kind})
     assert resp.status == 201 and resp.json["type"] == kind
     clock.advance(1)
     body = capi.get(R + "/q").json
@@ -233,7 +235,7 @@ def test_query_recordings_finish(capi: Api, clock: Clock, kind: str) -> None:
     assert body["size"] > 0
 
 
-@pytest.mark.parametrize("body", [{"query": "SELECT 1"}, {"query": "SELECT 1", "type": "invalid"}])
+@pytest.mark.parametrize("body", [{"query": QUALIFIED}, {"query": QUALIFIED, "type": "invalid"}])
 def test_query_recording_without_a_type_fails_asynchronously(capi: Api, clock: Clock, body: dict[str, Any]) -> None:
     resp = capi.post(R + "/query", {"id": "q", **body})
     assert resp.status == 201 and resp.json["type"] == "stream" and resp.json["status"] == "running"
@@ -354,7 +356,7 @@ def test_delete(capi: Api) -> None:
 
 
 def test_a_deleted_running_recording_does_not_come_back(capi: Api, clock: Clock) -> None:
-    capi.post(R + "/query", {"id": "q", "query": "SELECT 1", "type": "batch"})
+    capi.post(R + "/query", {"id": "q", "query": QUALIFIED, "type": "batch"})
     capi.delete(R + "/q")
     clock.advance(5)
     assert capi.get(R + "/q").status == 500
@@ -372,7 +374,7 @@ def ids(resp: Response) -> list[str]:
 
 def seed(api: Api, clock: Clock, names: list[str], gap: float = 1.0) -> None:
     for name in names:
-        resp = api.post(R + "/query", {"id": name, "query": "SELECT 1", "type": "stream"})
+        resp = api.post(R + "/query", {"id": name, "query": QUALIFIED, "type": "stream"})
         assert resp.status == 201
         assert_matches_spec("recordQuery", 201, resp.body)
         clock.advance(gap)
@@ -496,7 +498,7 @@ def test_lifecycle_on_waitress() -> None:
         make_task(api, "batch_task", BATCH_TICK)
         assert record_stream(api, "s").status == 201
         assert api.post(R + "/batch", {"id": "b", "task": "batch_task", "start": "2020-01-01T00:00:00Z"}).status == 201
-        assert api.post(R + "/query", {"id": "q", "query": "SELECT 1", "type": "batch"}).status == 201
+        assert api.post(R + "/query", {"id": "q", "query": QUALIFIED, "type": "batch"}).status == 201
         write(api, POINTS)
         for rec in ("s", "b", "q"):
             done = poll(api, f"{R}/{rec}")
@@ -510,3 +512,47 @@ def test_lifecycle_on_waitress() -> None:
         assert sorted(ids(api.get(R))) == ["b", "idle", "q"]
     finally:
         handle.stop()
+
+
+#: Measured on a real 1.5.7 (no InfluxDB configured): the query is parsed before InfluxDB is asked,
+#: and a query that is not one fully qualified measurement fails the recording at once, size 0.
+NOT_QUALIFIED = "could not determine database and retention policy. Is the query fully qualified?"
+EXPECTED = "SELECT, DELETE, SHOW, CREATE, DROP, GRANT, REVOKE, ALTER, SET, KILL"
+REFUSED_QUERIES = [
+    ("SELECT * FROM cpu", NOT_QUALIFIED),
+    ("SELECT * FROM telegraf..cpu", NOT_QUALIFIED),
+    ("SELECT * FROM a.b", NOT_QUALIFIED),
+    ("SELECT * FROM a.b.c, d.e.f", NOT_QUALIFIED),
+    ("SELECT * FROM /c.*/", NOT_QUALIFIED),
+    ("SHOW DATABASES", NOT_QUALIFIED),
+    ("SELEC x", f"found SELEC, expected {EXPECTED} at line 1, char 1"),
+    (" \n  foo", f"found foo, expected {EXPECTED} at line 2, char 3"),
+    ("SELECT 1", "found EOF, expected FROM at line 1, char 9"),
+    ("SELECT * FROM (SELECT * FROM a.b.c)", "found (, expected identifier at line 1, char 15"),
+]
+
+
+@pytest.mark.parametrize(("query", "error"), REFUSED_QUERIES)
+def test_query_recording_refused_before_influxdb(clock: Clock, query: str, error: str) -> None:
+    api = clocked_api(clock, kapacitor_version="1.5.7")
+    resp = api.post(R + "/query", {"id": "q", "query": query, "type": "stream"})
+    assert resp.status == 201 and resp.json["status"] == "running"
+    body = api.get(R + "/q").json
+    assert (body["status"], body["error"], body["size"], body["progress"]) == ("failed", error, 0, 1)
+
+
+@pytest.mark.parametrize("query", [QUALIFIED, 'select "from" from t."a b"./x/', "SELECT * FROM a.b.c WHERE x = 'FROM y'"])
+def test_qualified_query_recording_keeps_the_success_path(capi: Api, clock: Clock, query: str) -> None:
+    assert capi.post(R + "/query", {"id": "q", "query": query, "type": "batch"}).status == 201
+    clock.advance(1)
+    assert capi.get(R + "/q").json["status"] == "finished"
+
+
+@pytest.mark.parametrize(("query", "error"), REFUSED_QUERIES)
+def test_query_replay_refused_before_influxdb(clock: Clock, query: str, error: str) -> None:
+    api = clocked_api(clock, kapacitor_version="1.5.7")
+    make_task(api, "bt", BATCH_TICK)
+    resp = api.post("/kapacitor/v1/replays/query", {"id": "p", "task": "bt", "query": query})
+    assert resp.status == 201 and resp.json["status"] == "running"
+    body = api.get("/kapacitor/v1/replays/p").json
+    assert (body["status"], body["error"]) == ("failed", f"running replay: {error}")

@@ -27,6 +27,8 @@ from tests.mock.test_recordings import (
     record_stream,
 )
 
+#: A query a real server sends on to InfluxDB (one fully qualified measurement).
+QUALIFIED = 'SELECT mean(value) FROM "mydb"."myrp"."test"'
 P = "/kapacitor/v1/replays"
 REPLAY_KEYS = [
     "link", "id", "task", "recording", "recording-time", "clock", "date", "error", "status", "progress", "stats",
@@ -47,8 +49,8 @@ def capi(clock: Clock) -> Api:
     api = clocked_api(clock)
     make_task(api, "stream_task", STREAM_TICK)
     make_task(api, "batch_task", BATCH_TICK)
-    assert api.post(R + "/query", {"id": "srec", "query": "SELECT 1", "type": "stream"}).status == 201
-    assert api.post(R + "/query", {"id": "brec", "query": "SELECT 1", "type": "batch"}).status == 201
+    assert api.post(R + "/query", {"id": "srec", "query": QUALIFIED, "type": "stream"}).status == 201
+    assert api.post(R + "/query", {"id": "brec", "query": QUALIFIED, "type": "batch"}).status == 201
     clock.advance(2)
     return api
 
@@ -179,7 +181,7 @@ def test_mismatched_types_fail_asynchronously(capi: Api, clock: Clock, task: str
 
 
 def test_replay_of_a_recording_without_data_fails(capi: Api, clock: Clock) -> None:
-    capi.post(R + "/query", {"id": "untyped", "query": "SELECT 1"})
+    capi.post(R + "/query", {"id": "untyped", "query": QUALIFIED})
     clock.advance(1)
     assert replay(capi, recording="untyped").status == 201
     clock.advance(1)
@@ -227,7 +229,7 @@ def test_replay_batch_errors(capi: Api) -> None:
 
 
 def test_replay_query(capi: Api, clock: Clock) -> None:
-    resp = capi.post(P + "/query", {"id": "q", "task": "stream_task", "query": "SELECT 1", "recording-time": True})
+    resp = capi.post(P + "/query", {"id": "q", "task": "stream_task", "query": QUALIFIED, "recording-time": True})
     assert resp.status == 201
     assert_matches_spec("replayQuery", 201, resp.body)
     assert (resp.json["recording"], resp.json["recording-time"], resp.json["clock"]) == ("", True, "fast")

@@ -1,0 +1,123 @@
+"""Where a recording or replay query reads from, decided before any InfluxDB is asked.
+
+A real server parses the query of `POST /recordings/query` and `POST /replays/query` with InfluxQL
+and needs exactly one fully qualified measurement (`db.rp.m`) before it contacts InfluxDB
+(services/replay/service.go `execQuery`); anything else fails the recording or replay at once. The
+mock has no InfluxDB, so a qualified query keeps its success path; this module only finds the
+queries a real server refuses whatever its InfluxDB, and the text it answers. It reads the start of
+the statement and its FROM clause, not the whole grammar: a statement it cannot judge gives None.
+"""
+
+from __future__ import annotations
+
+import re
+
+NOT_QUALIFIED = "could not determine database and retention policy. Is the query fully qualified?"
+#: The statements ParseStatement dispatches on, in its error's order.
+STATEMENTS = ("SELECT", "DELETE", "SHOW", "CREATE", "DROP", "GRANT", "REVOKE", "ALTER", "SET", "KILL")
+#: InfluxQL 1.x keywords (influxql/token.go): a word among them is not an identifier.
+_KEYWORD_TEXT = (
+    "ALL ALTER ANY AS ASC BEGIN BY CREATE CONTINUOUS DATABASE DATABASES DEFAULT DELETE DESC DESTINATIONS "
+    "DIAGNOSTICS DISTINCT DROP DURATION END EVERY EXPLAIN FIELD FOR FROM GRANT GRANTS GROUP GROUPS IN INF "
+    "INSERT INTO KEY KEYS KILL LIMIT MEASUREMENT MEASUREMENTS NAME OFFSET ON ORDER PASSWORD POLICY POLICIES "
+    "PRIVILEGES QUERIES QUERY READ REPLICATION RESAMPLE RETENTION REVOKE SELECT SERIES SET SHOW SHARD SHARDS "
+    "SLIMIT SOFFSET STATS SUBSCRIPTION SUBSCRIPTIONS TAG TO USER USERS VALUES WHERE WITH WRITE"
+)
+KEYWORDS = frozenset(_KEYWORD_TEXT.split())
+MAX_QUERY = 1 << 16  # longer queries are not judged (None)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPACE = re.compile(r"\s*")
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_STRING = re.compile(r"'(?:[^'\\\n]|\\.)*'")
+_REGEX = re.compile(r"/(?:[^/\\\n]|\\.)*/")
+
+
+def _position(query: str, index: int) -> str:
+    """InfluxQL's `line L, char C` (both 1-based) of `index`."""
+    line = query.count("\n", 0, index)
+    char = index - (query.rfind("\n", 0, index) + 1)
+    return f"line {line + 1}, char {char + 1}"
+
+
+def query_error(query: str, version: tuple[int, ...]) -> str | None:
+    """The error a real server fails this recording/replay query with before asking InfluxDB, or
+    None when it would go on to InfluxDB (or the statement is beyond what is judged here)."""
+    if len(query) > MAX_QUERY:
+        return None
+    start = _SPACE.match(query).end()  # type: ignore[union-attr]
+    word = _WORD.match(query, start)
+    if word is None:
+        return None
+    upper = word.group().upper()
+    if upper not in KEYWORDS:
+        expected = ", ".join(STATEMENTS)
+        return f"found {word.group()}, expected {expected} at {_position(query, start)}"
+    if upper in STATEMENTS and upper != "SELECT":
+        return NOT_QUALIFIED  # no other statement has a measurement source
+    if upper != "SELECT":
+        return None
+    return _from_clause_error(query, word.end(), version)
+
+
+def _from_clause_error(query: str, index: int, version: tuple[int, ...]) -> str | None:
+    depth = 0
+    plain = True  # only fields so far: a SELECT ending here misses its FROM
+    while index < len(query):
+        char = query[index]
+        if char.isspace():
+            index += 1
+        elif char in "\"'":
+            found = (_QUOTED if char == '"' else _STRING).match(query, index)
+            if found is None:
+                return None
+            index = found.end()
+        elif char == "(":
+            depth, index = depth + 1, index + 1
+        elif char == ")":
+            depth, index = depth - 1, index + 1
+        elif (word := _WORD.match(query, index)) is not None:
+            index = word.end()
+            if depth == 0 and word.group().upper() == "FROM":
+                return _sources_error(query, index, version)
+            plain = plain and word.group().upper() not in KEYWORDS
+        else:
+            index += 1
+    return f"found EOF, expected FROM at {_position(query, len(query))}" if plain and depth == 0 else None
+
+
+def _sources_error(query: str, index: int, version: tuple[int, ...]) -> str | None:
+    sources = 0
+    qualified = False
+    while True:
+        index = _SPACE.match(query, index).end()  # type: ignore[union-attr]
+        if query.startswith("(", index):
+            # 1.5's InfluxQL has no subqueries (parseSource); later parsers accept them.
+            return f"found (, expected identifier at {_position(query, index)}" if version < (1, 6) else None
+        segments: list[str] = []
+        regex = False
+        while True:
+            if (found := _REGEX.match(query, index)) is not None:
+                regex, index = True, found.end()
+                break
+            if (found := _QUOTED.match(query, index)) is not None or (found := _WORD.match(query, index)) is not None:
+                if found.group()[0] != '"' and found.group().upper() in KEYWORDS:
+                    return None
+                segments.append(found.group())
+                index = found.end()
+            elif not query.startswith(".", index):
+                break
+            else:
+                segments.append("")  # db..m: an empty retention policy
+            if len(segments) == 3 or not query.startswith(".", index):
+                break
+            index += 1
+        if not segments and not regex:
+            return None  # not a source this reader knows: leave it to the real parser's rules
+        names = segments if not regex else [*segments, "/"]
+        sources += 1
+        qualified = len(names) == 3 and names[0] not in ("", '""') and names[1] not in ("", '""')
+        index = _SPACE.match(query, index).end()  # type: ignore[union-attr]
+        if not query.startswith(",", index):
+            break
+        index += 1
+    return None if sources == 1 and qualified else NOT_QUALIFIED
