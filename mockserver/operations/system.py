@@ -296,6 +296,28 @@ def _expvar_map(items: dict[str, str]) -> str:
     return "{" + ", ".join(f"{go_quote(k)}: {v}" for k, v in sorted(items.items())) + "}"
 
 
+def _ingress_stats(state: Any, rt: ServerRuntime, host: str) -> dict[str, str]:
+    """The task master's per db/rp/measurement `ingress` counts of points written, as the real
+    server publishes them (`kapacitor stats ingress` reads these)."""
+    with state.lock:
+        counters = [(key, counter[0], counter[1]) for key, counter in state.points.ingress.items()]
+    out = {}
+    for (db, rp, measurement), stat_key, received in counters:
+        tags = {
+            "cluster_id": go_quote(rt.cluster_id), "database": go_quote(db), "host": go_quote(host),
+            "measurement": go_quote(measurement), "retention_policy": go_quote(rp),
+            "server_id": go_quote(rt.server_id), "task_master": go_quote("main"),
+        }  # fmt: skip
+        out[stat_key] = _expvar_map(
+            {
+                "name": go_quote("ingress"),
+                "tags": _expvar_map(tags),
+                "values": _expvar_map({"points_received": str(received)}),
+            }
+        )
+    return out
+
+
 @operation("debugVars")
 def debug_vars(call: Call) -> Reply:
     rt = runtime(call.state)
@@ -312,12 +334,14 @@ def debug_vars(call: Call) -> Reply:
             "values": _expvar_map({"errors": "0"}),
         }
     )
+    stats = {rt.load_stat_key: load_stat}
+    stats.update(_ingress_stats(call.state, rt, host))
     compact = lambda value: gojson.dumps_compact(value).decode("utf-8").rstrip("\n")
     entries = {
         "cluster_id": go_quote(rt.cluster_id),
         "cmdline": compact(CMDLINE),
         "host": compact(host),
-        "kapacitor": _expvar_map({rt.load_stat_key: load_stat}),
+        "kapacitor": _expvar_map(stats),
         "memstats": compact(_memstats()),
         "num_enabled_tasks": str(tasks.enabled_count),
         "num_subscriptions": "0",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import deque
 from typing import Any
 
@@ -9,6 +10,8 @@ from mockserver.store.lineprotocol import Point
 
 #: How many recent points the store keeps (for inspection); older ones are dropped.
 RECENT_POINTS = 1000
+#: Distinct db/rp/measurement ingress counters kept; points of further series are not counted.
+MAX_INGRESS_SERIES = 10_000
 
 
 class PointStore:
@@ -18,12 +21,21 @@ class PointStore:
         self.state = state
         self.written = 0
         self.recent: deque[tuple[str, str, Point]] = deque(maxlen=keep)
+        #: The task master's `ingress` statistics: (db, rp, measurement) -> [stat key, points].
+        self.ingress: dict[tuple[str, str, str], list[Any]] = {}
 
     def write(self, db: str, rp: str, points: list[Point]) -> None:
         """Accept parsed points for `db`/`rp` (`rp` as given: the server's default policy is empty)."""
         with self.state.lock:
             self.written += len(points)
             self.recent.extend((db, rp, p) for p in points)
+            for point in points:
+                counter = self.ingress.get((db, rp, point.measurement))
+                if counter is None:
+                    if len(self.ingress) >= MAX_INGRESS_SERIES:
+                        continue
+                    counter = self.ingress[(db, rp, point.measurement)] = [str(uuid.uuid4()), 0]
+                counter[1] += 1
             self.state.recordings.feed(db, rp, points)
 
     def snapshot(self) -> dict[str, Any]:

@@ -185,6 +185,33 @@ def test_debug_vars_host_is_the_configured_default(api_: Api) -> None:
     assert {stat["tags"]["host"] for stat in body["kapacitor"].values()} == {"localhost"}
 
 
+def test_debug_vars_count_ingress_per_series(api_: Api) -> None:
+    """Measured on a real 1.5.7: every point written counts in an `ingress` stat of the task master
+    per database, retention policy (as given, empty when absent) and measurement, tasks or not."""
+    assert api_.post(f"{B}/write?db=xdb", body="m1 v=1\nm1 v=2\nm2,t=1 v=3 ").status == 204
+    assert api_.post("/write?db=xdb&rp=r1", body="m1 v=1").status == 204
+    body = api_.get(f"{B}/debug/vars").json
+    ingress = {
+        (s["tags"]["database"], s["tags"]["retention_policy"], s["tags"]["measurement"]): s
+        for s in body["kapacitor"].values() if s["name"] == "ingress"
+    }
+    assert {k: s["values"] for k, s in ingress.items()} == {
+        ("xdb", "", "m1"): {"points_received": 2},
+        ("xdb", "", "m2"): {"points_received": 1},
+        ("xdb", "r1", "m1"): {"points_received": 1},
+    }
+    for stat in ingress.values():
+        assert set(stat["tags"]) == {
+            "cluster_id", "database", "host", "measurement", "retention_policy", "server_id", "task_master"
+        }  # fmt: skip
+        assert (stat["tags"]["task_master"], stat["tags"]["cluster_id"]) == ("main", body["cluster_id"])
+    assert api_.post(f"{B}/write?db=xdb", body="m1 v=4").status == 204
+    again = api_.get(f"{B}/debug/vars").json["kapacitor"]
+    (m1,) = [k for k, s in body["kapacitor"].items() if s["name"] == "ingress" and s["tags"]["measurement"] == "m1"
+             and s["tags"]["retention_policy"] == ""]  # fmt: skip
+    assert again[m1]["values"] == {"points_received": 3}  # the same stat, counted on
+
+
 def test_task_counters(api_: Api) -> None:
     counts = lambda: (lambda v: (v["num_tasks"], v["num_enabled_tasks"]))(api_.get(f"{B}/debug/vars").json)
     assert counts() == (0, 0)
