@@ -16,7 +16,8 @@ Choices where the mock cannot do what the server does:
   as it does before any InfluxDB is asked (`store/influxql_source.py`).
 * A stream recording records the points written through /write that its task would receive and
   finishes at the first such point after `stop`, as on the server; it also finishes by itself after
-  `MockConfig.stream_timeout` seconds, because a real client has no other way to end it here.
+  `MockConfig.stream_timeout` seconds, but never before `stop` (a live feed would have ended it
+  there), so a client that writes no points still sees it end.
   Its size counts the uncompressed recording lines (the server reports the gzip file size).
 * Deleting a recording or replay drops its pending run (the server lets it run to completion and
   then fails to save the result, which is observably the same).
@@ -239,9 +240,13 @@ class RecordingStore:
             recording_id = self._new_recording_id(req)
             task = self.state.tasks.get_task(req.get("task", ""))
             stop = req.get("stop")
+            deadline = now + int(self.state.config.stream_timeout * 1_000_000_000)
+            if stop is not None and stop != ZERO_TIME_NS:
+                # `kapacitor record stream -duration 1m` asks for a minute: never end before `stop`.
+                deadline = max(deadline, stop)
             run = _RecordingRun(
                 recording=Recording(recording_id, "stream", now),
-                deadline=now + int(self.state.config.stream_timeout * 1_000_000_000),
+                deadline=deadline,
                 base_size=EMPTY_STREAM_SIZE,
                 stream=True,
                 dbrps=frozenset((db, rp) for db, rp in task.dbrps),

@@ -320,6 +320,20 @@ def test_stream_recording_times_out(clock: Clock) -> None:
     assert resp.json["date"] == format_ns(START + 2 * SEC)
 
 
+def test_stream_recording_runs_until_its_stop_time(clock: Clock) -> None:
+    """`kapacitor record stream -duration 30s` sets stop 30 s ahead: a real server keeps it running
+    at least that long (until a point past stop); the mock's timeout does not cut it short."""
+    api = clocked_api(clock, stream_timeout=2.0)
+    make_task(api)
+    record_stream(api, "r", stop=format_ns(START + 30 * SEC))
+    clock.advance(29)
+    assert api.get(R + "/r").status == 202
+    clock.advance(1.5)
+    resp = api.get(R + "/r")
+    assert resp.status == 200 and resp.json["status"] == "finished"
+    assert resp.json["date"] == format_ns(START + 30 * SEC)
+
+
 def test_stream_recording_of_a_batch_task_gets_no_data(capi: Api) -> None:
     make_task(capi, script=BATCH_TICK)
     record_stream(capi, "r")

@@ -61,7 +61,8 @@ def test_a_full_session(live: Api) -> None:
     wrote = api.request("POST", "/write", params={"db": "telegraf", "rp": "autogen", "precision": "s"}, body=lines)
     assert wrote.status == 204
     past_stop = "cpu,host=h0 usage=1 1900000000"
-    assert api.request("POST", f"{V1}/write", params={"db": "telegraf", "precision": "s"}, body=past_stop).status == 204
+    params = {"db": "telegraf", "rp": "autogen", "precision": "s"}  # the task's dbrp: this point ends the recording
+    assert api.request("POST", f"{V1}/write", params=params, body=past_stop).status == 204
     recording = poll(api, f"{V1}/recordings/rec1", "getRecording")
     assert recording["status"] == "finished" and recording["progress"] == 1 and recording["size"] > 0
 
