@@ -26,7 +26,9 @@ def _plugin_installed() -> bool:
 
 
 def build_args(argv: Sequence[str]) -> list[str]:
-    args = list(argv)
+    # Transport (conformance/guard.py): the tool's --timeout is the plugin's --request-timeout, since
+    # pytest-timeout owns --timeout wherever it is installed.
+    args = ["--request-timeout" + a[len("--timeout"):] if a.split("=")[0] == "--timeout" else a for a in argv]
     out = ([] if _plugin_installed() else ["-p", "conformance.plugin"]) + list(_DEFAULTS)
     if "--pyargs" not in args:
         positional = [a for a in args if not a.startswith("-")]

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from conformance import deviations as devmod
-from conformance import report
+from conformance import guard, report
 from conformance.checks import AREAS, OPTIONAL_AREAS, CheckFailure, CheckSpec, id_matches
 from conformance.context import PROFILES, Kap, Settings, Suite
 from conformance.pools import Pools
-from conformance.resources import Registry, new_prefix
+from conformance.resources import Registry
 from conformance.target import Client, Exchange
 from conformance.world import World
 
@@ -73,6 +73,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="HTTP basic credentials for a target with auth enabled (default: $KAPACITOR_AUTH)")
     g.addoption("--mock-version", default=None,
                 help="Kapacitor version the embedded mock imitates (only without --target)")
+    guard.add_options(g)  # transport: --timeout, --max-time, --max-body, --force (conformance/guard.py)
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -118,6 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
     settings = _settings(config)
+    settings.target = guard.configure(config, settings.target)  # URL check (usage error), prefix, stop hooks
     try:
         devs = devmod.load(settings.deviations_file) if settings.deviations_file else []
         if settings.target is None:  # the embedded mock's own, documented departures
@@ -228,7 +230,7 @@ def _start_embedded_mock(version: str | None) -> Any:
     return serve_in_thread(create_app(cfg))
 
 
-def _build_suite(state: RunState) -> Suite:
+def _build_suite(state: RunState, config: pytest.Config) -> Suite:
     s = state.settings
     if s.target is None:
         state.mock = _start_embedded_mock(s.mock_version)
@@ -238,9 +240,10 @@ def _build_suite(state: RunState) -> Suite:
     auth = state.auth
     client = Client(url, auth=tuple(auth.split(":", 1)) if auth else None)  # type: ignore[arg-type]
     client.listeners.append(state.current.append)
-    prefix = new_prefix()
+    prefix = guard.of(config).prefix  # printed before the first check
     suite = Suite(settings=s, client=client, registry=Registry(client, prefix), prefix=prefix,
                   embedded=s.target is None)
+    guard.attach(config, suite)  # request deadline, body cap, --max-time gate
     ex = suite.probe_version()
     if ex.error:
         raise pytest.UsageError(f"target {url} is not reachable: {ex.error}")
@@ -255,7 +258,7 @@ def kapacitor(request: pytest.FixtureRequest) -> Iterator[Suite]:
     state = _state(request.config)
     if state.suite is None:
         try:
-            state.suite = _build_suite(state)
+            state.suite = _build_suite(state, request.config)
         except pytest.UsageError as exc:
             state.setup_error = str(exc)
             pytest.exit(str(exc), returncode=3)
@@ -295,6 +298,8 @@ def _install_signal_handlers() -> None:
 
     with contextlib.suppress(ValueError):  # not in the main thread
         signal.signal(signal.SIGTERM, handler)
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background: Ctrl-C still stops
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _cleanup(state: RunState) -> None:
