@@ -44,7 +44,12 @@ def _is_option_value(args: list[str], value: str) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_args(sys.argv[1:] if argv is None else argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == ["cleanup"]:  # subcommand (conformance/sweep.py): remove leftovers of killed runs
+        from conformance.sweep import main as cleanup_main
+
+        return cleanup_main(raw[1:])
+    args = build_args(raw)
     code = pytest.main(args)
     return int(code)
 
