@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +139,7 @@ class _Hooks:
         if not state.active or not session.items:
             return
         g = self.guard
+        _stop_on_signals()
         _say(session.config, f"kapacitor-conformance: run prefix {g.prefix} (every object of this run carries it; "
                              f"leftovers of a killed run: kapacitor-conformance cleanup --target URL --prefix {g.prefix})")
         if g.target is None or session.config.getoption("collectonly"):
@@ -206,10 +208,23 @@ def finding(g: Guard) -> dict[str, Any]:
     }
 
 
+def _stop_on_signals() -> None:
+    """From the first check on, SIGTERM (and SIGINT, even when the process was started with it
+    ignored) interrupt the run the way Ctrl-C does, so the cleanup always runs."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not in the main thread
+        signal.signal(signal.SIGTERM, interrupt)
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _say(config: pytest.Config, line: str) -> None:
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
         tr.write_line(line)
+        tr.flush()  # a piped stdout must show the prefix now, not at the end
     else:
         with contextlib.suppress(OSError):
             os.write(2, (line + "\n").encode())

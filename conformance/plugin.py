@@ -298,8 +298,6 @@ def _install_signal_handlers() -> None:
 
     with contextlib.suppress(ValueError):  # not in the main thread
         signal.signal(signal.SIGTERM, handler)
-        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background: Ctrl-C still stops
-            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _cleanup(state: RunState) -> None:

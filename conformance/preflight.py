@@ -45,6 +45,9 @@ def check_url(url: str) -> str:
         if "://" in text:
             raise BadTargetURL(f"--target {url!r}: the scheme must be http:// or https://")
         raise BadTargetURL(f"--target {url!r} has no scheme: did you mean --target http://{text.lstrip('/')} ?")
+    if parts.username is not None or parts.password is not None:
+        raise BadTargetURL("--target: give credentials with --auth USER:PASSWORD (or $KAPACITOR_AUTH), not in "
+                           "the URL, where reports would show them")
     if parts.query or parts.fragment:
         raise BadTargetURL(f"--target {url!r}: the base URL takes no query or fragment")
     if _API_PATH.search(parts.path):

@@ -353,7 +353,7 @@ class Client:
                     ex.body = self._read_some(resp, read_limit)
                     self.close()
                 else:
-                    ex.body = self._read_body(resp, fired)
+                    ex.body = self._read_body(resp, fired, head=ex.method == "HEAD")
                     if resp.will_close:
                         self.close()
                 ex.error = None
@@ -391,10 +391,10 @@ class Client:
             return f"not an HTTP answer: {type(exc).__name__}: {str(exc)[:200]}"
         return f"{type(exc).__name__}: {exc}"
 
-    def _read_body(self, resp: http.client.HTTPResponse, fired: list[bool]) -> bytes:
+    def _read_body(self, resp: http.client.HTTPResponse, fired: list[bool], *, head: bool = False) -> bytes:
         """The whole body, but never more than `max_body` bytes in memory."""
         length = resp.getheader("Content-Length")
-        if length and length.strip().isdigit() and int(length) > self.max_body:
+        if not head and length and length.strip().isdigit() and int(length) > self.max_body:
             raise ResponseTooLarge(f"response too large: Content-Length {int(length)} is over the "
                                    f"{self.max_body}-byte limit (--max-body); the body was not read")
         chunks: list[bytes] = []

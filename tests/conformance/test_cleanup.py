@@ -220,3 +220,32 @@ def test_six_concurrent_config_runs_leave_config_as_before(serve: Callable[..., 
         assert doc["run"]["cleanup_errors"] == []
     assert _config(url) == before
     assert _ids(url, "templates") == []  # the lock is gone too
+
+
+@pytest.mark.slow
+def test_sigterm_mid_run_cleans_up_on_a_fresh_connection(serve: Callable[..., str], tmp_path: Path) -> None:
+    """SIGTERM while requests are in flight: the prefix was printed first, the cleanup leaves nothing
+    of the run and reports no false problem (no `CannotSendRequest: Request-sent`)."""
+    import signal
+    import time
+
+    url = serve()
+    report = tmp_path / "r.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "conformance.cli", "-q", "-p", "no:randomly", "--target", url,
+                             "--report-json", str(report), "--check", "pagination.*", "--check", "pattern.*"],
+                            env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # printed before the first check
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    out = first + out
+    assert out.lstrip().startswith("kapacitor-conformance: run prefix kcf-"), out[:500]
+    doc = json.loads(report.read_text())
+    prefix = doc["run"]["prefix"]
+    assert out.lstrip().split()[3] == prefix
+    assert not any("CannotSendRequest" in e or "Request-sent" in e for e in doc["run"]["cleanup_errors"])
+    assert doc["run"]["cleanup_errors"] == []
+    for family in ("tasks", "templates", "recordings", "replays"):
+        assert _ids(url, family, prefix + "*") == [], family
