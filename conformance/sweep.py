@@ -23,6 +23,8 @@ from conformance.target import Client, Exchange
 RUN_PREFIX = re.compile(r"^kcf-(\d{12})-[0-9a-f]{6}-")
 LEGACY_PREFIX = re.compile(r"^kcf[0-9a-f]{8}-")
 _STAMP = "%Y%m%d%H%M"
+#: The template that config round-trips of all runs on one target take turns with (test_config.py).
+CONFIG_LOCK = "kcf-lock-config"
 
 
 def prefix_for(when: dt.datetime, token: str) -> str:
@@ -110,6 +112,11 @@ def find(client: Client, match: Matcher) -> tuple[list[Leftover], list[str]]:
             ident = it.get("id") if isinstance(it, dict) else None
             if match(ident):
                 found.append(Leftover(fam.kind, ident, _one(fam.delete_op, ident)))
+    lock = client.get(_one("getTemplate", CONFIG_LOCK))  # held by a killed run: its prefix is in the script
+    body = lock.json_or_none() if lock.status == 200 else None
+    holder = re.search(r"config lock of run (\S+)", str(body.get("script", ""))) if isinstance(body, dict) else None
+    if holder and match(holder.group(1)):
+        found.append(Leftover("template", CONFIG_LOCK, _one("deleteTemplate", CONFIG_LOCK)))
     topics = _list(client, api.path_for("listTopics"), "topics", match.pattern, paged=False)
     if topics is None:
         unknown.append("alert topics")

@@ -18,13 +18,13 @@ import pytest
 
 from conformance.checks import MUST, check, expect, expect_equal
 from conformance.context import Kap, template_script
-from conformance.sweep import RUN_PREFIX
+from conformance.sweep import CONFIG_LOCK, RUN_PREFIX
 
 #: Free-text options of rarely used services: changing them while the service is off harms no one.
 _PREFERRED = ("author_name", "room", "source", "environment", "origin", "embed-title", "channel", "username",
               "client-id", "kapacitor-hostname", "name")
 #: One lock for every conformance run on a target; a lock older than this belongs to a killed run.
-LOCK_ID = "kcf-lock-config"
+LOCK_ID = CONFIG_LOCK
 LOCK_STALE = dt.timedelta(minutes=10)
 LOCK_WAIT = 30.0
 _REF = "api#override-configuration-values"

@@ -157,12 +157,15 @@ def test_cleanup_subcommand_removes_only_prefixed_objects(serve: Callable[..., s
                      {"id": p + "h", "kind": "log", "options": {"path": "/dev/null"}}) == 200
     _task(url, "kcf-not-a-run-task")
     _task(url, "users-own-task")
+    assert _post(url, "templates", {"id": "kcf-lock-config", "script": f"// config lock of run {other}\n"
+                                    "stream\n    |from()\n"}) == 200  # left by a killed run
 
     run = _cli(["--target", url, "--prefix", old])
     assert run.returncode == 0, run.stdout + run.stderr
     assert not any(i.startswith(old) for i in _ids(url, "tasks") + _ids(url, "templates"))
     assert f"removed handler {old}h (topic {old}topic)" in run.stdout
     assert {other + "task", fresh + "task", "kcf-not-a-run-task", "users-own-task"} <= set(_ids(url, "tasks"))
+    assert "kcf-lock-config" in _ids(url, "templates")  # another run's lock
 
     run = _cli(["--target", url, "--older-than", "1h"])
     assert run.returncode == 0, run.stdout + run.stderr
