@@ -187,6 +187,8 @@ def test_interrupt_cleans_up(serve, tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "conformance.cli", "-q", "--target", url, "--report-json",
                              str(report), "--check", "pagination.*", "--check", "pattern.*"], env=env,
                             cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.readline()  # the run prefix, printed before the first check (a loaded machine collects slowly)
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
