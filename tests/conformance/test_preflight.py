@@ -118,3 +118,38 @@ def test_https_against_plain_http_port_says_so(serve: Callable[..., str]) -> Non
     with pytest.raises(preflight.TargetUnusable, match="speaks plain HTTP, not TLS: use http://"):
         preflight.probe(url)
     assert time.monotonic() - started < 12
+
+
+def test_http_against_a_tls_port_says_so(tmp_path: Path) -> None:
+    import shutil
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl to make a throwaway certificate")
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+
+    class Ping(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hostile.send(self, 204, headers={"X-Kapacitor-Version": "1.5.7"})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Ping)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert), str(key))
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        port = srv.server_address[1]
+        with pytest.raises(preflight.TargetUnusable, match=f"127.0.0.1:{port} speaks TLS, not plain HTTP: use https://"):
+            preflight.probe(f"http://127.0.0.1:{port}")
+        with pytest.raises(preflight.TargetUnusable, match="TLS certificate not accepted"):
+            preflight.probe(f"https://127.0.0.1:{port}")
+    finally:
+        srv.shutdown()
+        srv.server_close()
