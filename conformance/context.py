@@ -195,6 +195,19 @@ class Suite:
         return {n: f"{self.prefix}probe" for n in names}
 
 
+#: Answers that grow with the server's data (a backup of a busy server is easily over --max-body):
+#: the checks need their status and headers, so only the head of the body is read, never judged as
+#: "response too large".
+BULK_OPS = frozenset({"backupStorage"})
+
+
+def bulk_request(method: str, path: str) -> bool:
+    """Is this request one of BULK_OPS (under /kapacitor/v1 or the preview mirror)?"""
+    if method != "GET":
+        return False
+    bare = path.split("?", 1)[0]
+    return any(bare in (api.path_for(o), api.path_for(o, preview=True)) for o in BULK_OPS)
+
 #: Operations never used as a probe: they stream, take long or are heavy.
 _NO_PROBE = frozenset({"streamLogs", "pprofProfile", "backupStorage", "getTaskHttpOut"})
 

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from conformance import preflight
+from conformance.context import bulk_request
 from conformance.resources import new_prefix
 from conformance.target import DEFAULT_MAX_BODY
 
@@ -101,6 +102,7 @@ def attach(config: pytest.Config, suite: Any) -> None:
     client = suite.client
     client.timeout = guard.timeout
     client.max_body = guard.max_body
+    client.head_only = bulk_request
 
     def gate() -> None:
         if guard.deadline_passed(GRACE):

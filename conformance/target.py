@@ -245,6 +245,8 @@ class Client:
         self.health = Health()
         #: Called before every request; may raise to stop a test (e.g. the run's --max-time passed).
         self.gate: Callable[[], None] | None = None
+        #: (method, path) -> read only the head of this answer (a backup grows with the server's data).
+        self.head_only: Callable[[str, str], bool] | None = None
         #: Watch for a dead target after transport errors (off for one-shot tools).
         self.watch_health = True
         if auth is not None:
@@ -293,6 +295,8 @@ class Client:
         bytes (the deadline then ends the read without an error)."""
         if self.gate is not None:
             self.gate()
+        if read_limit is None and self.head_only is not None and self.head_only(method, path):
+            read_limit = self.max_body
         target = self.root + quote(path, safe=_PATH_SAFE)
         q = raw_query if raw_query is not None else encode_query(query)
         if q:

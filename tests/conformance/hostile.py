@@ -154,12 +154,16 @@ def ping_only(h: BaseHTTPRequestHandler) -> None:
                                                    "X-Kapacitor-Version": "1.5.7"})
 
 
-def endless(size: int, *, on_ping: bool = False) -> Callable[[BaseHTTPRequestHandler], None]:
-    """Answer (the ping, or everything but the ping) with a streamed body of `size` bytes, no length."""
+def endless(size: int, *, on_ping: bool = False, only: str = "") -> Callable[[BaseHTTPRequestHandler], None]:
+    """Answer (the ping, or everything but the ping, or only paths containing `only`) with a streamed
+    body of `size` bytes, no length; other paths get `{}`."""
     def answer(h: BaseHTTPRequestHandler) -> None:
         is_ping = h.path.split("?")[0].endswith("/ping")
         if is_ping and not on_ping:
             send(h, 204, headers={"X-Kapacitor-Version": "1.5.7"})
+            return
+        if only and only not in h.path:
+            send(h, 200, b"{}", {"Content-Type": "application/json; charset=utf-8", "X-Kapacitor-Version": "1.5.7"})
             return
         h.send_response(200)
         h.send_header("Content-Type", "application/json; charset=utf-8")

@@ -67,6 +67,15 @@ def test_huge_body_is_a_finding_and_memory_stays_bounded(tmp_path: Path) -> None
     assert peak_mib < 180, f"peak RSS of the suite: {peak_mib:.0f} MiB"
 
 
+def test_a_large_backup_is_read_only_as_far_as_needed(tmp_path: Path) -> None:
+    """A backup grows with the server's data: its check needs the status, so a 200 MiB backup passes
+    (head read, connection closed) instead of failing as "response too large"."""
+    with hostile.canned(hostile.endless(200 << 20, only="/storage/backup")) as srv:
+        run = run_suite(["--target", srv.url, "--max-body", "1M", "--check", "status.documented[backupStorage.ok]"],
+                        tmp_path, timeout=120)
+    assert run.code == 0 and run.outcomes() == {"status.documented[backupStorage.ok]": "passed"}, run.stdout[-2000:]
+
+
 def test_huge_ping_is_refused_by_the_preflight(tmp_path: Path) -> None:
     with hostile.canned(hostile.endless(5 << 30, on_ping=True)) as srv:
         started = time.monotonic()
