@@ -143,7 +143,8 @@ class _Hooks:
         g = self.guard
         _stop_on_signals()
         _say(session.config, f"kapacitor-conformance: run prefix {g.prefix} (every object of this run carries it; "
-                             f"leftovers of a killed run: kapacitor-conformance cleanup --target URL --prefix {g.prefix})")
+                             f"leftovers of a killed run: kapacitor-conformance cleanup --target {g.target or 'URL'} "
+                             f"--prefix {g.prefix})")
         if g.target is None or session.config.getoption("collectonly"):
             return
         auth = state.auth.split(":", 1) if state.auth else None
