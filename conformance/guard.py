@@ -49,6 +49,7 @@ class Guard:
     suite: Any = None
     stopped: tuple[str, str] | None = None
     ping_warning: str | None = None
+    signalled: int | None = None
 
     def deadline_passed(self, grace: float = 0.0) -> bool:
         return self.max_time is not None and time.monotonic() - self.started > self.max_time + grace
@@ -141,7 +142,7 @@ class _Hooks:
         if not state.active or not session.items:
             return
         g = self.guard
-        _stop_on_signals()
+        _stop_on_signals(g, session)
         _say(session.config, f"kapacitor-conformance: run prefix {g.prefix} (every object of this run carries it; "
                              f"leftovers of a killed run: kapacitor-conformance cleanup --target {g.target or 'URL'} "
                              f"--prefix {g.prefix})")
@@ -160,6 +161,7 @@ class _Hooks:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+        _stop_on_signals(self.guard, item.session)  # again: the plugin's fixture installs its own
         yield
         g = self.guard
         if g.stopped is not None or g.suite is None:
@@ -182,6 +184,9 @@ class _Hooks:
         if g.stopped is not None and g.stopped[0] == TARGET_STOPPED and state.active:
             state.results.insert(0, finding(g))
         yield
+        if g.signalled is not None and state.active:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED  # whatever swallowed the KeyboardInterrupt
+            return
         if g.stopped is None or not state.active:
             return
         kind = g.stopped[0]
@@ -211,16 +216,29 @@ def finding(g: Guard) -> dict[str, Any]:
     }
 
 
-def _stop_on_signals() -> None:
-    """From the first check on, SIGTERM (and SIGINT, even when the process was started with it
-    ignored) interrupt the run the way Ctrl-C does, so the cleanup always runs."""
+def _stop_on_signals(guard: Guard, session: pytest.Session) -> None:
+    """SIGTERM (and SIGINT, even when the process was started with it ignored) interrupt the run the
+    way Ctrl-C does, so the cleanup always runs. The run also stops at the next check if some code
+    under test swallowed the KeyboardInterrupt."""
+    if signal.getsignal(signal.SIGTERM) is getattr(guard, "_handler", None):
+        return
+
     def interrupt(signum: int, frame: Any) -> None:
+        guard.signalled = signum
+        session.shouldstop = f"interrupted by {signal.Signals(signum).name}"
+        if guard.suite is not None:
+            guard.suite.client.gate = _refuse
         raise KeyboardInterrupt
 
+    guard._handler = interrupt  # type: ignore[attr-defined]
     with contextlib.suppress(ValueError):  # not in the main thread
         signal.signal(signal.SIGTERM, interrupt)
-        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.default_int_handler):
+            signal.signal(signal.SIGINT, interrupt)
+
+
+def _refuse() -> None:
+    raise KeyboardInterrupt
 
 
 def _say(config: pytest.Config, line: str) -> None:

@@ -123,7 +123,8 @@ def test_max_time_stops_the_run_incomplete(serve: Callable[..., str], tmp_path: 
     took = time.monotonic() - started
     assert run.code == 5 and run.result is not None
     assert "--max-time 4s passed" in run.stdout
-    assert not run.failed(), [r["full_id"] for r in run.failed()]
+    # (--target: the mock's documented SHOULD departures are not waived here, so only MUST is clean)
+    assert not [r for r in run.failed() if r["level"] == "MUST"], [r["full_id"] for r in run.failed()]
     assert run.result["run"]["cleanup_errors"] == []
     assert took < 90
 
