@@ -256,8 +256,8 @@ def test_signal_mid_run_cleans_up_on_a_fresh_connection(serve: Callable[..., str
     out = first + out
     assert out.lstrip().startswith("kapacitor-conformance: run prefix kcf-"), out[:500]
     doc = json.loads(report.read_text())
-    prefix = doc["run"]["prefix"]
-    assert out.lstrip().split()[3] == prefix
+    prefix = out.lstrip().split()[3]
+    assert doc["run"]["prefix"] in (prefix, None)  # None: stopped before the first check built the suite
     assert not any("CannotSendRequest" in e or "Request-sent" in e for e in doc["run"]["cleanup_errors"])
     assert doc["run"]["cleanup_errors"] == []
     for family in ("tasks", "templates", "recordings", "replays"):
