@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from conformance.cases import Case
-from conformance.checks import is_catch_all
-from conformance.context import Kap
+from conformance.checks import fail, is_catch_all
+from conformance.context import Kap, is_optional
 from conformance.target import Exchange
 from conformance.world import World
 
@@ -24,8 +24,12 @@ def run_case(kap: Kap, world: World, case: Case, *, preview: bool = False) -> tu
         pytest.skip("writing points is opt-in: pass --allow-writes")
     req = case.build(kap, world)
     ex = kap.call(case.op, preview=preview, **req)
-    if not preview and is_catch_all(ex) and 404 not in case.expected():
-        pytest.skip(f"target does not serve {case.op} (catch-all 404 Not Found)")
+    if is_catch_all(ex) and 404 not in case.expected():
+        if is_optional(case.op):
+            pytest.skip(f"target does not serve {case.op} (catch-all 404 Not Found)")
+        where = "the v1preview mirror of " if preview else ""
+        fail(f"target does not serve {where}{case.op}", expected=f"{ex.method} {ex.path} served",
+             actual='the catch-all 404 {"error":"Not Found"}', ref="api", exchange=ex)
     if case.creates and 200 <= ex.status < 300:
         body = ex.json_or_none()
         if isinstance(body, dict) and isinstance(body.get("id"), str):

@@ -20,6 +20,7 @@ import pytest
 
 from conformance import api
 from conformance.checks import (
+    answered,
     error_body,
     expect,
     expect_json,
@@ -32,6 +33,11 @@ from conformance.resources import OwnedRegistry, Registry
 from conformance.target import _NO_JSON, Client, Exchange
 
 PROFILES = ("kapacitor", "docs")
+
+
+def is_optional(op_id: str) -> bool:
+    """Only operations the spec gates on a server setting may be absent (users, Flux tasks)."""
+    return bool(api.availability(op_id).get("requires"))
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 
@@ -94,7 +100,7 @@ class Suite:
     version: tuple[int, int, int] | None = None
     #: Password of every user this run creates: random, so nobody can log in with one meanwhile.
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    _served: dict[str, bool] = field(default_factory=dict)
+    _served: dict[str, Exchange] = field(default_factory=dict)
     _counter: Iterable[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -147,16 +153,25 @@ class Suite:
 
     def served(self, op_id: str) -> bool:
         """Does the target serve this operation? One safe GET decides: the operation itself when it
-        is a GET, else a GET of the same family. A catch-all `404 Not Found` means "not served"."""
+        is a GET, else a GET of the same family. A catch-all `404 Not Found` (or no answer at all)
+        means "not served"; `Kap.need` tells those two apart."""
+        ex = self.probe(op_id)
+        return api.has_op(op_id) and (ex is None or (not ex.error and not is_catch_all(ex)))
+
+    def probe(self, op_id: str) -> Exchange | None:
+        """The probe GET that decides whether `op_id` is served (None: nothing to ask). A good answer
+        is kept for the run; a transport error is asked again next time."""
         if not api.has_op(op_id):
-            return False
-        probe = self._probe_for(op_id)
-        if probe is None:
-            return True
-        if probe not in self._served:
-            ex = self.client.get(probe)
-            self._served[probe] = not is_catch_all(ex) and not ex.error
-        return self._served[probe]
+            return None
+        path = self._probe_for(op_id)
+        if path is None:
+            return None
+        if path not in self._served:
+            ex = self.client.get(path)
+            if ex.error:
+                return ex
+            self._served[path] = ex
+        return self._served[path]
 
     def _probe_for(self, op_id: str) -> str | None:
         fam = api.family_of(op_id)
@@ -179,6 +194,19 @@ class Suite:
     def _probe_params(self, names: list[str]) -> dict[str, Any]:
         return {n: f"{self.prefix}probe" for n in names}
 
+
+#: Answers that grow with the server's data (a backup of a busy server is easily over --max-body):
+#: the checks need their status and headers, so only the head of the body is read, never judged as
+#: "response too large".
+BULK_OPS = frozenset({"backupStorage"})
+
+
+def bulk_request(method: str, path: str) -> bool:
+    """Is this request one of BULK_OPS (under /kapacitor/v1 or the preview mirror)?"""
+    if method != "GET":
+        return False
+    bare = path.split("?", 1)[0]
+    return any(bare in (api.path_for(o), api.path_for(o, preview=True)) for o in BULK_OPS)
 
 #: Operations never used as a probe: they stream, take long or are heavy.
 _NO_PROBE = frozenset({"streamLogs", "pprofProfile", "backupStorage", "getTaskHttpOut"})
@@ -216,7 +244,12 @@ class Kap:
         return self.registry.cleanup()
 
     def need(self, *op_ids: str) -> None:
-        """Skip cleanly when the target does not serve (or predates) an operation."""
+        """Skip cleanly when an operation is optional and the target does not serve it (or predates
+        it); fail when a core operation is not served or the target does not answer the probe.
+
+        Optional means the spec gates it on a server setting (`x-kapacitor-availability.requires`:
+        users need `[auth]`, Flux tasks `[fluxtask]`); everything else every Kapacitor 1.x serves."""
+        __tracebackhide__ = True
         for op_id in op_ids:
             if not api.has_op(op_id):
                 pytest.skip(f"the spec has no operation {op_id}")
@@ -224,11 +257,20 @@ class Kap:
             since = avail.get("since")
             if since and not self.suite.at_least(*[int(p) for p in str(since).split(".")]):
                 pytest.skip(f"{op_id} exists only from Kapacitor {since} (target: {self.suite.version_header})")
-            if not self.suite.served(op_id):
-                reason = f"target does not serve {op_id} (catch-all 404 Not Found)"
-                if avail.get("requires"):
-                    reason += f"; it needs {avail['requires']} to be enabled"
-                pytest.skip(reason)
+            ex = self.suite.probe(op_id)
+            if ex is None:
+                continue
+            if ex.error:
+                answered(ex, "api")  # a transport error is a failure of this check, never "not served"
+            if not is_catch_all(ex):
+                continue
+            family = api.family_of(op_id) or op_id
+            if is_optional(op_id):
+                pytest.skip(f"target does not serve {op_id} (catch-all 404 Not Found); it needs "
+                            f"{avail['requires']} to be enabled")
+            fail(f"target does not serve {family} ({op_id})", expected=f"{ex.method} {ex.path} served: every "
+                 f"Kapacitor 1.x serves {family}", actual='the catch-all 404 {"error":"Not Found"}',
+                 ref="api", exchange=ex)
 
     def call(
         self,

@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
-from conformance import about, report, selection
+from conformance import about, guard, report, selection
 from conformance import compare as comparemod
 from conformance import deviations as devmod
 from conformance.checks import AREAS, OPTIONAL_AREAS, CheckFailure, CheckSpec, id_matches
 from conformance.context import PROFILES, Kap, Settings, Suite
 from conformance.pools import Pools
-from conformance.resources import Registry, new_prefix
+from conformance.resources import Registry
 from conformance.target import Client, Exchange
 from conformance.verdict import Outcome, TargetUnusable, Verdict, decide
 from conformance.world import World
@@ -113,6 +113,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("kapacitor-conformance", "Kapacitor API conformance")
     for names, kwargs in OPTIONS:
         g.addoption(*names, **kwargs)
+    guard.add_options(g)  # transport: --timeout, --max-time, --max-body, --force (conformance/guard.py)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -196,6 +197,7 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
     settings = _settings(config)
+    settings.target = guard.configure(config, settings.target)  # URL check (usage error), prefix, stop hooks
     try:
         devs = devmod.load(settings.deviations_file) if settings.deviations_file else []
         if settings.target is None:  # the embedded mock's own, documented departures
@@ -368,7 +370,7 @@ def _start_embedded_mock(version: str | None) -> Any:
     return serve_in_thread(create_app(MockConfig(**kwargs)))
 
 
-def _build_suite(state: RunState) -> Suite:
+def _build_suite(state: RunState, config: pytest.Config) -> Suite:
     """Start (or reach) the target; TargetUnusable when running the checks would be pointless."""
     s = state.settings
     if s.target is None:
@@ -379,9 +381,10 @@ def _build_suite(state: RunState) -> Suite:
     auth = state.auth
     client = Client(url, auth=tuple(auth.split(":", 1)) if auth else None)  # type: ignore[arg-type]
     client.listeners.append(state.current.append)
-    prefix = new_prefix()
+    prefix = guard.of(config).prefix  # printed before the first check
     suite = Suite(settings=s, client=client, registry=Registry(client, prefix), prefix=prefix,
                   embedded=s.target is None)
+    guard.attach(config, suite)  # request deadline, body cap, --max-time gate
     ex = suite.probe_version()
     if ex.error:
         raise TargetUnusable(f"target {url} is not reachable: {ex.error}")
@@ -396,7 +399,7 @@ def kapacitor(request: pytest.FixtureRequest) -> Iterator[Suite]:
     state = _state(request.config)
     if state.suite is None:
         try:
-            state.suite = _build_suite(state)
+            state.suite = _build_suite(state, request.config)
         except Exception as exc:
             # Ours, or the preflight's own TargetUnusable: either way nothing usable answers there.
             if not isinstance(exc, (TargetUnusable, pytest.UsageError)) and type(exc).__name__ != "TargetUnusable":

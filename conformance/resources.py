@@ -7,6 +7,7 @@ again at session end (also after a failure or Ctrl-C); nothing else on the targe
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import threading
 from collections.abc import Callable
@@ -30,8 +31,6 @@ _DELETE_OP = {
 }
 
 
-_GET_OP = {"topic": "getTopic", "user": "getUser", "flux-task": "getFluxTask"}
-
 
 def _item_path(op_id: str, ident: str) -> str:
     """The path of an operation on one item (its only path parameter)."""
@@ -41,8 +40,11 @@ def _item_path(op_id: str, ident: str) -> str:
 
 
 def new_prefix() -> str:
-    """`kcf` + 8 random hex digits + `-`: valid in every ID grammar and unlikely to collide."""
-    return f"kcf{secrets.token_hex(4)}-"
+    """`kcf-<UTC minute>-<6 hex>-`: valid in every ID grammar, unlikely to collide, and dated so that
+    `kapacitor-conformance cleanup --older-than` can find what killed runs left."""
+    from conformance.sweep import prefix_for
+
+    return prefix_for(dt.datetime.now(dt.timezone.utc), secrets.token_hex(3))
 
 
 @dataclass
@@ -104,57 +106,73 @@ class Registry:
         return OwnedRegistry(self, owner)
 
     def cleanup(self, owner: str | None = None) -> list[str]:
-        """Delete what `owner` registered (None = everything), dependants first."""
+        """Delete what `owner` registered (None = everything), dependants first.
+
+        A leftover is reported only when a fresh look finds it still there; each report carries
+        the command that removes it."""
         todo = sorted(self.entries(owner), key=lambda e: (_ORDER.get(e.kind, 9), -e.seq))
+        if not todo:
+            return []
+        # After an interrupt the pooled connection may sit mid-request: start on a fresh one.
+        self.client.close()
+        gate, self.client.gate = self.client.gate, None  # cleanup runs whatever stopped the checks
+        try:
+            return self._cleanup(todo)
+        finally:
+            self.client.gate = gate
+
+    def _cleanup(self, todo: list[Entry]) -> list[str]:
+        if not self.client.revive():
+            dead = (f"the target does not answer: {len(todo)} object(s) of this run may be left; when it "
+                    f"answers again run: {self.sweep_command()}")
+            self.errors.append(dead)
+            return [dead]
         errors: list[str] = []
         for entry in todo:
             try:
                 ex = self._delete(entry)
+                if ex is not None and (ex.error or ex.status >= 300):
+                    problem = self._judge(entry.kind, entry.ident, ex, topic=entry.topic)
+                    if problem:
+                        errors.append(problem)
             except Exception as exc:  # cleanup must go on whatever happens
                 errors.append(f"{entry.kind} {entry.ident!r}: {type(exc).__name__}: {exc}")
-                continue
-            if ex is not None and (ex.error or ex.status >= 300):
-                problem = self._judge(entry.kind, entry.ident, ex, topic=entry.topic)
-                if problem:
-                    errors.append(problem)
             self.forget(entry.kind, entry.ident, topic=entry.topic)
         self.errors.extend(errors)
         return errors
 
-    def _judge(self, kind: str, ident: str, ex: Exchange, *, topic: str | None = None) -> str | None:
-        """A failed DELETE: a cleanup problem, unless the object is gone all the same.
+    def sweep_command(self) -> str:
+        return f"kapacitor-conformance cleanup --target {self.client.base_url + self.client.root} --prefix {self.prefix}"
 
-        Real Kapacitor deletes a recording's metadata before its data file and answers 500 when the
-        file is missing, e.g. for a recording that failed before writing any data (behaviour §6.6).
-        The object is gone, so nothing is left behind: that is a note about the target."""
+    def _judge(self, kind: str, ident: str, ex: Exchange, *, topic: str | None = None) -> str | None:
+        """A failed DELETE: a cleanup problem only if the object is still there.
+
+        A 404 for something already gone is no problem at all. Real Kapacitor deletes a recording's
+        metadata before its data file and answers 500 when the file is missing, e.g. for a recording
+        that failed before writing any data (behaviour §6.6): gone all the same, so that is a note
+        about the target."""
         what = f"{kind} {ident!r}: DELETE answered {ex.status or ex.error}"
-        if ex.error or ex.status < 500 or not self._gone(kind, ident, topic=topic):
-            return what
-        body = ex.json_or_none()
-        reason = body.get("error") if isinstance(body, dict) else None
-        note = f"{what}{f' ({reason})' if reason else ''}, but the {kind} is gone"
-        if kind == "recording":
-            note += " (the recording's metadata is deleted before its data file, behaviour §6.6)"
-        self.notes.append(note)
-        return None
+        there = self._still_there(kind, ident, topic=topic)
+        if there is False:
+            if ex.status >= 500:
+                body = ex.json_or_none()
+                reason = body.get("error") if isinstance(body, dict) else None
+                note = f"{what}{f' ({reason})' if reason else ''}, but the {kind} is gone"
+                if kind == "recording":
+                    note += " (the recording's metadata is deleted before its data file, behaviour §6.6)"
+                self.notes.append(note)
+            return None
+        state = "is still there" if there else "may still be there (a fresh GET could not tell)"
+        fresh = Exchange("DELETE", ex.url, [*self.client.default_headers], None)
+        return f"{what}; it {state}. Remove it with: {fresh.curl()}"
+
+    def _still_there(self, kind: str, ident: str, *, topic: str | None = None) -> bool | None:
+        from conformance.sweep import Leftover, still_there
+
+        return still_there(self.client, Leftover(kind, ident, "", topic))
 
     def _gone(self, kind: str, ident: str, *, topic: str | None = None) -> bool:
-        """Is the object absent now? Listed families are asked by an exact pattern, others by a GET."""
-        fam = next((f for f in api.FAMILIES.values() if f.kind == kind), None)
-        if fam is not None:
-            pattern = "".join("\\" + c if c in "*?[\\" else c for c in ident)
-            ex = self.client.get(api.path_for(fam.list_op), query=[("pattern", pattern), ("fields", "id")])
-            body = ex.json_or_none() if ex.status == 200 else None
-            items = body.get(fam.list_key) if isinstance(body, dict) else None
-            return isinstance(items, list) and all(
-                not (isinstance(it, dict) and it.get("id") == ident) for it in items)
-        if kind == "handler":
-            path = api.path_for("getTopicHandler", topic=topic, handler=ident)
-        elif kind in _GET_OP:
-            path = _item_path(_GET_OP[kind], ident)
-        else:
-            return False
-        return self.client.get(path).status == 404
+        return self._still_there(kind, ident, topic=topic) is False
 
     def _delete(self, entry: Entry) -> Exchange | None:
         if entry.kind == "undo":
@@ -166,28 +184,27 @@ class Registry:
         else:
             path = _item_path(_DELETE_OP[entry.kind], entry.ident)
         ex = self.client.delete(path)
-        if ex.status == 404 and entry.kind in ("user", "flux-task", "handler", "topic"):
-            return None  # the area is not served (or already gone): nothing to undo
+        if ex.status == 404 and entry.kind == "flux-task":
+            return None  # the area is not served: nothing to undo
         return ex
 
     def sweep(self) -> list[str]:
-        """Belt and braces: delete any listed task/template/recording/replay carrying this run's prefix."""
-        errors: list[str] = []
-        for fam in api.FAMILIES.values():
-            try:
-                ex = self.client.get(api.path_for(fam.list_op),
-                                     query=[("pattern", self.prefix + "*"), ("fields", "id"), ("limit", "100000")])
-                items = ex.json().get(fam.list_key) or [] if ex.status == 200 else []
-            except Exception:
-                continue
-            for item in items:
-                ident = item.get("id") if isinstance(item, dict) else None
-                if isinstance(ident, str) and ident.startswith(self.prefix):
-                    ex = self.client.delete(_item_path(fam.delete_op, ident))
-                    if ex.error or ex.status >= 300:
-                        problem = self._judge(fam.kind, ident, ex)
-                        if problem:
-                            errors.append(problem)
+        """Belt and braces: delete anything on the target carrying this run's prefix (all families,
+        handlers of this run's topics, users) that the registry did not know of."""
+        from conformance.sweep import Matcher, sweep
+
+        if self.client.health.stopped:
+            return []  # cleanup() already said what is left and how to remove it
+        gate, self.client.gate = self.client.gate, None
+        try:
+            result = sweep(self.client, Matcher(prefix=self.prefix))
+        except Exception as exc:  # never let the sweep break the end of the run
+            problem = f"sweep of prefix {self.prefix}: {type(exc).__name__}: {exc}; run: {self.sweep_command()}"
+            self.errors.append(problem)
+            return [problem]
+        finally:
+            self.client.gate = gate
+        errors = [f"{item.kind} {item.ident!r} is still there. Remove it with: {cmd}" for item, cmd in result.left]
         self.errors.extend(errors)
         return errors
 

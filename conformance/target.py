@@ -8,9 +8,12 @@ response and a `curl` line that reproduces it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import shlex
+import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -102,7 +105,8 @@ class Exchange:
             "request": {
                 "method": self.method,
                 "url": self.url,
-                "headers": [list(h) for h in self.request_headers],
+                "headers": [[k, "<credentials>" if k.lower() == "authorization" else v]
+                            for k, v in self.request_headers],
                 "body": clip(self.request_body),
             },
             "response": {
@@ -148,11 +152,82 @@ def encode_query(query: QueryArg) -> str:
     return urlencode(flat, quote_via=quote)
 
 
+#: Default cap on one response body: a larger answer is the finding "response too large".
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
+#: Error texts that mark a request as never sent (the run is stopping), not as the target's answer.
+NOT_SENT = "not sent"
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+class _Watchdog:
+    """Shuts a connection's socket down when its request's total deadline passes.
+
+    A socket timeout bounds one read only: a server trickling one byte every few seconds would
+    hold a request forever. One daemon thread enforces the deadline of every request in flight."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, Any, list[bool]]] = {}
+        self._next = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float, sock: Any) -> tuple[int, list[bool]]:
+        fired = [False]
+        with self._cond:
+            self._next += 1
+            self._armed[self._next] = (deadline, sock, fired)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="kcf-request-deadline", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+            return self._next, fired
+
+    def disarm(self, token: int) -> None:
+        with self._cond:
+            self._armed.pop(token, None)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for token, (deadline, sock, fired) in list(self._armed.items()):
+                    if deadline <= now:
+                        fired[0] = True
+                        del self._armed[token]
+                        with contextlib.suppress(OSError, ValueError, AttributeError):
+                            sock.shutdown(socket.SHUT_RDWR)
+                wait = min((d for d, _, _ in self._armed.values()), default=now + 60) - now
+                self._cond.wait(max(0.01, wait))
+
+
+_WATCHDOG = _Watchdog()
+
+
+@dataclass
+class Health:
+    """Is the target still answering? Decided after transport errors by a ping on a fresh connection."""
+
+    consecutive_failures: int = 0
+    #: Set once the target stopped answering: the sentence of the finding.
+    stopped: str | None = None
+    #: The request after which it stopped (its curl line reproduces it).
+    last_request: Exchange | None = None
+    #: After this many transport failures in a row the target counts as stopped even if ping answers.
+    max_consecutive: int = 25
+
+
 class Client:
-    """Keeps one keep-alive connection per thread; every exchange is handed to the listeners."""
+    """Keeps one keep-alive connection per thread; every exchange is handed to the listeners.
+
+    Every request is bounded: `timeout` is a total deadline (connect, headers and body), bodies
+    larger than `max_body` are not read, and once the target stopped answering no request is sent
+    until `revive()` finds it answering again."""
 
     def __init__(self, base_url: str, *, timeout: float = 15.0, keep: int = 500,
-                 auth: tuple[str, str] | None = None) -> None:
+                 auth: tuple[str, str] | None = None, max_body: int = DEFAULT_MAX_BODY) -> None:
         parts = urlsplit(base_url.rstrip("/"))
         if parts.scheme not in ("http", "https"):
             raise ValueError(f"target must be an http(s) URL, got {base_url!r}")
@@ -161,24 +236,36 @@ class Client:
         self._scheme = parts.scheme
         self._netloc = parts.netloc
         self.timeout = timeout
+        self.max_body = max_body
         self._local = threading.local()
         self.history: deque[Exchange] = deque(maxlen=keep)
         self.listeners: list[Callable[[Exchange], None]] = []
         self.count = 0
         self.default_headers: list[tuple[str, str]] = []
+        self.health = Health()
+        #: Called before every request; may raise to stop a test (e.g. the run's --max-time passed).
+        self.gate: Callable[[], None] | None = None
+        #: (method, path) -> read only the head of this answer (a backup grows with the server's data).
+        self.head_only: Callable[[str, str], bool] | None = None
+        #: Watch for a dead target after transport errors (off for one-shot tools).
+        self.watch_health = True
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
             self.default_headers.append(("Authorization", f"Basic {token}"))
 
     # -- connection handling ------------------------------------------------------------------
+    def _new_connection(self, timeout: float) -> http.client.HTTPConnection:
+        if self._scheme == "https":
+            return http.client.HTTPSConnection(self._netloc, timeout=timeout)
+        return http.client.HTTPConnection(self._netloc, timeout=timeout)
+
     def _connection(self, fresh: bool = False) -> tuple[http.client.HTTPConnection, bool]:
         conn = getattr(self._local, "conn", None)
-        if conn is not None and not fresh:
+        if conn is not None and not fresh and conn.sock is not None:
             return conn, True
         if conn is not None:
             conn.close()
-        cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
-        conn = cls(self._netloc, timeout=self.timeout)
+        conn = self._new_connection(self.timeout)
         self._local.conn = conn
         return conn, False
 
@@ -202,7 +289,14 @@ class Client:
         timeout: float | None = None,
         read_limit: int | None = None,
     ) -> Exchange:
-        """Send one request. `path` is sent verbatim apart from percent-encoding non-ASCII bytes."""
+        """Send one request. `path` is sent verbatim apart from percent-encoding non-ASCII bytes.
+
+        `timeout` can only shorten the client's own deadline; `read_limit` reads a stream's first
+        bytes (the deadline then ends the read without an error)."""
+        if self.gate is not None:
+            self.gate()
+        if read_limit is None and self.head_only is not None and self.head_only(method, path):
+            read_limit = self.max_body
         target = self.root + quote(path, safe=_PATH_SAFE)
         q = raw_query if raw_query is not None else encode_query(query)
         if q:
@@ -220,18 +314,40 @@ class Client:
             names = {k.lower() for k, _ in extra}
             hdrs = [h for h in hdrs if h[0].lower() not in names] + extra
         ex = Exchange(method=method, url=self.base_url + target, request_headers=hdrs, request_body=data)
+        budget = self.timeout if timeout is None else min(timeout, self.timeout)
+        if self.health.stopped:
+            ex.error = f"{NOT_SENT}: {self.health.stopped}"
+        else:
+            self._send(ex, target, hdrs, data, budget, read_limit)
+            self._observe(ex)
+        self.count += 1
+        self.history.append(ex)
+        for listener in list(self.listeners):
+            listener(ex)
+        return ex
+
+    def _send(self, ex: Exchange, target: str, hdrs: list[tuple[str, str]], data: bytes | None, budget: float,
+              read_limit: int | None) -> None:
         started = time.perf_counter()
+        deadline = time.monotonic() + budget
         for attempt in range(2):
             conn, reused = self._connection(fresh=attempt > 0)
+            token: int | None = None
+            fired = [False]
             try:
-                if timeout is not None:
-                    conn.timeout = timeout
-                    if conn.sock is not None:
-                        conn.sock.settimeout(timeout)
-                conn.putrequest(method, target, skip_accept_encoding=True)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("deadline passed")
+                if conn.sock is None:
+                    conn.timeout = remaining
+                    conn.connect()
+                assert conn.sock is not None
+                conn.sock.settimeout(remaining)
+                token, fired = _WATCHDOG.arm(deadline, conn.sock)
+                conn.putrequest(ex.method, target, skip_accept_encoding=True)
                 for name, value in hdrs:
                     conn.putheader(name, value)
-                if data is not None or method in ("POST", "PUT", "PATCH"):
+                if data is not None or ex.method in ("POST", "PUT", "PATCH"):
                     conn.putheader("Content-Length", str(len(data or b"")))
                 conn.endheaders(data)
                 resp = conn.getresponse()
@@ -241,31 +357,66 @@ class Client:
                     ex.body = self._read_some(resp, read_limit)
                     self.close()
                 else:
-                    ex.body = resp.read()
+                    ex.body = self._read_body(resp, fired, head=ex.method == "HEAD")
                     if resp.will_close:
                         self.close()
                 ex.error = None
                 break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            except ResponseTooLarge as exc:
                 self.close()
-                ex.error = f"{type(exc).__name__}: {exc}"
-                if not reused:  # a fresh connection failing is a real answer, not a stale keep-alive
+                ex.error = str(exc)
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
+                    http.client.ImproperConnectionState) as exc:
+                self.close()
+                ex.error = self._describe(exc, fired, budget)
+                # A fresh connection failing is a real answer, not a stale keep-alive.
+                if not reused or fired[0] or ex.status:
                     break
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, http.client.HTTPException, ValueError) as exc:
                 self.close()
-                ex.error = f"{type(exc).__name__}: {exc}"
+                ex.error = self._describe(exc, fired, budget)
                 break
             finally:
-                if timeout is not None and getattr(self._local, "conn", None) is not None:
-                    self._local.conn.timeout = self.timeout
-                    if self._local.conn.sock is not None:
-                        self._local.conn.sock.settimeout(self.timeout)
+                if token is not None:
+                    _WATCHDOG.disarm(token)
+                pooled = getattr(self._local, "conn", None)
+                if pooled is not None and pooled.sock is not None:
+                    with contextlib.suppress(OSError):
+                        pooled.sock.settimeout(self.timeout)
         ex.elapsed = time.perf_counter() - started
-        self.count += 1
-        self.history.append(ex)
-        for listener in list(self.listeners):
-            listener(ex)
-        return ex
+
+    def _describe(self, exc: BaseException, fired: list[bool], budget: float) -> str:
+        if fired[0] or isinstance(exc, TimeoutError):
+            return f"timeout: no complete answer within {budget:g}s (--timeout)"
+        if isinstance(exc, ssl.SSLError) and self._scheme == "https":
+            return f"TLS handshake failed ({exc.reason or exc}): is the port plain HTTP? try http://"
+        if isinstance(exc, http.client.BadStatusLine):
+            return f"not an HTTP answer: {type(exc).__name__}: {str(exc)[:200]}"
+        return f"{type(exc).__name__}: {exc}"
+
+    def _read_body(self, resp: http.client.HTTPResponse, fired: list[bool], *, head: bool = False) -> bytes:
+        """The whole body, but never more than `max_body` bytes in memory."""
+        length = resp.getheader("Content-Length")
+        if not head and length and length.strip().isdigit() and int(length) > self.max_body:
+            raise ResponseTooLarge(f"response too large: Content-Length {int(length)} is over the "
+                                   f"{self.max_body}-byte limit (--max-body); the body was not read")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = resp.read1(65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > self.max_body:
+                raise ResponseTooLarge(f"response too large: more than {self.max_body} bytes (--max-body); "
+                                       "reading stopped there")
+            chunks.append(chunk)
+        if fired[0]:
+            raise TimeoutError("deadline passed while reading the body")
+        if not resp.isclosed():  # read1 stops at the end without marking the response done
+            chunks.append(resp.read(self.max_body - size + 1)[: self.max_body - size])
+        return b"".join(chunks)
 
     @staticmethod
     def _read_some(resp: http.client.HTTPResponse, limit: int) -> bytes:
@@ -273,14 +424,67 @@ class Client:
         size = 0
         try:
             while size < limit:
-                chunk = resp.read1(limit - size) if hasattr(resp, "read1") else resp.read(limit - size)
+                chunk = resp.read1(limit - size)
                 if not chunk:
                     break
                 chunks.append(chunk)
                 size += len(chunk)
-        except (TimeoutError, OSError):
+        except (TimeoutError, OSError, http.client.HTTPException):
             pass
         return b"".join(chunks)
+
+    # -- is the target still there? ------------------------------------------------------------
+    def _observe(self, ex: Exchange) -> None:
+        h = self.health
+        if not ex.error or ex.error.startswith("response too large"):
+            h.consecutive_failures = 0
+            return
+        h.consecutive_failures += 1
+        if not self.watch_health:
+            return
+        if h.consecutive_failures >= h.max_consecutive:
+            h.stopped = (f"the target stopped answering after {ex.method} {ex.path}: {h.consecutive_failures} "
+                         "requests in a row got no HTTP response")
+        elif not self.alive():
+            h.stopped = f"the target stopped answering after {ex.method} {ex.path} (possible crash)"
+        if h.stopped:
+            h.last_request = ex
+
+    def alive(self, attempts: int = 2) -> bool:
+        """A ping on a fresh connection (never the pooled one), a few seconds at most."""
+        for i in range(attempts):
+            if i:
+                time.sleep(0.5)
+            conn = self._new_connection(min(self.timeout, 5.0))
+            token: int | None = None
+            try:
+                conn.connect()
+                assert conn.sock is not None
+                token, _ = _WATCHDOG.arm(time.monotonic() + min(self.timeout, 5.0), conn.sock)
+                conn.putrequest("GET", self.root + "/kapacitor/v1/ping", skip_accept_encoding=True)
+                for name, value in self.default_headers:
+                    conn.putheader(name, value)
+                conn.endheaders()
+                resp = conn.getresponse()
+                resp.read(1024)
+                return True
+            except (OSError, http.client.HTTPException, ValueError):
+                continue
+            finally:
+                if token is not None:
+                    _WATCHDOG.disarm(token)
+                conn.close()
+        return False
+
+    def revive(self) -> bool:
+        """Before cleanup: if a stopped target answers a ping again, allow requests again."""
+        if self.health.stopped is None:
+            return True
+        if self.alive(attempts=1):
+            self.health.stopped = None
+            self.health.consecutive_failures = 0
+            return True
+        return False
 
     def get(self, path: str, **kw: Any) -> Exchange:
         return self.request("GET", path, **kw)
