@@ -12,10 +12,10 @@ import importlib
 import pkgutil
 from typing import Any
 
-from tests.conformance import mutants, mutants_families
+from tests.conformance import mutants, mutants_dataplane, mutants_families
 from tests.conformance.mutants import Mutant
 
-MUTANTS: list[type[Mutant]] = [*mutants.MUTANTS, *mutants_families.MUTANTS]
+MUTANTS: list[type[Mutant]] = [*mutants.MUTANTS, *mutants_families.MUTANTS, *mutants_dataplane.MUTANTS]
 
 
 def by_name(name: str) -> type[Mutant]:

@@ -22,6 +22,7 @@ class DropsLastPoint(Mutant):
     kills = ("dataplane.alert-stats", "dataplane.topic-events", "dataplane.httpout-window", "dataplane.node-error",
              "dataplane.executing-dot")
     select = SELECT
+    args = ("--allow-writes",)
 
     def handle(self, environ: dict[str, Any]) -> Captured:
         if environ["REQUEST_METHOD"] == "POST" and _WRITE.match(path(environ)):
@@ -37,6 +38,7 @@ class MiscountsAlerts(Mutant):
     rule = "node-stats count one alert too many at the CRITICAL level"
     kills = ("dataplane.alert-stats",)
     select = SELECT
+    args = ("--allow-writes",)
 
     def handle(self, environ: dict[str, Any]) -> Captured:
         cap = call(self.app, environ)
@@ -55,6 +57,7 @@ class CollectedOffByOne(Mutant):
     rule = "node-stats report one point fewer collected than the node received"
     kills = ("dataplane.alert-stats", "dataplane.node-error")
     select = SELECT
+    args = ("--allow-writes",)
 
     def handle(self, environ: dict[str, Any]) -> Captured:
         cap = call(self.app, environ)

@@ -1,4 +1,5 @@
-"""The dataplane area catches a mock that drops written points or miscounts node stats."""
+"""The dataplane area catches a mock that drops written points or miscounts node stats, in every
+check a mutant names (the quick kill in test_mutants.py needs only one; this stricter run is soak)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tests.conformance.conftest import run_suite
 from tests.conformance.mutants import Mutant
 from tests.conformance.mutants_dataplane import MUTANTS, SELECT
 
-pytestmark = [pytest.mark.server, pytest.mark.slow]
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.soak]
 
 
 def _select() -> list[str]:
