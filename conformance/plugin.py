@@ -73,6 +73,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="HTTP basic credentials for a target with auth enabled (default: $KAPACITOR_AUTH)")
     g.addoption("--mock-version", default=None,
                 help="Kapacitor version the embedded mock imitates (only without --target)")
+    g.addoption("--fuzz", default="safe", choices=("safe", "aggressive"),
+                help="safe (default): generated input never carries a known crash trigger "
+                     "(conformance/crashers.py); aggressive: send them too (may crash the target)")
 
 
 def _settings(config: pytest.Config) -> Settings:
