@@ -34,7 +34,7 @@ WRONG = [
     ("POST", "/tasks/{m}", "task"), ("PUT", "/templates/{m}", "template"), ("DELETE", "/templates", None),
     ("POST", "/recordings", None), ("PATCH", "/recordings/{m}", "recording"), ("PATCH", "/replays/{m}", "replay"),
     ("POST", "/replays/", None), ("DELETE", "/ping", None), ("PUT", "/alerts/topics", None),
-    ("POST", "/storage/stores", None),
+    ("DELETE", "/storage/stores", None),
 ]
 
 
