@@ -119,7 +119,7 @@ def test_unlisted_after_delete(kap: Kap, world: World, family: str) -> None:
         ex = kap.call(lop, query=[("pattern", ident)], **extra)
         body = kap.json_ok(ex, 200, f"list {family}s pattern={ident}", ref="api#delete-a-task")
         items = body.get(key) if isinstance(body, dict) else None
-        return [it.get("id") for it in items or [] if isinstance(it, dict)]
+        return [str(it.get("id")) for it in items or [] if isinstance(it, dict)]
 
     expect(listed() == [ident], f"list {family}s before DELETE", expected=[ident], actual=listed(),
            ref="api#delete-a-task")
