@@ -130,7 +130,7 @@ def _sanitize(case: Any, prefix: str, own: frozenset[str] = frozenset(), *, fuzz
     create's answer); a link that passes one on is left as it is. Known crash triggers are
     rewritten unless `fuzz` is `aggressive` (conformance/crashers.py)."""
     op_id = case.operation.definition.raw.get("operationId")
-    writes = case.method.upper() not in ("GET", "HEAD")
+    writes = api.mutates(op_id) if isinstance(op_id, str) and api.has_op(op_id) else True
     for name, value in list((case.path_parameters or {}).items()):
         if name in _NOT_IDS or (name == "name" and op_id in _SERVICE_OPS):
             continue
