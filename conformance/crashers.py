@@ -48,9 +48,11 @@ KNOWN_CRASHERS: tuple[Crasher, ...] = (
             "the connection is dropped: the patch library panics",
             "vendored evanphx/json-patch in 1.5"),
     Crasher("paging-overflow",
-            "`offset` + `limit` beyond int64, or a negative `offset` with a huge `limit`",
-            "the connection is dropped (overflow), or the list reserves `limit - offset` entries and "
-            "the request runs for more than 10 s",
+            "`offset` + `limit` outside int64 (e.g. a negative `offset` with `limit` = -2^63), or a "
+            "negative `offset` with a huge `limit`",
+            "the list reserves `min(offset + limit, n) - offset` entries, with int64 wraparound: the "
+            "connection is dropped, the request runs for minutes, or the process dies out of memory "
+            "(seen on 1.5.7 for GET /templates?offset=-20480945498&limit=-9223372036854775808)",
             "services/storage DoListFunc (behaviour §2.4)"),
     Crasher("var-type-not-string",
             "a template/task var item whose `type` is not a string",
@@ -90,21 +92,54 @@ def defuse(op_id: str, path: str, case: Any) -> None:
                         if not (isinstance(op.get(key), str) and "/" in op[key]):
                             op[key] = "/" + (op[key] if isinstance(op.get(key), str) else json.dumps(op.get(key)))
     query = case.query
-    if isinstance(query, dict) and "offset" in query and "limit" in query:
-        try:
-            offset, limit = int(str(query["offset"])), int(str(query["limit"]))
-        except ValueError:
-            pass
-        else:
-            if offset >= 1 and limit > _INT64_MAX - offset:
-                query["limit"] = _INT64_MAX - offset
-            elif offset < 0 and limit > _MAX_WINDOW:
-                query["limit"] = _MAX_WINDOW
+    if isinstance(query, dict) and ("offset" in query or "limit" in query):
+        _safe_window(query)
     if isinstance(body, dict) and isinstance(body.get("vars"), dict):
         for var in body["vars"].values():
             _string_types(var)
     if op_id == "recordQuery" and isinstance(body, dict) and body.get("type") not in ("stream", "batch"):
         body["type"] = "stream"
+
+
+def _wrap64(n: int) -> int:
+    return (n + 2**63) % 2**64 - 2**63
+
+
+def list_window(offset: int, limit: int, stored: int) -> int:
+    """How many entries a list of `stored` objects reserves room for (services/storage DoListFunc),
+    with Go's int64 wraparound: `upper := offset + limit` (capped at `stored`), `size := upper - offset`."""
+    upper = min(_wrap64(offset + limit), stored)
+    return _wrap64(upper - offset)
+
+
+def _first_int(value: Any, default: int) -> int | None:
+    """The value the server parses: the first of a repeated parameter, as an integer (None: not one)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    text = str(value).strip()
+    if text == "":
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _safe_window(query: dict[str, Any]) -> None:
+    """Keep `offset`/`limit` clear of the list paths that overflow or reserve gigabytes.
+
+    Seen crashing a real 1.5.7 (out of memory, whole process): templates with a negative `offset`
+    and `limit` = MinInt64, whose sum wraps to a huge positive bound."""
+    offset = _first_int(query.get("offset", ""), 0)
+    limit = _first_int(query.get("limit", ""), 100)
+    if offset is None or limit is None:
+        return  # not an integer: the server answers 400 before listing anything
+    offset, limit = _wrap64(offset), _wrap64(limit)  # out of int64 range is a 400 too; wrapped = worst case
+    # Room reserved beyond the stored objects themselves: only a negative offset or a wraparound
+    # makes it large (a big limit on a small store reserves no more than the store).
+    if any(list_window(offset, limit, n) - n > _MAX_WINDOW for n in (0, 10**6)):
+        for key, value in (("offset", max(offset, -_MAX_WINDOW)), ("limit", max(-_MAX_WINDOW, min(limit, _MAX_WINDOW)))):
+            query[key] = value if isinstance(query.get(key), int) else str(value)
 
 
 def _no_aggregate(value: Any) -> Any:

@@ -60,3 +60,21 @@ def test_every_crasher_is_described() -> None:
     names = [c.name for c in crashers.KNOWN_CRASHERS]
     assert len(names) == len(set(names)) and "tickscript-slash-non-ascii" in names
     assert all(c.trigger and c.effect and c.where for c in crashers.KNOWN_CRASHERS)
+
+
+@pytest.mark.parametrize("offset,limit", [(-20480945498, -(2**63)), (5, 2**63 - 1), (-397438473, 2**60),
+                                          ([-(2**40), "1"], 2**62)])
+def test_list_window_stays_small(offset: Any, limit: Any) -> None:
+    """Negative offsets and int64 wraparound never make a list reserve more than a bounded window
+    (a real 1.5.7 died out of memory on the first of these)."""
+    query = {"offset": offset, "limit": str(limit)}
+    crashers.defuse("listTemplates", "/kapacitor/v1/templates", _case("listTemplates", "", None, query))
+    first = query["offset"][0] if isinstance(query["offset"], list) else query["offset"]
+    o, lim = int(str(first)), int(str(query["limit"]))
+    assert all(crashers.list_window(o, lim, n) - n <= 100_000 for n in (0, 10, 10**6))
+
+
+def test_harmless_windows_untouched() -> None:
+    query = {"offset": "-5", "limit": "10"}
+    crashers.defuse("listTasks", "/kapacitor/v1/tasks", _case("listTasks", "", None, query))
+    assert query == {"offset": "-5", "limit": "10"}
