@@ -47,6 +47,11 @@ KNOWN_CRASHERS: tuple[Crasher, ...] = (
             "not a string, or has no `/`",
             "the connection is dropped: the patch library panics",
             "vendored evanphx/json-patch in 1.5"),
+    Crasher("json-patch-missing-value",
+            "a JSON Patch `test` (also `add`/`replace`) operation on a handler without `value`",
+            "the connection is dropped: the patch library dereferences the missing value (seen on 1.5.7 "
+            "for a `test` whose path names an existing key)",
+            "vendored evanphx/json-patch Patch.test in 1.5"),
     Crasher("paging-overflow",
             "`offset` + `limit` outside int64 (e.g. a negative `offset` with `limit` = -2^63), or a "
             "negative `offset` with a huge `limit`",
@@ -91,6 +96,8 @@ def defuse(op_id: str, path: str, case: Any) -> None:
                     for key in keys:
                         if not (isinstance(op.get(key), str) and "/" in op[key]):
                             op[key] = "/" + (op[key] if isinstance(op.get(key), str) else json.dumps(op.get(key)))
+                    if op["op"] in ("add", "replace", "test") and "value" not in op:
+                        op["value"] = None
     query = case.query
     if isinstance(query, dict) and ("offset" in query or "limit" in query):
         _safe_window(query)

@@ -78,3 +78,10 @@ def test_harmless_windows_untouched() -> None:
     query = {"offset": "-5", "limit": "10"}
     crashers.defuse("listTasks", "/kapacitor/v1/tasks", _case("listTasks", "", None, query))
     assert query == {"offset": "-5", "limit": "10"}
+
+
+def test_patch_ops_get_a_value() -> None:
+    body = [{"op": "test", "path": "/kind"}, {"op": "add", "path": "/x"}, {"op": "remove", "path": "/y"}]
+    case = _case("patchTopicHandler", "/kapacitor/v1/alerts/topics/{topic}/handlers/{handler}", body)
+    crashers.defuse("patchTopicHandler", case.operation.path, case)
+    assert [("value" in op) for op in case.body] == [True, True, False]
