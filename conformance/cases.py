@@ -83,6 +83,10 @@ def _task_body(k: Kap, **extra: Any) -> dict[str, Any]:
     return body
 
 
+def _implicit_script(k: Kap) -> str:
+    return f'dbrp "{k.suite.db}"."autogen"\n\n' + stream_script()
+
+
 def _bad_id(k: Kap) -> str:
     return k.prefix + "bad id"
 
@@ -164,6 +168,13 @@ CASES: list[Case] = [
     Case("createTask.no-dbrp", None, SHOULD, "behaviour §3.5",
          lambda k, w: {"json": {"id": k.uid("st-"), "script": stream_script()}},
          message="must specify dbrp", spec_message="must specify dbrp"),
+    Case("createTask.both-dbrps", None, SHOULD, "behaviour §3.5",
+         lambda k, w: {"json": _task_body(k, script=_implicit_script(k))},
+         message="cannot specify dbrp in both implicitly and explicitly", spec_message="cannot specify dbrp in both"),
+    Case("updateTask.both-dbrps", None, SHOULD, "behaviour §3.6",
+         lambda k, w: {"id": k.create_task(k.uid("db-"))["id"],
+                       "json": {"script": _implicit_script(k), "dbrps": _dbrps(k)}},
+         message="cannot specify dbrp in implicitly and explicitly", spec_message="cannot specify dbrp in implicitly"),
     Case("createTask.bad-tickscript", None, SHOULD, "behaviour §3.5",
          lambda k, w: {"json": _task_body(k, script="stream\n    |fromm()\n")},
          message="invalid TICKscript: ", prefix=True, spec_message="invalid TICKscript"),

@@ -113,6 +113,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("kapacitor-conformance", "Kapacitor API conformance")
     for names, kwargs in OPTIONS:
         g.addoption(*names, **kwargs)
+    g.addoption("--fuzz", default="safe", choices=("safe", "aggressive"),
+                help="safe (default): generated input never carries a known crash trigger "
+                     "(conformance/crashers.py); aggressive: send them too (may crash the target)")
     guard.add_options(g)  # transport: --timeout, --max-time, --max-body, --force (conformance/guard.py)
 
 

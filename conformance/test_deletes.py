@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import MUST, SHOULD, check, expect_empty_body, expect_status
+from conformance.checks import MUST, SHOULD, check, expect, expect_empty_body, expect_status
 from conformance.context import Kap
 from conformance.world import World
 
@@ -96,3 +96,34 @@ def test_delete_topic(kap: Kap) -> None:
     expect_empty_body(ex, "DELETE topic")
     ex = kap.call("getTopic", topic=topic)
     expect_status(ex, 404, "GET topic after DELETE", ref="behaviour §8.5")
+
+
+#: family -> (list op, list key, query selecting exactly one ID)
+_LISTED: dict[str, tuple[str, str]] = {
+    "task": ("listTasks", "tasks"), "template": ("listTemplates", "templates"),
+    "recording": ("listRecordings", "recordings"), "replay": ("listReplays", "replays"),
+    "handler": ("listTopicHandlers", "handlers"),
+}
+
+
+@check("deletes.unlisted", MUST, "api#delete-a-task", mutates=True)
+@pytest.mark.parametrize("family", list(_LISTED))
+def test_unlisted_after_delete(kap: Kap, world: World, family: str) -> None:
+    """A deleted item is listed before the DELETE and no longer after it (not only GET forgets it)."""
+    dop, dparams, _, gparams, _ = _create(kap, world, family)
+    ident = gparams.get("handler") or gparams["id"]
+    lop, key = _LISTED[family]
+    extra = {"topic": gparams["topic"]} if family == "handler" else {}
+
+    def listed() -> list[str]:
+        ex = kap.call(lop, query=[("pattern", ident)], **extra)
+        body = kap.json_ok(ex, 200, f"list {family}s pattern={ident}", ref="api#delete-a-task")
+        items = body.get(key) if isinstance(body, dict) else None
+        return [str(it.get("id")) for it in items or [] if isinstance(it, dict)]
+
+    expect(listed() == [ident], f"list {family}s before DELETE", expected=[ident], actual=listed(),
+           ref="api#delete-a-task")
+    expect_status(kap.call(dop, **dparams), 204, f"DELETE {family}")
+    after = listed()
+    expect(after == [], f"list {family}s pattern={ident} after DELETE", expected=[], actual=after,
+           ref="api#delete-a-task")

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import api
-from conformance.checks import MUST, SHOULD, check, expect, expect_equal
+from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap
 from conformance.world import World
 
@@ -80,6 +80,17 @@ def test_default_fields(kap: Kap, world: World, family: str) -> None:
     want = [f for f in DEFAULTS[family] if f != "template-id"]
     expect_equal(sorted(items[0]), sorted(want), f"list {family} without fields: keys", ref="behaviour §2.3",
                  exchange=ex)
+
+
+@check("fields.unknown-rejected", MUST, "api#list-tasks")
+@pytest.mark.parametrize("family", FAMILIES)
+def test_unknown_field_rejected(kap: Kap, world: World, family: str) -> None:
+    """A field the list does not have is an error (400), not silently dropped or answered in full."""
+    fam = api.FAMILIES[family]
+    kap.need(fam.list_op)
+    ident = _item_id(world, family)
+    ex = kap.call(fam.list_op, query=[("pattern", ident), ("fields", "kcfnope")])
+    expect_status(ex, 400, f"list {family} fields=kcfnope (one item listed)", ref="api#list-tasks")
 
 
 @check("fields.unsupported", SHOULD, "behaviour §2.3")

@@ -30,6 +30,19 @@ def test_version_header(kap: Kap, world: World, case: Case) -> None:
            expected=kap.suite.version_header, actual=values[0], ref="api#ping", exchange=ex)
 
 
+#: A release version (`1.5.7`, `v1.8.3`, `1.6.0~rc1`, `1.7.0-1`): digits, dots, an optional suffix.
+VERSION = re.compile(r"v?[0-9]+\.[0-9]+(\.[0-9]+)?([-+~.][0-9A-Za-z.+~-]*)?")
+
+
+@check("headers.version-value", MUST, "api#ping")
+def test_version_value(kap: Kap) -> None:
+    """X-Kapacitor-Version holds a version number (clients gate features on it), not any text."""
+    ex = kap.call("ping")
+    value = ex.header("X-Kapacitor-Version") or ""
+    expect(VERSION.fullmatch(value) is not None, "ping: X-Kapacitor-Version is a version", expected="e.g. 1.5.7",
+           actual=value or "(absent)", ref="api#ping", exchange=ex)
+
+
 @check("headers.request-id", SHOULD, "behaviour §1.3")
 @pytest.mark.parametrize("case", CASES[:40], ids=ids(CASES[:40]))
 def test_request_id(kap: Kap, world: World, case: Case) -> None:

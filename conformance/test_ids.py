@@ -162,3 +162,19 @@ def test_topic_colon(kap: Kap) -> None:
     if ex.status == 200:
         kap.registry.add("handler", bad, topic=kap.prefix + "colon")
     expect_status(ex, 400, f"create handler with id {bad!r}", ref="behaviour §2.1")
+
+
+#: First characters at the edges of the rule's classes: where its start may sit (`-`, `.`, `_`,
+#: digits, letters of any script, titlecase) and what only other ID kinds allow (`:` topics, `@`
+#: usernames) or no kind allows (`+`, marks, non-ASCII digits, letter-like numbers).
+EDGE_STARTS = ["-", ".", "_", "0", "9", "Z", "é", "ǅ", "中", ":", "@", "+", "\u0301", "١", "Ⅻ", " "]
+
+
+@check("ids.edges", MUST, "api#ids", mutates=True)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_id_edges(kap: Kap, world: World, family: str) -> None:
+    """IDs whose first character sits at an edge of ^[-\\._\\p{L}0-9]+$ are judged by the whole rule."""
+    if family == "replays":
+        _ = world.task, world.recording
+    for start in EDGE_STARTS:
+        _judge(kap, world, family, start + kap.prefix + "edge")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap, stream_script, template_script
+from conformance.world import World
 
 REF_TASK = "api#define-or-update-a-task"
 
@@ -39,14 +42,27 @@ def test_patch_status(kap: Kap) -> None:
         expect_equal(_get_task(kap, tid).get("status"), status, f"GET after PATCH status={status}", ref=REF_TASK)
 
 
-@check("lifecycle.task-executing", SHOULD, "behaviour §3.6", mutates=True)
+@check("lifecycle.task-executing", MUST, "api#get-a-task", mutates=True)
 def test_enabled_task_executes(kap: Kap) -> None:
-    """An enabled stream task is executing; a disabled one is not."""
+    """An enabled stream task is executing; a disabled one is not (the docs' `executing` property)."""
     tid = kap.create_task(kap.uid("ex-"))["id"]
     expect_status(kap.call("updateTask", id=tid, json={"status": "enabled"}), 200, "enable task")
-    expect_equal(_get_task(kap, tid).get("executing"), True, "executing after enable", ref="behaviour §3.6")
+    expect_equal(_get_task(kap, tid).get("executing"), True, "executing after enable", ref="api#get-a-task")
     expect_status(kap.call("updateTask", id=tid, json={"status": "disabled"}), 200, "disable task")
-    expect_equal(_get_task(kap, tid).get("executing"), False, "executing after disable", ref="behaviour §3.6")
+    expect_equal(_get_task(kap, tid).get("executing"), False, "executing after disable", ref="api#get-a-task")
+
+
+@check("lifecycle.dot", SHOULD, "behaviour §3.1", mutates=True)
+@pytest.mark.parametrize("kind", ["stream", "batch"])
+def test_dot(kap: Kap, world: World, kind: str) -> None:
+    """A disabled task's `dot` is its pipeline: a stream task starts at `stream0`, a batch task's
+    `batch` source emits no edge, so its graph starts at `query1`."""
+    tid = world.task if kind == "stream" else world.batch_task
+    want = f"digraph {tid} {{\nstream0 -> from1;\n}}" if kind == "stream" else \
+        f"digraph {tid} {{\nquery1 -> log2;\n}}"
+    ex = kap.call("getTask", id=tid)
+    body = kap.json_ok(ex, 200, f"GET {kind} task", ref="api#get-a-task")
+    expect_equal(body.get("dot"), want, f"dot of the disabled {kind} task", ref="behaviour §3.1", exchange=ex)
 
 
 @check("lifecycle.task-script", MUST, REF_TASK, mutates=True)
@@ -139,3 +155,41 @@ def test_replay_lifecycle(kap: Kap) -> None:
     body = kap.json_ok(final, 200, "finished replay", ref="api#wait-for-replays")
     expect(body.get("status") in ("finished", "failed"), "finished replay: status", expected="finished or failed",
            actual=body.get("status"), ref="behaviour §7.1", exchange=final)
+
+
+@check("lifecycle.duplicate-create", MUST, REF_TASK, mutates=True)
+@pytest.mark.parametrize("family", ["tasks", "templates"])
+def test_duplicate_create(kap: Kap, family: str) -> None:
+    """Creating an ID that exists is a 400 and leaves the existing object as it was (use PATCH)."""
+    ident = kap.uid("dup-")
+    if family == "tasks":
+        kap.create_task(ident, script=stream_script("first"))
+        again = {"id": ident, "script": stream_script("second"), "dbrps": [{"db": kap.suite.db, "rp": "autogen"}]}
+        op, get_op = "createTask", "getTask"
+    else:
+        kap.create_template(ident, script=template_script("first"))
+        again = {"id": ident, "script": template_script("second")}
+        op, get_op = "createTemplate", "getTemplate"
+    ex = kap.call(op, json=again)
+    expect_status(ex, 400, f"create {family[:-1]} {ident!r} a second time", ref=REF_TASK)
+    ex = kap.call(get_op, id=ident, query=[("script-format", "raw")])
+    body = kap.json_ok(ex, 200, f"GET {family[:-1]} after the duplicate create", ref=REF_TASK)
+    expect("first" in str(body.get("script")) and "second" not in str(body.get("script")),
+           f"{family[:-1]} script after a rejected duplicate create", expected="the first script",
+           actual=body.get("script"), ref=REF_TASK, exchange=ex)
+
+
+def _implicit(kap: Kap) -> str:
+    return f'dbrp "{kap.suite.db}"."autogen"\n\n' + stream_script()
+
+
+@check("lifecycle.implicit-dbrp", SHOULD, "behaviour §3.5", mutates=True)
+def test_implicit_dbrp(kap: Kap) -> None:
+    """`dbrp "db"."rp"` statements in the script are the task's dbrps when none are given."""
+    ex = kap.call("createTask", json={"id": kap.uid("idb-"), "script": _implicit(kap)})
+    body = ex.json_or_none()
+    if isinstance(body, dict) and isinstance(body.get("id"), str) and ex.status == 200:
+        kap.registry.add("task", body["id"])
+    body = kap.json_ok(ex, 200, "create task with an implicit dbrp and no dbrps", ref="behaviour §3.5")
+    expect_equal(body.get("dbrps"), [{"db": kap.suite.db, "rp": "autogen"}], "dbrps from the script",
+                 ref="behaviour §3.5", exchange=ex)

@@ -144,6 +144,60 @@ def test_non_numeric(kap: Kap, family: str, param: str) -> None:
     prop()
 
 
+#: Not Go int64 syntax: each must be a 400 (the docs make offset/limit integers).
+NOT_INTEGERS = ["1.5", " 1", "1 ", "0x10", "1e3", "1_0", "abc", "١", "9223372036854775808", ""]
+
+
+@check("pagination.strict-int", MUST, "api#list-tasks")
+@pytest.mark.parametrize("param", ["offset", "limit"])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_strict_integers(kap: Kap, family: str, param: str) -> None:
+    """offset/limit are integers: a value that is not one (decimal, space, hex, `_`) is a 400, not a guess."""
+    fam = api.FAMILIES[family]
+    kap.need(fam.list_op)
+    pattern = kap.prefix + "none-*"
+    for text in NOT_INTEGERS:
+        ex = kap.call(fam.list_op, query=[("pattern", pattern), (param, text)])
+        if text == "":  # an empty value means "not given" (strconv is only asked for a non-empty one)
+            expect_status(ex, 200, f"list {family} {param}= (empty: the default)", ref="behaviour §2.4")
+            continue
+        expect_status(ex, 400, f"list {family} {param}={text!r} (not an integer)", ref="api#list-tasks")
+
+
+@check("pagination.int-syntax", SHOULD, "behaviour §2.4")
+@pytest.mark.parametrize("family", FAMILIES)
+def test_go_int_syntax(kap: Kap, family: str) -> None:
+    """Go's ParseInt also takes a sign and leading zeros: `+1`, `-0`, `001` are valid offsets and limits."""
+    fam = api.FAMILIES[family]
+    kap.need(fam.list_op)
+    pattern = kap.prefix + "none-*"
+    for param in ("offset", "limit"):
+        for text in ("+1", "-0", "001"):
+            ex = kap.call(fam.list_op, query=[("pattern", pattern), (param, text)])
+            expect_status(ex, 200, f"list {family} {param}={text!r} (valid for strconv.ParseInt)",
+                          ref="behaviour §2.4")
+
+
+#: Around the end of the Basic Multilingual Plane: UTF-8 byte order (= code point order) puts
+#: U+FF3A/U+FF5A before U+10400/U+1D400/U+20000; UTF-16 order (JavaScript, Java) puts them after.
+ASTRAL = ["z", "Ｚ", "ｚ", "\U00010400", "\U0001D400", "\U00020000", "é"]
+
+
+@check("pagination.order-astral", SHOULD, "behaviour §2.5", mutates=True)
+@pytest.mark.parametrize("family", ["tasks", "templates"])
+def test_order_outside_bmp(kap: Kap, family: str) -> None:
+    """IDs with characters outside the BMP are listed in UTF-8 byte order, not UTF-16 order."""
+    prefix = kap.uid("ao") + "-"
+    for suffix in ASTRAL:
+        if family == "tasks":
+            kap.create_task(prefix + suffix)
+        else:
+            kap.create_template(prefix + suffix)
+    got = kap.list_ids(family, query=[("pattern", prefix + "*")], ref="behaviour §2.5")
+    want = sorted((prefix + s for s in ASTRAL), key=lambda i: i.encode("utf-8"))
+    expect_equal(got, want, f"list {family} pattern={prefix}*: byte order around U+FFFF", ref="behaviour §2.5")
+
+
 def _date_key(item: dict[str, Any]) -> tuple[str, str]:
     return utc_second(str(item.get("date", ""))), str(item.get("id"))
 

@@ -39,6 +39,14 @@ def test_glob(kap: Kap, pools: Pools, family: str) -> None:
     @example(glob="?")
     @example(glob="n0?")
     @example(glob="\\*")
+    @example(glob="*??")  # Go's `*` may stop inside a multi-byte rune; `?` then takes one byte
+    @example(glob="??")  # ... while a whole rune is one `?`: `中` matches `?`, not `??`
+    @example(glob="*???")
+    @example(glob="\\.x")  # escapes: `\.` is a literal `.`, `\-` a literal `-`
+    @example(glob="\\-?")
+    @example(glob="[é中]")  # a class of multi-byte runes
+    @example(glob="[^a-z]")
+    @example(glob="[ß-ж]")
     def prop(glob: str) -> None:
         pattern = prefix + glob
         if is_malformed(pattern, pool):

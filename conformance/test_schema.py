@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable
 
 import spec
-from conformance import api
+from conformance import api, crashers
 from conformance.checks import MUST, SHOULD, CheckFailure, check, fail
 from conformance.context import Kap
 from conformance.target import Exchange
+from conformance.world import World
 
 #: Filled in at run time; the ID formats read it so every generated ID carries this run's prefix.
 _PREFIX = ["kcf-unset-"]
@@ -38,7 +39,7 @@ def _sm() -> Any:
     """schemathesis, imported and configured on first use (collection stays fast)."""
     sm = pytest.importorskip("schemathesis")
     for fmt in ("kapacitor-id", "kapacitor-topic-id", "kapacitor-username"):
-        sm.openapi.format(fmt, _ID_BODY.map(lambda s: _PREFIX[0] + s))
+        sm.openapi.format(fmt, _ID_BODY.map(lambda s: fuzz_prefix(_PREFIX[0]) + s))
     sm.openapi.format("kapacitor-config-name", st.sampled_from(["smtp", "kcfnosuch", "influxdb", "slack"]))
     return sm
 
@@ -100,13 +101,36 @@ _NOT_IDS = frozenset({"section", "element", "profile", "store", "endpoint"})
 _SERVICE_OPS = frozenset({"getServiceTest", "runServiceTest"})  # there `name` is a service, not a user
 
 
-def _sanitize(case: Any, prefix: str, own: frozenset[str] = frozenset()) -> None:
+#: Sub-prefix of every ID the fuzzer names in a request that changes state. The run's shared
+#: fixtures (`world`, `pools`) carry the run prefix but never this one, so no generated or
+#: link-followed DELETE, PUT, PATCH or POST can touch them: a later check never finds its fixture
+#: gone or changed because of fuzzing (issue: a stateful list-then-delete removed the shared topic).
+FUZZ_LABEL = "fz-"
+
+
+def fuzz_prefix(prefix: str) -> str:
+    return prefix + FUZZ_LABEL
+
+
+def _confine(value: str, prefix: str, writes: bool) -> str:
+    """The ID a generated request may name: reads may name anything of this run, writes only
+    what lies under the fuzz sub-prefix (anything else is moved under it)."""
+    fz = fuzz_prefix(prefix)
+    if value.startswith(fz) or (not writes and value.startswith(prefix)):
+        return value
+    return fz + (value[len(prefix):] if value.startswith(prefix) else value)
+
+
+def _sanitize(case: Any, prefix: str, own: frozenset[str] = frozenset(), *, fuzz: str = "safe") -> None:
     """Make a generated request safe on a live server.
 
-    Every ID a request could touch gets this run's prefix. `own` holds IDs this run created without
-    its prefix (server-generated UUIDs and Flux task IDs, registered from the create's answer); a
-    link that passes one on is left as it is."""
+    Every ID a request could touch gets this run's prefix; a request that changes state may only
+    name IDs under the fuzz sub-prefix (`FUZZ_LABEL`). `own` holds IDs this fuzzing test created
+    itself without any prefix (server-generated UUIDs and Flux task IDs, registered from the
+    create's answer); a link that passes one on is left as it is. Known crash triggers are
+    rewritten unless `fuzz` is `aggressive` (conformance/crashers.py)."""
     op_id = case.operation.definition.raw.get("operationId")
+    writes = api.mutates(op_id) if isinstance(op_id, str) and api.has_op(op_id) else True
     for name, value in list((case.path_parameters or {}).items()):
         if name in _NOT_IDS or (name == "name" and op_id in _SERVICE_OPS):
             continue
@@ -117,7 +141,7 @@ def _sanitize(case: Any, prefix: str, own: frozenset[str] = frozenset()) -> None
         # them decoded, so they are decoded here (the client encodes what needs it) and may carry
         # neither `/` nor `%`: the ID the server acts on is then exactly the one registered.
         text = unquote(value if isinstance(value, str) else json.dumps(value)).replace("/", "_").replace("%", "_")
-        case.path_parameters[name] = text if text.startswith(prefix) else prefix + text
+        case.path_parameters[name] = _confine(text, prefix, writes)
     for name, value in _HARMLESS.get(op_id, {}).items():
         case.path_parameters[name] = value
     if op_id in _WRITES:
@@ -131,84 +155,13 @@ def _sanitize(case: Any, prefix: str, own: frozenset[str] = frozenset()) -> None
     if isinstance(body, dict) and op_id in ("createUser", "updateUser") and isinstance(body.get("password"), str):
         body["password"] = _SECRET[0]  # a user of the run must not be usable by anyone else meanwhile
     if isinstance(body, dict):
+        # `id`/`name` name the object created or renamed: confined like a write. `task` and
+        # `recording` are only read (a replay or recording of them), so any ID of the run will do.
         for key in ("id", "name", "task", "recording"):
-            if key in body and isinstance(body[key], str) and not body[key].startswith(prefix) \
-                    and body[key] not in own:
-                body[key] = prefix + body[key]
-    _avoid_known_panics(case)
-
-
-_INT64_MAX = 2**63 - 1
-_PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
-_MAX_WINDOW = 100_000
-
-
-def _avoid_known_panics(case: Any) -> None:
-    """Keep generated requests clear of inputs that are known to crash Kapacitor.
-
-    They are server defects, but a conformance run must never take a live server down, and a request
-    that panics a handler gets no answer at all (behaviour §1.9), which no check could score:
-    * handler kind `aggregate`: its ticker starts at creation, and a missing or non-positive
-      `interval` panics the whole process (services/alert/handlers.go, unchanged up to 1.8);
-    * a JSON Patch operation whose `path` (or `from` for move/copy) is missing, not a string or
-      has no `/` panics the patch library of 1.5 (connection dropped);
-    * `offset` + `limit` beyond int64 (behaviour §2.4) and a var item whose `type` is not a string
-      (behaviour §5.2) drop the connection;
-    * a negative `offset` with a huge `limit` makes a list reserve room for `limit - offset` items
-      (services/storage DoListFunc): gigabytes, and the request times out;
-    * a query recording whose `type` is neither `stream` nor `batch` gets no data file, and its
-      goroutine dereferences the missing file: the process dies (services/replay, unchanged up
-      to 1.8)."""
-    if "/alerts/" in case.operation.path:
-        case.body = _defuse(case.body)
-        if isinstance(case.body, list):
-            for op in case.body:
-                if isinstance(op, dict) and op.get("op") in _PATCH_OPS:
-                    keys = ("path", "from") if op["op"] in ("move", "copy") else ("path",)
-                    for key in keys:
-                        if not (isinstance(op.get(key), str) and "/" in op[key]):
-                            op[key] = "/" + (op[key] if isinstance(op.get(key), str) else json.dumps(op.get(key)))
-    query = case.query
-    if isinstance(query, dict) and "offset" in query and "limit" in query:
-        try:
-            offset, limit = int(str(query["offset"])), int(str(query["limit"]))
-        except ValueError:
-            pass
-        else:
-            if offset >= 1 and limit > _INT64_MAX - offset:
-                query["limit"] = _INT64_MAX - offset
-            elif offset < 0 and limit > _MAX_WINDOW:
-                query["limit"] = _MAX_WINDOW
-    body = case.body
-    if isinstance(body, dict) and isinstance(body.get("vars"), dict):
-        for var in body["vars"].values():
-            _string_types(var)
-    if case.operation.definition.raw.get("operationId") == "recordQuery" and isinstance(body, dict) \
-            and body.get("type") not in ("stream", "batch"):
-        body["type"] = "stream"
-
-
-def _defuse(value: Any) -> Any:
-    """Replace the handler kind `aggregate` anywhere in a body (specs, JSON patches, raw bytes)."""
-    if isinstance(value, str):
-        return "log" if value == "aggregate" else value
-    if isinstance(value, bytes):
-        return value.replace(b"aggregate", b"log")
-    if isinstance(value, dict):
-        return {k: _defuse(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_defuse(v) for v in value]
-    return value
-
-
-def _string_types(var: Any) -> None:
-    if not isinstance(var, dict):
-        return
-    if "type" in var and not isinstance(var["type"], str):
-        var["type"] = "string"
-    if isinstance(var.get("value"), list):
-        for item in var["value"]:
-            _string_types(item)
+            if key in body and isinstance(body[key], str) and body[key] not in own:
+                body[key] = _confine(body[key], prefix, writes and key in ("id", "name"))
+    if fuzz != "aggressive":
+        crashers.defuse(op_id, case.operation.path, case)
 
 
 def _send(kap: Kap, case: Any) -> Exchange:
@@ -318,10 +271,17 @@ def _checked(first: list[CheckFailure], validate: Callable[[], None]) -> None:
         raise
 
 
+def fuzz_mode(request: pytest.FixtureRequest) -> str:
+    """`--fuzz safe` (default) keeps known crash triggers out; `aggressive` sends them too."""
+    mode = request.config.getoption("--fuzz", default="safe")
+    return mode if mode in crashers.FUZZ_MODES else "safe"
+
+
 OP_IDS = [op.operation_id for op in spec.operations()]
 
 
-def _fuzz(kap: Kap, op_id: str, mode: Any, checks: list[Any], ref: str, quick: int, full: int) -> None:
+def _fuzz(kap: Kap, op_id: str, mode: Any, checks: list[Any], ref: str, quick: int, full: int,
+          fuzz: str = "safe") -> None:
     _fuzzable(op_id, kap)
     _PREFIX[0], _SECRET[0] = kap.prefix, kap.suite.secret
     from schemathesis.core.errors import UnsupportedSchema
@@ -340,7 +300,7 @@ def _fuzz(kap: Kap, op_id: str, mode: Any, checks: list[Any], ref: str, quick: i
     @given(case=strategy)
     @_settings(kap, quick, full)
     def prop(case: Any) -> None:
-        _sanitize(case, kap.prefix)
+        _sanitize(case, kap.prefix, fuzz=fuzz)
         ex = _send(kap, case)
         _register(kap, op_id, case, ex)
         _checked(first, lambda: _validate(case, ex, checks, ref))
@@ -356,20 +316,26 @@ def _fuzz(kap: Kap, op_id: str, mode: Any, checks: list[Any], ref: str, quick: i
 
 @check("schema.positive", MUST, "spec", mutates=True)
 @pytest.mark.parametrize("op_id", OP_IDS)
-def test_schema_positive(kap: Kap, op_id: str) -> None:
+def test_schema_positive(kap: Kap, op_id: str, request: pytest.FixtureRequest, world: World) -> None:
     """Valid generated requests get documented codes and responses that match the spec."""
     from schemathesis import GenerationMode
 
-    _fuzz(kap, op_id, GenerationMode.POSITIVE, _checks()[0], f"spec {op_id}", 3, 25)
+    if api.mutates(op_id):
+        world.disturbed()
+
+    _fuzz(kap, op_id, GenerationMode.POSITIVE, _checks()[0], f"spec {op_id}", 3, 25, fuzz_mode(request))
 
 
 @check("schema.negative", SHOULD, "spec", mutates=True)
 @pytest.mark.parametrize("op_id", OP_IDS)
-def test_schema_negative(kap: Kap, op_id: str) -> None:
+def test_schema_negative(kap: Kap, op_id: str, request: pytest.FixtureRequest, world: World) -> None:
     """Invalid generated requests still get a documented code and content type (never a crash)."""
     from schemathesis import GenerationMode
 
-    _fuzz(kap, op_id, GenerationMode.NEGATIVE, _checks()[1], f"spec {op_id}", 2, 12)
+    if api.mutates(op_id):
+        world.disturbed()
+
+    _fuzz(kap, op_id, GenerationMode.NEGATIVE, _checks()[1], f"spec {op_id}", 2, 12, fuzz_mode(request))
 
 
 def _fresh_ids(kap: Kap, op_id: str, case: Any) -> None:
@@ -385,12 +351,14 @@ def _fresh_ids(kap: Kap, op_id: str, case: Any) -> None:
     if isinstance(body, dict):
         for key in ("id", "name"):
             if isinstance(body.get(key), str) and body[key]:
-                body[key] = kap.uid("sf-")
+                body[key] = kap.uid(FUZZ_LABEL + "sf-")
 
 
 @check("schema.stateful", SHOULD, "spec links", mutates=True)
-def test_schema_stateful(kap: Kap) -> None:
+def test_schema_stateful(kap: Kap, request: pytest.FixtureRequest, world: World) -> None:
     """Sequences that follow the spec's links (create → get/update/delete) stay conformant."""
+    fuzz = fuzz_mode(request)
+    world.disturbed()
     if kap.suite.settings.read_only:
         pytest.skip("--read-only: stateful runs create resources")
     _PREFIX[0], _SECRET[0] = kap.prefix, kap.suite.secret
@@ -402,7 +370,8 @@ def test_schema_stateful(kap: Kap) -> None:
     class Machine(base):  # type: ignore[misc, valid-type]
         def call(self, case: Any, **kwargs: Any) -> Any:
             op_id = case.operation.definition.raw.get("operationId")
-            _sanitize(case, kap.prefix, frozenset(e.ident for e in kap.registry.registry.entries()))
+            _sanitize(case, kap.prefix, frozenset(e.ident for e in kap.registry.registry.entries(kap.registry.owner)),
+                      fuzz=fuzz)
             _fresh_ids(kap, op_id, case)
             ex = _send(kap, case)
             _register(kap, op_id, case, ex)

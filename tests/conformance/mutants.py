@@ -477,3 +477,803 @@ MUTANTS: list[type[Mutant]] = [
     NonNumericAccepted, MalformedPattern400, HandlerPatchIgnored, GeneratedIdNotUuid, ErrorNotJson,
     NoContentUnlabelled,
 ]
+
+
+# ------------------------------------------------------------------------------------------------
+# Core rule classes: routing, JSON decoding, IDs, pagination, patterns, deletes, lifecycle, fields,
+# version deltas. Each breaks one rule of real Kapacitor; several are only visible on a 1.5 target.
+# ------------------------------------------------------------------------------------------------
+_V1_PATH = re.compile(r"^/kapacitor/v1/(tasks|templates|recordings|replays|alerts|ping|storage|config)(/|$)")
+
+
+def _is_catch_all(cap: Captured) -> bool:
+    body = cap.json()
+    return cap.code == 404 and isinstance(body, dict) and body.get("error") == "Not Found"
+
+
+def _mock_15(app: WSGIApp) -> WSGIApp:
+    """A fresh mock imitating Kapacitor 1.5.9 (the harness serves the default version)."""
+    from mockserver.app import create_app
+    from mockserver.config import MockConfig
+
+    return create_app(MockConfig(kapacitor_version="1.5.9"))  # type: ignore[no-any-return]
+
+
+def _rewrite_json(cap: Captured, change: Callable[[Any], Any]) -> None:
+    body = cap.json()
+    if body is not None:
+        cap.set_json(change(body))
+
+
+def _walk(value: Any, change: Callable[[dict[str, Any]], None]) -> Any:
+    if isinstance(value, dict):
+        change(value)
+        for v in value.values():
+            _walk(v, change)
+    elif isinstance(value, list):
+        for v in value:
+            _walk(v, change)
+    return value
+
+
+class VersionHeaderString(Mutant):
+    name = "version-header-string"
+    rule = "X-Kapacitor-Version carries a placeholder (`string`), not a version"
+    kills = ("headers.version-value",)
+    select = ("headers.version-value",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        cap.headers = [(k, "string" if k.lower() == "x-kapacitor-version" else v) for k, v in cap.headers]
+        return cap
+
+
+class WrongMethod405(Mutant):
+    name = "wrong-method-405"
+    rule = "a known path with an unserved method answers 405 instead of the catch-all 404"
+    kills = ("methods.no-405",)
+    select = ("methods.no-405",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _is_catch_all(cap) and _V1_PATH.match(path(environ)):
+            return Captured("405 Method Not Allowed", cap.headers, b'{"error": "method not allowed"}')
+        return cap
+
+
+class WrongMethodServedAsGet(Mutant):
+    name = "wrong-method-as-get"
+    rule = "PUT/DELETE on a list path is answered like GET"
+    kills = ("methods.no-405",)
+    select = ("methods.no-405",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] in ("PUT", "DELETE") and _LISTS.match(path(environ)):
+            return call(self.app, dict(environ, REQUEST_METHOD="GET"))
+        return call(self.app, environ)
+
+
+class UnknownRoute400(Mutant):
+    name = "unknown-route-400"
+    rule = "an unknown path answers 400 instead of 404"
+    kills = ("methods.unknown-route",)
+    select = ("methods.unknown-route",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if environ["REQUEST_METHOD"] == "GET" and _is_catch_all(cap):
+            return error(400, "unknown path")
+        return cap
+
+
+class UnknownRouteText(Mutant):
+    name = "unknown-route-text"
+    rule = "an unknown path answers Go's default text `404 page not found`"
+    kills = ("methods.unknown-route",)
+    select = ("methods.unknown-route",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if _is_catch_all(cap):
+            return Captured("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
+                                              ("X-Kapacitor-Version", "1.8.3")], b"404 page not found\n")
+        return cap
+
+
+class Options204(Mutant):
+    name = "options-204"
+    rule = "OPTIONS answers 204 (the ServeOptions handler) instead of the CORS wrapper's empty 200"
+    kills = ("methods.options",)
+    select = ("methods.options",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if environ["REQUEST_METHOD"] == "OPTIONS":
+            cap.status = "204 No Content"
+        return cap
+
+
+def _json_body(environ: dict[str, Any]) -> tuple[Any, bytes]:
+    data = read_body(environ)
+    try:
+        return json.loads(data.decode("utf-8")), data
+    except ValueError:
+        return None, data
+
+
+class TrailingDataRejected(Mutant):
+    name = "json-trailing-rejected"
+    rule = "a body with bytes after the JSON value is rejected (strict parser)"
+    kills = ("json.trailing-data",)
+    select = ("json.trailing-data",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] in ("POST", "PATCH"):
+            body, data = _json_body(environ)
+            if body is None and data.strip():
+                try:
+                    json.JSONDecoder().raw_decode(data.decode("utf-8"))
+                except ValueError:
+                    pass
+                else:
+                    return error(400, "invalid JSON")
+        return call(self.app, environ)
+
+
+class KeysCaseSensitive(Mutant):
+    name = "json-keys-case-sensitive"
+    rule = "request keys must be spelled in lower case (others are ignored)"
+    kills = ("json.key-case",)
+    select = ("json.key-case",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] == "POST" and path(environ) == V1 + "/tasks":
+            body, _ = _json_body(environ)
+            if isinstance(body, dict):
+                set_body(environ, json.dumps({k: v for k, v in body.items() if k == k.lower()}).encode())
+        return call(self.app, environ)
+
+
+class EnumCaseInsensitive(Mutant):
+    name = "json-enum-case-insensitive"
+    rule = "enum strings are matched ignoring case and spaces (`Enabled` is accepted)"
+    kills = ("json.enum-values",)
+    select = ("json.enum-values",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] in ("POST", "PATCH") and path(environ).startswith(V1 + "/tasks"):
+            body, _ = _json_body(environ)
+            if isinstance(body, dict) and isinstance(body.get("status"), str) and body["status"].strip():
+                body["status"] = body["status"].strip().lower()
+                set_body(environ, json.dumps(body).encode())
+        return call(self.app, environ)
+
+
+class EmptyEnumAsAbsent(Mutant):
+    name = "json-empty-enum-absent"
+    rule = "an empty enum string (`status: \"\"`) counts as absent instead of a decode error"
+    kills = ("json.enum-values",)
+    select = ("json.enum-values",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] in ("POST", "PATCH") and path(environ).startswith(V1 + "/tasks"):
+            body, _ = _json_body(environ)
+            if isinstance(body, dict) and body.get("status") == "":
+                del body["status"]
+                set_body(environ, json.dumps(body).encode())
+        return call(self.app, environ)
+
+
+class EnumNullRejected(Mutant):
+    name = "json-enum-null-rejected"
+    rule = "`null` for an enum field is a decode error instead of no value"
+    kills = ("json.enum-null",)
+    select = ("json.enum-null",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] == "POST" and path(environ) == V1 + "/tasks":
+            body, _ = _json_body(environ)
+            if isinstance(body, dict) and "status" in body and body["status"] is None:
+                return error(400, "invalid JSON")
+        return call(self.app, environ)
+
+
+class DuplicateKeyFirstWins(Mutant):
+    name = "json-duplicate-first-wins"
+    rule = "of a key given twice, the first value wins (Go: the last)"
+    kills = ("json.duplicate-keys",)
+    select = ("json.duplicate-keys",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] == "POST" and path(environ) == V1 + "/tasks":
+            data = read_body(environ)
+
+            def first(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+                out: dict[str, Any] = {}
+                for k, v in pairs:
+                    out.setdefault(k, v)
+                return out
+
+            try:
+                body = json.loads(data.decode("utf-8"), object_pairs_hook=first)
+            except ValueError:
+                return call(self.app, environ)
+            set_body(environ, json.dumps(body).encode())
+        return call(self.app, environ)
+
+
+class RequestTypeHonoured(Mutant):
+    name = "request-type-honoured"
+    rule = "a task's `type` is taken from the request instead of inferred from the script"
+    kills = ("json.type-inferred",)
+    select = ("json.type-inferred[tasks]",)
+    family = "/tasks"
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] == "POST" and path(environ) == V1 + self.family:
+            body, _ = _json_body(environ)
+            cap = call(self.app, environ)
+            if isinstance(body, dict) and body.get("type") in ("stream", "batch") and cap.code == 200:
+                _rewrite_json(cap, lambda b: {**b, "type": body["type"]} if isinstance(b, dict) else b)
+            return cap
+        return call(self.app, environ)
+
+
+class TemplateTypeHonoured(RequestTypeHonoured):
+    name = "template-type-honoured"
+    rule = "a template's `type` is taken from the request instead of inferred from the script"
+    select = ("json.type-inferred[templates]",)
+    family = "/templates"
+
+
+def _create_id(environ: dict[str, Any], where: str) -> tuple[dict[str, Any] | None, str | None]:
+    if environ["REQUEST_METHOD"] != "POST" or not re.fullmatch(where, path(environ)):
+        return None, None
+    body, _ = _json_body(environ)
+    ident = body.get("id") if isinstance(body, dict) else None
+    return (body if isinstance(body, dict) else None), (ident if isinstance(ident, str) else None)
+
+
+class IdMustStartAlnum(Mutant):
+    name = "id-start-alnum"
+    rule = "task IDs must start with a letter or digit (`-x`, `.x`, `_x` are rejected)"
+    kills = ("ids.edges",)
+    select = ("ids.edges[tasks]",)
+    where = V1 + "/tasks"
+    kind = "task"
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        _, ident = _create_id(environ, re.escape(self.where))
+        if ident and ident[0] in "-._":
+            return error(400, f"{self.kind} ID must contain only letters, numbers, '-', '.' and '_'. {ident!r}")
+        return call(self.app, environ)
+
+
+class RecordingIdMustStartAlnum(IdMustStartAlnum):
+    name = "recording-id-start-alnum"
+    rule = "recording IDs must start with a letter or digit"
+    select = ("ids.edges[recordings]",)
+    where = V1 + "/recordings/query"
+    kind = "recording"
+
+
+class ReplayIdMustStartAlnum(IdMustStartAlnum):
+    name = "replay-id-start-alnum"
+    rule = "replay IDs must start with a letter or digit"
+    select = ("ids.edges[replays]",)
+    where = V1 + "/replays"
+    kind = "replay"
+
+
+class TemplateIdMustStartLetter(Mutant):
+    name = "template-id-start-letter"
+    rule = "template IDs must start with a letter (`0x`, `9x` are rejected)"
+    kills = ("ids.edges",)
+    select = ("ids.edges[templates]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        _, ident = _create_id(environ, re.escape(V1 + "/templates"))
+        if ident and ident[0].isdigit():
+            return error(400, f"template ID must contain only letters, numbers, '-', '.' and '_'. {ident!r}")
+        return call(self.app, environ)
+
+
+class TaskIdAllows(Mutant):
+    """Accept a character other ID kinds allow: stored under a stand-in, answered under the original."""
+
+    name = "task-id-allows-colon"
+    rule = "task IDs accept `:` (only topic IDs do)"
+    kills = ("ids.edges",)
+    select = ("ids.edges[tasks]",)
+    extra = ":"
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        body, ident = _create_id(environ, re.escape(V1 + "/tasks"))
+        if body is not None and ident and self.extra in ident:
+            stand_in = ident.replace(self.extra, "_")
+            body["id"] = stand_in
+            set_body(environ, json.dumps(body).encode())
+            cap = call(self.app, environ)
+            cap.body = cap.body.replace(stand_in.encode(), ident.encode())
+            return cap
+        return call(self.app, environ)
+
+
+class TaskIdAllowsAt(TaskIdAllows):
+    name = "task-id-allows-at"
+    rule = "task IDs accept `@` (only usernames do)"
+    extra = "@"
+
+
+class HandlerIdAsciiStart(Mutant):
+    name = "handler-id-ascii-start"
+    rule = "handler IDs must start with an ASCII character"
+    kills = ("ids.edges",)
+    select = ("ids.edges[handlers]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        _, ident = _create_id(environ, r"/kapacitor/v1/alerts/topics/[^/]+/handlers")
+        if ident and not ident[0].isascii():
+            return error(400, "invalid handler spec: handler ID must contain only letters, numbers, '-', '.' and "
+                         f"'_'. {ident!r}")
+        return call(self.app, environ)
+
+
+class TopicRejectsColon(Mutant):
+    name = "topic-rejects-colon"
+    rule = "topic IDs reject `:` like handler IDs"
+    kills = ("ids.topic-colon",)
+    select = ("ids.topic-colon",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        m = re.match(r"^/kapacitor/v1/alerts/topics/([^/]+)", path(environ))
+        if m and ":" in m.group(1):
+            return error(400, "invalid topic ID")
+        return call(self.app, environ)
+
+
+def _map_paging(environ: dict[str, Any], change: Callable[[str], str | None]) -> None:
+    items = []
+    for k, v in query(environ):
+        if k in ("offset", "limit"):
+            new = change(v)
+            if new is None:
+                continue
+            v = new
+        items.append((k, v))
+    set_query(environ, items)
+
+
+class PagingLenient(Mutant):
+    name = "paging-lenient"
+    rule = "offset/limit are parsed leniently (Python int(): spaces and `_` allowed; junk ignored)"
+    kills = ("pagination.strict-int",)
+    select = ("pagination.strict-int[tasks-offset]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if self.is_list(environ):
+            def lenient(v: str) -> str | None:
+                try:
+                    return str(int(v))
+                except ValueError:
+                    return None
+            _map_paging(environ, lenient)
+        return call(self.app, environ)
+
+
+class LimitFloatTruncated(Mutant):
+    name = "limit-float-truncated"
+    rule = "a decimal limit is truncated (`1.5` → 1) instead of rejected"
+    kills = ("pagination.strict-int",)
+    select = ("pagination.strict-int[templates-limit]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if self.is_list(environ):
+            _map_paging(environ, lambda v: str(int(float(v))) if re.fullmatch(r"\d+\.\d+", v) else v)
+        return call(self.app, environ)
+
+
+class PlusSignRejected(Mutant):
+    name = "paging-plus-rejected"
+    rule = "offset/limit with a sign or leading zeros (`+1`, `001`) are rejected"
+    kills = ("pagination.int-syntax",)
+    select = ("pagination.int-syntax[tasks]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if self.is_list(environ) and any(k in ("offset", "limit") and (v.startswith("+") or re.fullmatch(r"0\d+", v))
+                                         for k, v in query(environ)):
+            return error(400, "invalid offset")
+        return call(self.app, environ)
+
+
+def _utf16_key(s: str) -> bytes:
+    return s.encode("utf-16-be")
+
+
+class ListOrderUtf16(Mutant):
+    name = "list-order-utf16"
+    rule = "task lists are sorted in UTF-16 order (astral characters before U+FF5A)"
+    kills = ("pagination.order-astral",)
+    select = ("pagination.order-astral[tasks]",)
+    family = "tasks"
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if self.is_list(environ, self.family) and isinstance(body, dict) and isinstance(body.get(self.family), list):
+            body[self.family].sort(key=lambda it: _utf16_key(str(it.get("id", ""))))
+            cap.set_json(body)
+        return cap
+
+
+class TemplateOrderUtf16(ListOrderUtf16):
+    name = "template-order-utf16"
+    rule = "template lists are sorted in UTF-16 order"
+    select = ("pagination.order-astral[templates]",)
+    family = "templates"
+
+
+class ListOrderCaseless(ListOrderUtf16):
+    name = "list-order-caseless"
+    rule = "task lists are sorted ignoring case"
+    kills = ("pagination.order",)
+    select = ("pagination.order[tasks]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if self.is_list(environ, "tasks") and isinstance(body, dict) and isinstance(body.get("tasks"), list):
+            body["tasks"].sort(key=lambda it: str(it.get("id", "")).casefold())
+            cap.set_json(body)
+        return cap
+
+
+def _rune_glob(pattern: str) -> re.Pattern[str] | None:
+    """The glob as a regex over characters (not bytes): what a Python port usually does."""
+    out, i = [], 0
+    try:
+        while i < len(pattern):
+            c = pattern[i]
+            if c == "*":
+                out.append("[^/]*")
+            elif c == "?":
+                out.append("[^/]")
+            elif c == "\\":
+                i += 1
+                out.append(re.escape(pattern[i]))
+            elif c == "[":
+                j = pattern.index("]", i + 1)
+                inner = pattern[i + 1:j]
+                neg = inner.startswith("^")
+                inner = inner[1:] if neg else inner
+                out.append("[" + ("^" if neg else "") + inner.replace("\\", "\\\\") + "]")
+                i = j
+            else:
+                out.append(re.escape(c))
+            i += 1
+        return re.compile("".join(out) + r"\Z")
+    except (ValueError, IndexError, re.error):
+        return None
+
+
+class _Relist(Mutant):
+    """Answers a filtered task list with its own matcher instead of Go's path.Match."""
+
+    kills = ("pattern.glob",)
+    select = ("pattern.glob[tasks]",)
+
+    def matches(self, pattern: str, ident: str) -> bool:
+        raise NotImplementedError
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        q = query(environ)
+        pattern = next((v for k, v in q if k == "pattern"), "")
+        if not (self.is_list(environ, "tasks") and pattern):
+            return call(self.app, environ)
+        offset = next((int(v) for k, v in q if k == "offset" and re.fullmatch(r"\d+", v)), 0)
+        limit = next((int(v) for k, v in q if k == "limit" and re.fullmatch(r"\d+", v)), 100)
+        set_query(environ, [(k, v) for k, v in q if k not in ("pattern", "offset", "limit")] + [("limit", "1000000")])
+        cap = call(self.app, environ)
+        body = cap.json()
+        if isinstance(body, dict) and isinstance(body.get("tasks"), list):
+            kept = [it for it in body["tasks"] if self.matches(pattern, str(it.get("id", "")))]
+            body["tasks"] = kept[offset:offset + limit]
+            cap.set_json(body)
+        return cap
+
+
+class PatternBangNegates(_Relist):
+    name = "pattern-bang-negates"
+    rule = "`[!a]` negates a class (shell style); in Go `!` is literal and only `[^a]` negates"
+
+    def matches(self, pattern: str, ident: str) -> bool:
+        from conformance.gomatch import BadPattern, go_path_match
+
+        try:
+            return go_path_match(pattern.replace("[!", "[^"), ident)
+        except BadPattern:
+            return False
+
+
+class PatternRuneStar(_Relist):
+    name = "pattern-rune-star"
+    rule = "`*` and `?` work on characters, not on UTF-8 bytes (a star never stops inside a rune)"
+
+    def matches(self, pattern: str, ident: str) -> bool:
+        rx = _rune_glob(pattern)
+        return bool(rx and rx.match(ident))
+
+
+class PatternBackslashLiteral(_Relist):
+    name = "pattern-backslash-literal"
+    rule = "a backslash in a pattern is a literal character instead of an escape"
+
+    def matches(self, pattern: str, ident: str) -> bool:
+        from conformance.gomatch import BadPattern, go_path_match
+
+        try:
+            return go_path_match(pattern.replace("\\", "\\\\"), ident)
+        except BadPattern:
+            return False
+
+
+class PatternCaseless(_Relist):
+    name = "pattern-caseless"
+    rule = "patterns match ignoring case"
+
+    def matches(self, pattern: str, ident: str) -> bool:
+        from conformance.gomatch import BadPattern, go_path_match
+
+        try:
+            return go_path_match(pattern.lower(), ident.lower())
+        except BadPattern:
+            return False
+
+
+class DeleteLeavesListed(Mutant):
+    """DELETE answers 204 and GET forgets the item, but the list still shows it."""
+
+    name = "delete-leaves-listed"
+    rule = "a deleted task is still listed"
+    kills = ("deletes.unlisted",)
+    select = ("deletes.unlisted[task]",)
+    family = "tasks"
+    deleted: set[str]
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__(app)
+        self.deleted = set()
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        m = _ITEM.match(path(environ))
+        if environ["REQUEST_METHOD"] == "DELETE" and m and m.group(1) == self.family:
+            self.deleted.add(m.group(2))
+        cap = call(self.app, environ)
+        body = cap.json()
+        if self.is_list(environ, self.family) and isinstance(body, dict) and isinstance(body.get(self.family), list):
+            from conformance.gomatch import BadPattern, go_path_match
+
+            pattern = next((v for k, v in query(environ) if k == "pattern"), "")
+            for ident in sorted(self.deleted):
+                try:
+                    hit = not pattern or go_path_match(pattern, ident)
+                except BadPattern:
+                    hit = False
+                if hit:
+                    body[self.family].append({"id": ident, "link": {"rel": "self",
+                                                                    "href": f"{V1}/{self.family}/{ident}"}})
+            cap.set_json(body)
+        return cap
+
+
+class RecordingDeleteLeavesListed(DeleteLeavesListed):
+    name = "recording-delete-leaves-listed"
+    rule = "a deleted recording is still listed"
+    select = ("deletes.unlisted[recording]",)
+    family = "recordings"
+
+
+class ExecutingAlwaysFalse(Mutant):
+    name = "executing-false"
+    rule = "`executing` is false even for an enabled task"
+    kills = ("lifecycle.task-executing",)
+    select = ("lifecycle.task-executing",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if path(environ).startswith(V1 + "/tasks") and b'"executing"' in cap.body:
+            _rewrite_json(cap, lambda b: _walk(b, lambda d: d.update(executing=False) if "executing" in d else None))
+        return cap
+
+
+class BatchDotFromSource(Mutant):
+    name = "batch-dot-source"
+    rule = "a batch task's dot starts at a `batch0` node (real: the batch source emits no edge)"
+    kills = ("lifecycle.dot",)
+    select = ("lifecycle.dot[batch]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        cap.body = cap.body.replace(b"{\\nquery1 -\\u003e", b"{\\nbatch0 -\\u003e query1;\\nquery1 -\\u003e")
+        cap.body = cap.body.replace(b"{\\nquery1 ->", b"{\\nbatch0 -> query1;\\nquery1 ->")
+        return cap
+
+
+class StreamDotLabels(Mutant):
+    name = "stream-dot-unnumbered"
+    rule = "node names in a task's dot lack their global index (`stream -> from`)"
+    kills = ("lifecycle.dot",)
+    select = ("lifecycle.dot[stream]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        cap.body = re.sub(rb"stream0 -(\\u003e|>) from1", rb"stream -\1 from", cap.body)
+        return cap
+
+
+class UnknownFieldIgnored(Mutant):
+    name = "unknown-field-ignored"
+    rule = "an unknown `fields` name is silently dropped"
+    kills = ("fields.unknown-rejected",)
+    select = ("fields.unknown-rejected[tasks]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if self.is_list(environ):
+            set_query(environ, [(k, v) for k, v in query(environ) if not (k == "fields" and v.startswith("kcf"))])
+        return call(self.app, environ)
+
+
+class DuplicateCreateOverwrites(Mutant):
+    name = "duplicate-create-overwrites"
+    rule = "creating an existing task ID replaces it (200) instead of a 400"
+    kills = ("lifecycle.duplicate-create",)
+    select = ("lifecycle.duplicate-create[tasks]",)
+    family = "tasks"
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        _, ident = _create_id(environ, re.escape(f"{V1}/{self.family}"))
+        if ident:
+            probe = dict(environ, REQUEST_METHOD="GET", QUERY_STRING="", PATH_INFO=f"{V1}/{self.family}/{ident}")
+            probe["wsgi.input"], probe["CONTENT_LENGTH"] = io.BytesIO(b""), "0"
+            if call(self.app, probe).code == 200:
+                call(self.app, dict(probe, REQUEST_METHOD="DELETE"))
+        return call(self.app, environ)
+
+
+class DuplicateTemplateOverwrites(DuplicateCreateOverwrites):
+    name = "duplicate-template-overwrites"
+    rule = "creating an existing template ID replaces it"
+    select = ("lifecycle.duplicate-create[templates]",)
+    family = "templates"
+
+
+class BothDbrpsAccepted(Mutant):
+    name = "both-dbrps-accepted"
+    rule = "a task with implicit and explicit dbrps is accepted (explicit ones dropped)"
+    kills = ("status.server", "errors.message")
+    select = ("status.server[createTask.both-dbrps]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        body, _ = _create_id(environ, re.escape(V1 + "/tasks"))
+        if body is not None and "dbrp " in str(body.get("script", "")) and body.get("dbrps"):
+            body.pop("dbrps")
+            set_body(environ, json.dumps(body).encode())
+        return call(self.app, environ)
+
+
+class ImplicitDbrpIgnored(Mutant):
+    name = "implicit-dbrp-ignored"
+    rule = "`dbrp` statements in the script are ignored (a task without `dbrps` is rejected)"
+    kills = ("lifecycle.implicit-dbrp",)
+    select = ("lifecycle.implicit-dbrp",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        body, _ = _create_id(environ, re.escape(V1 + "/tasks"))
+        if body is not None and "dbrp " in str(body.get("script", "")) and not body.get("dbrps"):
+            return error(400, "must specify dbrp")
+        return call(self.app, environ)
+
+
+class Message15(Mutant):
+    name = "message-on-1.5"
+    rule = "a server claiming 1.5.9 sends `message` in error bodies (added only in 1.6)"
+    kills = ("versions.error-keys",)
+    select = ("versions.error-keys",)
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__(_mock_15(app))
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if cap.code >= 400 and isinstance(body, dict) and "error" in body and "message" not in body:
+            cap.set_json({"error": body["error"], "message": body["error"]})
+        return cap
+
+
+class ErrorKeysSwapped(Mutant):
+    name = "error-keys-swapped"
+    rule = "error bodies put `message` before `error`"
+    kills = ("versions.error-keys",)
+    select = ("versions.error-keys",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if cap.code >= 400 and isinstance(body, dict) and "message" in body:
+            cap.set_json({"message": body["message"], "error": body["error"]})
+        return cap
+
+
+class ErrorCompact(Mutant):
+    name = "error-compact"
+    rule = "error bodies are compact JSON with a newline (json.Encoder), not MarshalIndent"
+    kills = ("versions.error-format",)
+    select = ("versions.error-format",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if cap.code >= 400 and isinstance(body, dict):
+            cap.body = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+        return cap
+
+
+class GenericErrorTexts(Mutant):
+    name = "generic-error-texts"
+    rule = "every error says `bad request` instead of the real message"
+    kills = ("errors.message",)
+    select = ("errors.message[getTask*]", "errors.message[createTask*]")
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if cap.code >= 400 and isinstance(body, dict) and "error" in body:
+            cap.set_json({k: "bad request" for k in body})
+        return cap
+
+
+class TemplateIdField15(Mutant):
+    name = "template-id-field-on-1.5"
+    rule = "a server claiming 1.5.9 lists the task field `template-id` (added in 1.6.2)"
+    kills = ("fields.template-id",)
+    select = ("fields.template-id",)
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__(_mock_15(app))
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if self.is_list(environ, "tasks"):
+            set_query(environ, [(k, v) for k, v in query(environ) if not (k == "fields" and v == "template-id")])
+            cap = call(self.app, environ)
+            _rewrite_json(cap, lambda b: {"tasks": [{"id": t.get("id"), "link": t.get("link")}
+                                                    for t in b.get("tasks", [])]} if isinstance(b, dict) else b)
+            return cap
+        return call(self.app, environ)
+
+
+class DeletedTopicStillServed(Mutant):
+    name = "topic-delete-ignored"
+    rule = "DELETE of a topic answers 204 but the topic stays"
+    kills = ("deletes.topic",)
+    select = ("deletes.topic",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] == "DELETE" and re.fullmatch(r"/kapacitor/v1/alerts/topics/[^/]+", path(environ)):
+            return Captured("204 No Content", [("Content-Type", "application/json; charset=utf-8"),
+                                               ("X-Kapacitor-Version", "1.8.3")], b"")
+        return call(self.app, environ)
+
+
+MUTANTS.extend([
+    VersionHeaderString, WrongMethod405, WrongMethodServedAsGet, UnknownRoute400, UnknownRouteText, Options204,
+    TrailingDataRejected, KeysCaseSensitive, EnumCaseInsensitive, EmptyEnumAsAbsent, EnumNullRejected,
+    DuplicateKeyFirstWins, RequestTypeHonoured, TemplateTypeHonoured, IdMustStartAlnum, RecordingIdMustStartAlnum,
+    ReplayIdMustStartAlnum, TemplateIdMustStartLetter, TaskIdAllows, TaskIdAllowsAt, HandlerIdAsciiStart,
+    TopicRejectsColon, PagingLenient, LimitFloatTruncated, PlusSignRejected, ListOrderUtf16, TemplateOrderUtf16,
+    ListOrderCaseless, PatternBangNegates, PatternRuneStar, PatternBackslashLiteral, PatternCaseless,
+    DeleteLeavesListed, RecordingDeleteLeavesListed, ExecutingAlwaysFalse, BatchDotFromSource, StreamDotLabels,
+    UnknownFieldIgnored, DuplicateCreateOverwrites, DuplicateTemplateOverwrites, BothDbrpsAccepted,
+    ImplicitDbrpIgnored, Message15, ErrorKeysSwapped, ErrorCompact, GenericErrorTexts, TemplateIdField15,
+    DeletedTopicStillServed,
+])

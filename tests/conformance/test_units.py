@@ -157,22 +157,28 @@ def test_fuzzed_ids_stay_inside_the_run() -> None:
 
     c = _case("deleteUser", "/kapacitor/v1/users/{name}", params={"name": "admin"})
     _sanitize(c, "kcfp-")
-    assert c.path_parameters == {"name": "kcfp-admin"}  # a user name is an ID, not a service name
+    assert c.path_parameters == {"name": "kcfp-fz-admin"}  # a user name is an ID; a write: fuzz sub-prefix
     c = _case("getServiceTest", "/kapacitor/v1/service-tests/{name}", params={"name": "smtp"})
     _sanitize(c, "kcfp-")
     assert c.path_parameters == {"name": "smtp"}
     c = _case("deleteTask", "/kapacitor/v1/tasks/{id}", params={"id": 5})
     _sanitize(c, "kcfp-")
-    assert c.path_parameters == {"id": "kcfp-5"}  # a number is sent as text: prefixed too
+    assert c.path_parameters == {"id": "kcfp-fz-5"}  # a number is sent as text: prefixed too
     c = _case("deleteTask", "/kapacitor/v1/tasks/{id}", params={"id": "%2F..%2Fvictim"})
     _sanitize(c, "kcfp-")
-    assert c.path_parameters == {"id": "kcfp-_.._victim"}  # decoded as the server would, no `/`
+    assert c.path_parameters == {"id": "kcfp-fz-_.._victim"}  # decoded as the server would, no `/`
     c = _case("getRecording", "/kapacitor/v1/recordings/{id}", params={"id": "0b63dff0-b29d"})
     _sanitize(c, "kcfp-", frozenset({"0b63dff0-b29d"}))
     assert c.path_parameters == {"id": "0b63dff0-b29d"}  # a server-made ID of this run, from a link
+    c = _case("deleteTopic", "/kapacitor/v1/alerts/topics/{topic}", params={"topic": "kcfp-w-topic"})
+    _sanitize(c, "kcfp-")
+    assert c.path_parameters == {"topic": "kcfp-fz-w-topic"}  # a shared fixture is out of a write's reach
+    c = _case("getTopic", "/kapacitor/v1/alerts/topics/{topic}", params={"topic": "kcfp-w-topic"})
+    _sanitize(c, "kcfp-")
+    assert c.path_parameters == {"topic": "kcfp-w-topic"}  # ... but a read may name it
     c = _case("createTask", "/kapacitor/v1/tasks", body={"id": "x", "template-id": "t"})
     _sanitize(c, "kcfp-")
-    assert c.body["id"] == "kcfp-x"
+    assert c.body["id"] == "kcfp-fz-x"
     c = _case("writePoints", "/kapacitor/v1/write", query={"db": "telegraf", "rp": "\x00", "precision": "s"})
     _sanitize(c, "kcfp-")
     assert c.query == {"db": "kcfp", "rp": "autogen", "precision": "s"}  # the run's own database
@@ -188,12 +194,13 @@ def test_fuzzed_ids_stay_inside_the_run() -> None:
     assert c.path_parameters["name"] == "kcfnosuch"  # a real service test sends a real notification
     c = _case("createUser", "/kapacitor/v1/users", body={"name": "u", "password": "0", "type": "admin"})
     _sanitize(c, "kcfp-")
-    assert c.body["name"] == "kcfp-u" and c.body["password"] != "0"  # nobody can guess the password
+    assert c.body["name"] == "kcfp-fz-u" and c.body["password"] != "0"  # nobody can guess the password
 
 
 def test_fuzzed_requests_avoid_known_crashes() -> None:
     """Inputs known to panic Kapacitor (a handler, or the whole process) are never sent."""
-    from conformance.test_schema import _INT64_MAX, _sanitize
+    from conformance.crashers import _INT64_MAX
+    from conformance.test_schema import _sanitize
 
     c = _case("createTopicHandler", "/kapacitor/v1/alerts/topics/{topic}/handlers",
               params={"topic": "kcfp-t"}, body={"id": "kcfp-h", "kind": "aggregate"})
