@@ -646,8 +646,10 @@ def _decide(state: RunState, summary: dict[str, Any], exitstatus: int,
             stopped: tuple[str, str] | None = None) -> Verdict:
     if state.unusable is None and exitstatus == Outcome.TARGET_UNUSABLE and state.setup_error:
         state.unusable = state.setup_error  # pytest.exit(returncode=3) from the preflight
+    # The transport guard stops a run (dead target, --max-time) through pytest's shouldstop, which
+    # pytest reports as INTERRUPTED: that is a stop with its own verdict, not a signal.
     interrupted = state.signal is not None or (
-        exitstatus == pytest.ExitCode.INTERRUPTED and not state.collect_errors)
+        exitstatus == pytest.ExitCode.INTERRUPTED and not state.collect_errors and stopped is None)
     internal = None
     if exitstatus == pytest.ExitCode.INTERNAL_ERROR and not state.unusable:
         internal = "pytest INTERNALERROR (see the traceback above)"

@@ -23,6 +23,8 @@ class SuiteRun:
     stdout: str
     stderr: str
     result: dict[str, Any] | None
+    #: The suite process's own peak RSS in KiB (only with `run_suite(..., measure_peak=True)`).
+    peak_kib: int | None = None
 
     def outcomes(self) -> dict[str, str]:
         return {r["full_id"]: r["outcome"] for r in (self.result or {}).get("results", [])}
@@ -31,7 +33,15 @@ class SuiteRun:
         return [r for r in (self.result or {}).get("results", []) if r["outcome"] in ("failed", "error")]
 
 
-def run_suite(args: list[str], tmp: Path, *, timeout: float = 240, cli: bool = True) -> SuiteRun:
+#: Runs a command and reports that child's peak RSS alone (RUSAGE_CHILDREN of this pytest process
+#: would include every suite run before it).
+_PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+         "sys.stderr.write('\\nkcf-peak-kib %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+         "sys.exit(code)")
+
+
+def run_suite(args: list[str], tmp: Path, *, timeout: float = 240, cli: bool = True,
+              measure_peak: bool = False) -> SuiteRun:
     """Run the suite in a fresh interpreter (as a vendor would) and load its JSON result."""
     report = tmp / f"result-{len(list(tmp.iterdir()))}.json"
     if "--seed" not in args:  # a fixed seed: a failure here can be replayed exactly
@@ -43,9 +53,15 @@ def run_suite(args: list[str], tmp: Path, *, timeout: float = 240, cli: bool = T
     else:
         cmd = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "--pyargs", "conformance", "-q",
                "-p", "no:cacheprovider", "--report-json", str(report), *args]
+    if measure_peak:
+        cmd = [sys.executable, "-c", _PEAK, *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(tmp))
     result = json.loads(report.read_text()) if report.exists() else None
-    return SuiteRun(proc.returncode, proc.stdout, proc.stderr, result)
+    peak = None
+    if measure_peak:
+        marks = [ln for ln in proc.stderr.splitlines() if ln.startswith("kcf-peak-kib ")]
+        peak = int(marks[-1].split()[1]) if marks else None
+    return SuiteRun(proc.returncode, proc.stdout, proc.stderr, result, peak)
 
 
 @pytest.fixture
