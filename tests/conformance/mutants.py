@@ -982,17 +982,22 @@ class _Relist(Mutant):
         return cap
 
 
+def _go_match(pattern: str, ident: str) -> bool:
+    """Go's path.Match, a malformed pattern matching nothing (as the task store lists)."""
+    from conformance.gomatch import BadPattern, go_path_match
+
+    try:
+        return go_path_match(pattern, ident)
+    except BadPattern:
+        return False
+
+
 class PatternBangNegates(_Relist):
     name = "pattern-bang-negates"
     rule = "`[!a]` negates a class (shell style); in Go `!` is literal and only `[^a]` negates"
 
     def matches(self, pattern: str, ident: str) -> bool:
-        from conformance.gomatch import BadPattern, go_path_match
-
-        try:
-            return go_path_match(pattern.replace("[!", "[^"), ident)
-        except BadPattern:
-            return False
+        return _go_match(pattern.replace("[!", "[^"), ident)
 
 
 class PatternRuneStar(_Relist):
@@ -1009,12 +1014,7 @@ class PatternBackslashLiteral(_Relist):
     rule = "a backslash in a pattern is a literal character instead of an escape"
 
     def matches(self, pattern: str, ident: str) -> bool:
-        from conformance.gomatch import BadPattern, go_path_match
-
-        try:
-            return go_path_match(pattern.replace("\\", "\\\\"), ident)
-        except BadPattern:
-            return False
+        return _go_match(pattern.replace("\\", "\\\\"), ident)
 
 
 class PatternCaseless(_Relist):
@@ -1022,12 +1022,7 @@ class PatternCaseless(_Relist):
     rule = "patterns match ignoring case"
 
     def matches(self, pattern: str, ident: str) -> bool:
-        from conformance.gomatch import BadPattern, go_path_match
-
-        try:
-            return go_path_match(pattern.lower(), ident.lower())
-        except BadPattern:
-            return False
+        return _go_match(pattern.lower(), ident.lower())
 
 
 class DeleteLeavesListed(Mutant):
