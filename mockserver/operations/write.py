@@ -1,7 +1,7 @@
 """The write endpoint (`/kapacitor/v1/write` and the root `/write` alias), InfluxDB 1.x style.
 
 Order as on the server: gunzip, read, parse (so a bad body is reported even without `db`), `db`
-check, write. Every failure is a plain-text body plus newline although the content type says JSON.
+check, write; the mock parses twice (errors first, then points in chunks) to stay bounded. Every failure is a plain-text body plus newline although the content type says JSON.
 """
 
 from __future__ import annotations
@@ -134,10 +134,13 @@ def _write(call: Call) -> Reply:
         except BodyTooLarge:
             raise PlainTextError("http: request body too large", 413) from None
     precision = call.first("precision") or "n"
-    try:
-        points = lineprotocol.parse_points(body, call.state.clock(), precision)
-    except lineprotocol.ParseError as exc:
-        raise PlainTextError(str(exc), 400) from None
+    now = call.state.clock()
+    # Two passes keep a write bounded by one chunk of points: the first only collects bad lines
+    # (the server parses the whole body and writes nothing if one line is bad), the second feeds
+    # the points on, a chunk at a time.
+    failures = lineprotocol.find_errors(body, now, precision)
+    if failures:
+        raise PlainTextError("\n".join(failures), 400)
     db = call.first("db")
     if not db:
         raise PlainTextError("database is required", 400)
@@ -147,8 +150,10 @@ def _write(call: Call) -> Reply:
             raise PlainTextError(
                 f"{go_quote(user.name)} user is not authorized to write to database {go_quote(db)}", 401
             )
-    call.state.points.write(db, call.first("rp"), points)
-    call.state.engine.write(db, call.first("rp"), points)  # the data plane: enabled stream tasks
+    rp = call.first("rp")
+    for points in lineprotocol.iter_chunks(body, now, precision):
+        call.state.points.write(db, rp, points)
+        call.state.engine.write(db, rp, points)  # the data plane: enabled stream tasks
     return Reply(204)
 
 

@@ -73,14 +73,80 @@ def precision_multiplier(precision: str) -> int:
     return PRECISIONS.get(precision, 1)
 
 
+#: Lines parsed per chunk by `iter_chunks`: what one write holds in memory at a time.
+CHUNK_LINES = 5000
+#: Error text `find_errors` keeps. The server lists every bad line however many; past this the
+#: mock counts the rest in one closing line, so an all-bad 32 MiB body cannot cost gigabytes.
+MAX_ERROR_BYTES = 4 << 20
+
+
 def parse_points(buf: bytes, default_time: int, precision: str = "n", *, uint_support: bool = False) -> list[Point]:
     """Parse a whole body; raise ParseError listing every bad line (the good ones are not written)."""
     points: list[Point] = []
     failures: list[str] = []
+    for item in _parse(buf, default_time, precision, uint_support):
+        if isinstance(item, Point):
+            points.append(item)
+        else:
+            failures.append(item)
+    if failures:
+        raise ParseError(failures, points)
+    return points
+
+
+def find_errors(buf: bytes, default_time: int, precision: str = "n", *, uint_support: bool = False,
+                limit: int = MAX_ERROR_BYTES) -> list[str]:
+    """The first pass of a write: every bad line's error (up to `limit` bytes of text), no points kept."""
+    failures: list[str] = []
+    size = skipped = 0
+    for item in _parse(buf, default_time, precision, uint_support):
+        if isinstance(item, Point):
+            continue
+        if size + len(item) > limit:
+            skipped += 1
+            continue
+        size += len(item) + 1
+        failures.append(item)
+    if skipped:
+        failures.append(f"({skipped} more lines unable to parse, not listed by the mock)")
+    return failures
+
+
+def iter_chunks(buf: bytes, default_time: int, precision: str = "n", *, uint_support: bool = False,
+                size: int = CHUNK_LINES) -> Iterator[list[Point]]:
+    """The second pass of a write (after `find_errors` found none): the points, `size` at a time."""
+    chunk: list[Point] = []
+    for item in _parse(buf, default_time, precision, uint_support):
+        if isinstance(item, Point):
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+#: Bytes of a simple body split into lines at once (a slice ending at a newline).
+_SLICE = 1 << 18
+
+
+def _simple_lines(buf: bytes) -> Iterator[bytes]:
+    """The lines of a body without quotes or backslashes, split a bounded slice at a time."""
+    pos, n = 0, len(buf)
+    while pos < n:
+        end = buf.find(b"\n", min(pos + _SLICE, n))
+        if end < 0:
+            end = n
+        yield from buf[pos:end].split(b"\n")
+        pos = end + 1
+
+
+def _parse(buf: bytes, default_time: int, precision: str, uint_support: bool) -> Iterator[Point | str]:
+    """Each line's point, or its error text, in body order."""
     # Without quotes or backslashes a line ends at every newline, and plain lines can take the
     # regex fast path; anything the fast path does not fully vouch for goes through the scanner.
     simple = b'"' not in buf and b"\\" not in buf
-    for block in buf.split(b"\n") if simple else _blocks(buf):
+    for block in _simple_lines(buf) if simple else _blocks(buf):
         if not block:
             continue
         start = _skip_whitespace(block, 0)
@@ -91,15 +157,12 @@ def parse_points(buf: bytes, default_time: int, precision: str = "n", *, uint_su
         line = block[start:]
         point = _fast_point(line, default_time, precision) if simple else None
         if point is not None:
-            points.append(point)
+            yield point
             continue
         try:
-            points.append(_parse_point(line, default_time, precision, uint_support))
+            yield _parse_point(line, default_time, precision, uint_support)
         except LineError as exc:
-            failures.append(f"unable to parse '{line.decode('utf-8', 'replace')}': {exc}")
-    if failures:
-        raise ParseError(failures, points)
-    return points
+            yield f"unable to parse '{line.decode('utf-8', 'replace')}': {exc}"
 
 
 def _blocks(buf: bytes) -> Iterator[bytes]:
