@@ -349,7 +349,7 @@ class Kap:
         if vars is not None:
             body["vars"] = vars
         ex = self.call("createTask", json=body)
-        return self._created(ex, "task", what, ref="api#define-or-update-a-task")
+        return self._created(ex, "task", what, ref="api#define-or-update-a-task", asked=ident)
 
     def create_template(self, ident: str | None = None, *, script: str | None = None,
                         what: str = "create template") -> dict[str, Any]:
@@ -358,7 +358,7 @@ class Kap:
         if ident is not None:
             body["id"] = ident
         ex = self.call("createTemplate", json=body)
-        return self._created(ex, "template", what, ref="api#define-a-template")
+        return self._created(ex, "template", what, ref="api#define-a-template", asked=ident)
 
     def create_recording(self, ident: str | None = None, *, what: str = "create recording") -> dict[str, Any]:
         """A query recording against this run's own (absent) database: finishes quickly everywhere."""
@@ -368,7 +368,7 @@ class Kap:
         if ident is not None:
             body["id"] = ident
         ex = self.call("recordQuery", json=body)
-        return self._created(ex, "recording", what, status=201, ref="api#create-a-recording")
+        return self._created(ex, "recording", what, status=201, ref="api#create-a-recording", asked=ident)
 
     def create_replay(self, task_id: str, recording_id: str, ident: str | None = None, *,
                       what: str = "create replay") -> dict[str, Any]:
@@ -377,7 +377,7 @@ class Kap:
         if ident is not None:
             body["id"] = ident
         ex = self.call("createReplay", json=body)
-        return self._created(ex, "replay", what, status=201, ref="api#replay-a-recording")
+        return self._created(ex, "replay", what, status=201, ref="api#replay-a-recording", asked=ident)
 
     def create_handler(self, topic: str, ident: str, *, kind: str = "log",
                        options: dict[str, Any] | None = None, what: str = "create handler") -> dict[str, Any]:
@@ -387,9 +387,15 @@ class Kap:
         ex = self.call("createTopicHandler", topic=topic, json=body)
         if ex.status == 200:
             self.registry.add("handler", ident, topic=topic)
-        return self.json_ok(ex, 200, f"{what} {ident!r} in topic {topic!r}", ref="api#create-a-topic-handler")
+        body = self.json_ok(ex, 200, f"{what} {ident!r} in topic {topic!r}", ref="api#create-a-topic-handler")
+        got = body.get("id") if isinstance(body, dict) else None
+        expect(got == ident, f"{what}: the answer is the handler created, with the ID asked for", expected=ident,
+               actual=got, ref="api#create-a-topic-handler", exchange=ex)
+        return body
 
-    def _created(self, ex: Exchange, kind: str, what: str, *, status: int = 200, ref: str = "") -> dict[str, Any]:
+    def _created(self, ex: Exchange, kind: str, what: str, *, status: int = 200, ref: str = "",
+                 asked: str | None = None) -> dict[str, Any]:
+        """The create answer, which must name the new object: the ID asked for, when one was given."""
         __tracebackhide__ = True
         body = ex.json_or_none()
         if isinstance(body, dict) and isinstance(body.get("id"), str) and 200 <= ex.status < 300:
@@ -399,6 +405,9 @@ class Kap:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             fail(f"{what}: response carries the new {kind}'s id", expected="an object with a string 'id'",
                  actual=body, ref=ref, exchange=ex)
+        if asked is not None:
+            expect(body["id"] == asked, f"{what}: the answer is the {kind} created, with the ID asked for",
+                   expected=asked, actual=body["id"], ref=ref, exchange=ex)
         return body
 
     def wait_finished(self, op_id: str, ident: str, *, timeout: float = 15.0, ref: str = "") -> Exchange:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -44,6 +45,29 @@ SOURCES: dict[str, tuple[str, Any]] = {
 }
 
 
+#: name -> (ID the response must be about, True when the response is that object itself).
+_ASKED: dict[str, Any] = {
+    "task": lambda w: (w.task, True), "tasks": lambda w: (w.task, False),
+    "template": lambda w: (w.template, True), "templates": lambda w: (w.template, False),
+    "recording": lambda w: (w.recording, True), "recordings": lambda w: (w.recording, False),
+    "replay": lambda w: (w.replay, True), "replays": lambda w: (w.replay, False),
+    "topic": lambda w: (w.topic, True), "topics": lambda w: (w.topic, False),
+    "handler": lambda w: (w.handler, True), "handlers": lambda w: (w.handler, False),
+}
+
+
+def _ids_in(body: Any) -> Iterator[Any]:
+    """Every `id` value of a body, at any depth."""
+    if isinstance(body, dict):
+        if "id" in body:
+            yield body["id"]
+        for value in body.values():
+            yield from _ids_in(value)
+    elif isinstance(body, list):
+        for value in body:
+            yield from _ids_in(value)
+
+
 def _follow(kap: Kap, href: str) -> Exchange:
     path, _, query = href.partition("?")
     return kap.client.get(path, raw_query=query or None)
@@ -62,11 +86,23 @@ def _same(a: Any, b: Any) -> bool:
 @check("links.resolve", MUST, "api#links")
 @pytest.mark.parametrize("source", list(SOURCES))
 def test_links_resolve(kap: Kap, world: World, source: str) -> None:
-    """Following any link of a response (GET href as given) reaches that resource."""
+    """The response is about the object asked for, and following any of its links (GET href as given)
+    reaches that resource."""
     op, params = SOURCES[source]
     kap.need(op)
     ex = kap.call(op, **params(world))
     body = kap.json_ok(ex, (200, 202), f"GET {source}", ref="api#links")
+    asked = _ASKED[source](world) if source in _ASKED else None
+    if asked is not None:
+        ident, single = asked
+        ids_ = list(_ids_in(body))
+        expect(ident in ids_, f"GET {source}: the response is about {ident!r}, the object asked for",
+               expected=ident, actual=ids_[:10] or body, ref="api#links", exchange=ex)
+        if single:
+            href = body.get("link", {}).get("href") if isinstance(body.get("link"), dict) else None
+            last = unquote(str(href).rstrip("/").rpartition("/")[2]) if href else None
+            expect(last == ident, f"GET {source}: its self link names {ident!r}", expected=f".../{ident}",
+                   actual=href, ref="api#links", exchange=ex)
     found = list(links_in(body))
     expect(bool(found), f"GET {source}: the response has links", expected="at least one link object",
            actual=body, ref="api#links", exchange=ex)

@@ -521,6 +521,7 @@ class VersionHeaderString(Mutant):
     rule = "X-Kapacitor-Version carries a placeholder (`string`), not a version"
     kills = ("headers.version-value",)
     select = ("headers.version-value",)
+    args = ("--force",)  # the preflight refuses a target whose ping carries no version
 
     def handle(self, environ: dict[str, Any]) -> Captured:
         cap = call(self.app, environ)
@@ -1260,6 +1261,49 @@ class DeletedTopicStillServed(Mutant):
         return call(self.app, environ)
 
 
+class VersionHeaderPlaceholderEverywhere(Mutant):
+    name = "version-header-placeholder-rows"
+    rule = "every response (ping too) carries the same placeholder X-Kapacitor-Version, not a version"
+    kills = ("headers.version",)
+    select = ("headers.version",)
+    args = ("--force",)  # the preflight refuses a target whose ping carries no version
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        cap.headers = [(k, "string" if k.lower() == "x-kapacitor-version" else v) for k, v in cap.headers]
+        return cap
+
+
+class GetTaskWrongId(Mutant):
+    name = "get-task-wrong-id"
+    rule = "GET of a task answers an object whose `id` is not the task asked for (its link still resolves)"
+    kills = ("links.resolve",)
+    select = ("links.resolve[task]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if environ["REQUEST_METHOD"] == "GET" and _TASK_ITEM.fullmatch(path(environ)) and isinstance(body, dict):
+            body["id"] = f"other-{body.get('id')}"
+            cap.set_json(body)
+        return cap
+
+
+class CreateAnswersCannedId(Mutant):
+    name = "create-answers-canned-id"
+    rule = "creating a task answers a canned object (id `string`), not the task created under the ID asked for"
+    kills = ("deletes.twice-204",)
+    select = ("deletes.twice-204[task]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if environ["REQUEST_METHOD"] == "POST" and path(environ) == V1 + "/tasks" and isinstance(body, dict):
+            body["id"] = "string"
+            cap.set_json(body)
+        return cap
+
+
 MUTANTS.extend([
     VersionHeaderString, WrongMethod405, WrongMethodServedAsGet, UnknownRoute400, UnknownRouteText, Options204,
     TrailingDataRejected, KeysCaseSensitive, EnumCaseInsensitive, EmptyEnumAsAbsent, EnumNullRejected,
@@ -1270,5 +1314,6 @@ MUTANTS.extend([
     DeleteLeavesListed, RecordingDeleteLeavesListed, ExecutingAlwaysFalse, BatchDotFromSource, StreamDotLabels,
     UnknownFieldIgnored, DuplicateCreateOverwrites, DuplicateTemplateOverwrites, BothDbrpsAccepted,
     ImplicitDbrpIgnored, Message15, ErrorKeysSwapped, ErrorCompact, GenericErrorTexts, TemplateIdField15,
-    DeletedTopicStillServed,
+    DeletedTopicStillServed, VersionHeaderPlaceholderEverywhere, GetTaskWrongId,
+    CreateAnswersCannedId,
 ])
