@@ -20,9 +20,9 @@ import falcon
 
 from mockserver import auth, gojson, operations
 from mockserver.config import MockConfig
-from mockserver.errors import KapacitorError, PlainTextError
+from mockserver.errors import AuthFailure, HttpError
 from mockserver.operations.registry import CONTROL, CONTROL_PREFIX, HANDLERS, Call, Reply
-from mockserver.render import BASE, PREVIEW, error_body, go_clean_path
+from mockserver.render import BASE, PREVIEW, error_answer, error_body, go_clean_path
 from mockserver.routing import Router
 from mockserver.store import MockState
 from spec import operations as spec_operations
@@ -117,10 +117,8 @@ class KapacitorSink:
         call = Call(req=req, state=self.state, config=self.config, params=params, path=path)
         try:
             reply = route.handler(call)
-        except PlainTextError as exc:
-            reply = Reply(exc.status, raw=(exc.message + "\n").encode("utf-8"))
-        except KapacitorError as exc:
-            reply = Reply(exc.status, raw=gojson.dumps_pretty(error_body(exc.message, self.config.at_least_1_6)))
+        except HttpError as exc:
+            reply = self._error_reply(exc)
         except Exception as exc:
             # A bug of the mock, never a behaviour of Kapacitor: answer in the API's error format,
             # log the traceback and count it so tests can insist on zero.
@@ -142,12 +140,17 @@ class KapacitorSink:
         control routes included) is authenticated first."""
         if not self.config.auth:
             return False
-        failure = auth.check_request(req, self.state, self.config, path)
-        if failure is None:
-            return False
-        resp.append_header("X-Kapacitor-Version", self.config.kapacitor_version)
-        self._write(resp, Reply(failure[0], raw=failure[1]))
-        return True
+        try:
+            auth.verify_request(req, self.state, self.config, path)
+        except AuthFailure as exc:
+            resp.append_header("X-Kapacitor-Version", self.config.kapacitor_version)
+            self._write(resp, self._error_reply(exc))
+            return True
+        return False
+
+    def _error_reply(self, exc: HttpError) -> Reply:
+        answer = error_answer(exc, self.config.at_least_1_6)
+        return Reply(answer.status, raw=answer.body, content_type=answer.content_type, headers=answer.headers)
 
     def _resolve_control(self, method: str, path: str) -> tuple[Any, dict[str, str]] | None:
         for m, regex, handler in self._control:

@@ -28,8 +28,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mockserver import gojson
+from mockserver.errors import AuthFailure, MockError
 from mockserver.gotext import go_quote
-from mockserver.render import BASE, error_body, go_path_join
+from mockserver.render import BASE, error_answer, go_path_join
 from mockserver.store.users import ALL, ANONYMOUS_ADMIN, UserStore
 from spec.ids import is_valid_username
 
@@ -93,13 +94,6 @@ class AuthUser:
 
 
 ANONYMOUS = AuthUser(ANONYMOUS_ADMIN, True)
-
-
-class AuthFailure(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def database_resource(database: str) -> str:
@@ -207,7 +201,7 @@ def _bearer(token: str, users: UserStore, secret: str, now: Callable[[], float])
 # ---- JWT (golang-jwt v4 semantics, HMAC only) -----------------------------------------------------
 
 
-class JWTError(Exception):
+class JWTError(MockError):
     """The library's validation error text (Kapacitor prefixes it with `invalid token: `)."""
 
 
@@ -371,9 +365,24 @@ def authorize(user: AuthUser, method: str, path: str) -> None:
         )
 
 
-def failure_body(message: str, with_message: bool) -> bytes:
-    """Auth errors are the standard error object, but compact and without a newline."""
-    return gojson.dumps_compact(error_body(message, with_message)).rstrip(b"\n")
+def verify(
+    method: str,
+    path: str,
+    authorization: str | None,
+    query_string: str,
+    users: UserStore,
+    *,
+    secret: str = DEFAULT_SHARED_SECRET,
+    bypass_debug: bool = False,
+    now: Callable[[], float] = time.time,
+) -> None:
+    """One pass of authenticate+authorize for `path`: returns to proceed, raises AuthFailure."""
+    if method == "OPTIONS":
+        return
+    if bypass_debug and (path.startswith(DEBUG_PREFIXES[0]) or path == DEBUG_PREFIXES[1]):
+        return
+    user = authenticate(authorization, query_string, users, secret=secret, now=now)
+    authorize(user, method, path)
 
 
 def check(
@@ -388,39 +397,37 @@ def check(
     bypass_debug: bool = False,
     now: Callable[[], float] = time.time,
 ) -> tuple[int, bytes] | None:
-    """One pass of authenticate+authorize for `path`: None to proceed, else (status, body)."""
-    if method == "OPTIONS":
-        return None
-    if bypass_debug and (path.startswith(DEBUG_PREFIXES[0]) or path == DEBUG_PREFIXES[1]):
-        return None
+    """`verify` answered: None to proceed, else the (status, body) the server answers with."""
     try:
-        user = authenticate(authorization, query_string, users, secret=secret, now=now)
-        authorize(user, method, path)
+        verify(
+            method, path, authorization, query_string, users, secret=secret, bypass_debug=bypass_debug, now=now
+        )
     except AuthFailure as exc:
-        return exc.status, failure_body(exc.message, with_message)
+        return exc.status, error_answer(exc, with_message).body
     return None
 
 
-def check_request(req: Any, state: Any, config: Any, path: str | None = None) -> tuple[int, bytes] | None:
-    """`check` for a Falcon request; `path` overrides req.path (the rewritten preview path)."""
+def verify_request(req: Any, state: Any, config: Any, path: str | None = None) -> None:
+    """`verify` for a Falcon request; `path` overrides req.path (the rewritten preview path)."""
     if not getattr(config, "auth", False):
-        return None
+        return
     try:
-        return check(
+        verify(
             req.method,
             req.path if path is None else path,
             req.get_header("Authorization"),
             req.query_string or "",
             state.users,
             secret=shared_secret(config),
-            with_message=config.at_least_1_6,
             bypass_debug=bool(getattr(config, "pprof_enabled", False)),
         )
+    except AuthFailure:
+        raise
     except Exception:
         # A bug in credential parsing: counted like any other mock bug, and it never lets anyone in.
         state.internal_errors += 1
         log.exception("unhandled error authenticating %s %s", req.method, path or req.path)
-        return 401, failure_body("unable to parse authentication credentials", config.at_least_1_6)
+        raise AuthFailure(401, "unable to parse authentication credentials") from None
 
 
 def shared_secret(config: Any) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from mockserver.errors import MockError
 from mockserver.gotext import quote_json_byte
 
 _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
@@ -88,7 +89,7 @@ def go_number(value: float | int) -> float | int:
     return value
 
 
-class DecodeError(Exception):
+class DecodeError(MockError):
     """A body Go's decoder rejects; `str()` is Go's error text."""
 
 

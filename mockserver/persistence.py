@@ -22,6 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 
+from mockserver.errors import MockError
 from mockserver.store import MockState, Row, snapshot_of
 from mockserver.store.backup import BackupError, validate
 
@@ -40,7 +41,7 @@ APPLICATION_ID = 0x4B4D636B
 LAYOUT_VERSION = 1
 
 
-class PersistenceError(Exception):
+class PersistenceError(MockError):
     """The data directory cannot be used; the message is one line for the user."""
 
 

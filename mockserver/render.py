@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Any
+from typing import Any, NamedTuple
+
+from mockserver import gojson
+from mockserver.errors import AuthFailure, FluxError, HttpError, KapacitorError, PlainTextError
 
 BASE = "/kapacitor/v1"
 PREVIEW = "/kapacitor/v1preview"
@@ -46,3 +49,47 @@ def error_body(message: str, with_message: bool) -> dict[str, Any]:
     if with_message:
         return {"error": message, "message": message}
     return {"error": message}
+
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+#: InfluxDB 2 platform error codes and the statuses its HTTP layer answers them with.
+PLATFORM_STATUS = {
+    "internal error": 500,
+    "not implemented": 501,
+    "invalid": 400,
+    "unprocessable entity": 422,
+    "empty value": 400,
+    "conflict": 422,
+    "not found": 404,
+    "unavailable": 503,
+    "forbidden": 403,
+    "too many requests": 429,
+    "unauthorized": 401,
+    "method not allowed": 405,
+    "request too large": 413,
+}
+
+
+class ErrorAnswer(NamedTuple):
+    status: int
+    body: bytes
+    content_type: str | None = JSON_TYPE
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def error_answer(exc: HttpError, with_message: bool) -> ErrorAnswer:
+    """The one mapping from an error to what the real server answers for it."""
+    match exc:
+        case PlainTextError():
+            return ErrorAnswer(exc.status, (exc.message + "\n").encode("utf-8"))
+        case AuthFailure():
+            body = gojson.dumps_compact(error_body(exc.message, with_message)).rstrip(b"\n")
+            return ErrorAnswer(exc.status, body)
+        case KapacitorError():
+            return ErrorAnswer(exc.status, gojson.dumps_pretty(error_body(exc.message, with_message)))
+        case FluxError():
+            code = exc.platform_code()
+            body = gojson.dumps_compact({"code": code, "message": exc.platform_message()}).rstrip(b"\n")
+            return ErrorAnswer(PLATFORM_STATUS.get(code, 500), body, headers=(("X-Platform-Error-Code", code),))
+    raise TypeError(f"no HTTP form for {type(exc).__name__}")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mockserver.errors import MockError
 from mockserver.operations.registry import Handler
 from spec import Operation
 
@@ -36,7 +37,7 @@ def _bucket(path: str) -> str:
     return path[:cut]
 
 
-class RoutingError(RuntimeError):
+class RoutingError(MockError, RuntimeError):
     """The mock claims an operation it cannot serve, or serves one the spec does not know."""
 
 

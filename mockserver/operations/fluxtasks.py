@@ -8,7 +8,6 @@ newline. Error bodies are `{"code", "message"}` without a newline, plus `X-Platf
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -23,14 +22,11 @@ from mockserver.store.flux_errors import (
     NO_RUNS_FOUND,
     OUT_OF_BOUNDS_LIMIT,
     RUN_NOT_FOUND,
-    STATUS_BY_CODE,
     TASK_NOT_FOUND,
     GoError,
     PlatformError,
     decode_id,
     encode_id,
-    error_code,
-    error_message,
 )
 from mockserver.store.flux_script import parse_signed_duration, render_offset
 from mockserver.store.fluxtasks import (
@@ -71,14 +67,6 @@ def _ok(status: int, body: Any) -> Reply:
     return Reply(status, body, pretty=False, content_type=JSON_TYPE)
 
 
-def error_reply(err: Exception) -> Reply:
-    code = error_code(err)
-    body = gojson.dumps_compact({"code": code, "message": error_message(err)}).rstrip(b"\n")
-    return Reply(
-        STATUS_BY_CODE.get(code, 500), raw=body, content_type=JSON_TYPE, headers=(("X-Platform-Error-Code", code),)
-    )
-
-
 def _decode_failure(err: Exception) -> PlatformError:
     return PlatformError(E_INVALID, "failed to decode request", err)
 
@@ -87,23 +75,6 @@ def _service_failure(msg: str, err: Exception, *not_found: PlatformError) -> Pla
     """The handler's wrap: it adds the not-found code only for the sentinels it knows."""
     known = isinstance(err, PlatformError) and any(err.is_(s) for s in not_found)
     return PlatformError(E_NOT_FOUND if known else "", msg, err)
-
-
-def flux_handler(op_id: str) -> Callable[[Callable[[Call], Reply]], Callable[[Call], Reply]]:
-    """Bind a handler whose PlatformError/GoError escapes are rendered as InfluxDB 2 errors."""
-
-    def wrap(func: Callable[[Call], Reply]) -> Callable[[Call], Reply]:
-        def handler(call: Call) -> Reply:
-            try:
-                return func(call)
-            except (PlatformError, GoError) as exc:
-                return error_reply(exc)
-
-        handler.__name__ = func.__name__
-        handler.__doc__ = func.__doc__
-        return operation(op_id)(handler)
-
-    return wrap
 
 
 # ---- rendering ------------------------------------------------------------------------------------
@@ -260,7 +231,7 @@ def _decode_body(call: Call, go_type: str, struct: str, fields: dict[str, Any]) 
 # ---- tasks ----------------------------------------------------------------------------------------
 
 
-@flux_handler("listFluxTasks")
+@operation("listFluxTasks")
 def list_tasks(call: Call) -> Reply:
     f = TaskFilter()
     params: list[tuple[str, str]] = []
@@ -314,7 +285,7 @@ CREATE_FIELDS = {
 }
 
 
-@flux_handler("createFluxTask")
+@operation("createFluxTask")
 def create_task(call: Call) -> Reply:
     req = _decode_body(call, "taskmodel.TaskCreate", "TaskCreate", CREATE_FIELDS)
     flux = req.get("flux", "")
@@ -331,7 +302,7 @@ def create_task(call: Call) -> Reply:
     return _ok(201, render_task(task))
 
 
-@flux_handler("getFluxTask")
+@operation("getFluxTask")
 def get_task(call: Call) -> Reply:
     task_id = _path_id(call, "taskID", "url missing id")
     try:
@@ -354,7 +325,7 @@ UPDATE_FIELDS = {
 }
 
 
-@flux_handler("updateFluxTask")
+@operation("updateFluxTask")
 def update_task(call: Call) -> Reply:
     task_id = _path_id(call, "taskID", "you must provide a task ID")
     req = _decode_body(call, _UPDATE_STRUCT, "", UPDATE_FIELDS)
@@ -380,7 +351,7 @@ def update_task(call: Call) -> Reply:
     return _ok(200, render_task(task))
 
 
-@flux_handler("deleteFluxTask")
+@operation("deleteFluxTask")
 def delete_task(call: Call) -> Reply:
     task_id = _path_id(call, "taskID", "you must provide a task ID")
     try:
@@ -408,17 +379,17 @@ def _logs(call: Call, with_run: bool) -> Reply:
     return _ok(200, {"events": None if events is None else [render_log(e) for e in events]})
 
 
-@flux_handler("listFluxTaskLogs")
+@operation("listFluxTaskLogs")
 def list_task_logs(call: Call) -> Reply:
     return _logs(call, with_run=False)
 
 
-@flux_handler("listFluxTaskRunLogs")
+@operation("listFluxTaskRunLogs")
 def list_run_logs(call: Call) -> Reply:
     return _logs(call, with_run=True)
 
 
-@flux_handler("listFluxTaskRuns")
+@operation("listFluxTaskRuns")
 def list_runs(call: Call) -> Reply:
     task_id = _path_id(call, "taskID", "you must provide a task ID")
     kwargs: dict[str, Any] = {}
@@ -459,7 +430,7 @@ def _has_body(call: Call) -> bool:
     return 0 < length < 1000
 
 
-@flux_handler("startFluxTaskRun")
+@operation("startFluxTaskRun")
 def start_run(call: Call) -> Reply:
     task_id = _path_id(call, "taskID", "you must provide a task ID")
     scheduled_for = ""
@@ -494,7 +465,7 @@ def _run_ids(call: Call, run_first: bool = False) -> tuple[int, int]:
     return ids["taskID"], ids["runID"]
 
 
-@flux_handler("getFluxTaskRun")
+@operation("getFluxTaskRun")
 def get_run(call: Call) -> Reply:
     task_id, run_id = _run_ids(call)
     try:
@@ -504,7 +475,7 @@ def get_run(call: Call) -> Reply:
     return _ok(200, render_run(run))
 
 
-@flux_handler("cancelFluxTaskRun")
+@operation("cancelFluxTaskRun")
 def cancel_run(call: Call) -> Reply:
     task_id, run_id = _run_ids(call, run_first=True)
     try:
@@ -514,7 +485,7 @@ def cancel_run(call: Call) -> Reply:
     return Reply(200, content_type=None)
 
 
-@flux_handler("retryFluxTaskRun")
+@operation("retryFluxTaskRun")
 def retry_run(call: Call) -> Reply:
     task_id, run_id = _run_ids(call)
     try:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockserver import gojson, gotime
-from mockserver.errors import BadRequest, ServerError
+from mockserver.errors import BadRequest, ServerError, unsupported_field
 from mockserver.gojson import DecodeError, json_kind
 from mockserver.gotext import go_quote
 from mockserver.operations.common import list_fields, paging, path_id
@@ -157,7 +157,7 @@ def list_document(key: str, items: list[Any], fields: tuple[str, ...], value: Ca
             try:
                 obj[name] = value(item, name)
             except KeyError:
-                raise BadRequest(f"unsupported field {go_quote(name)}") from None
+                raise unsupported_field(name) from None
         fragments.append(gojson.pretty_fragment(dict(sorted(obj.items()))))
     return gojson.pretty_list_document(key, fragments)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver import gojson, tickscript
-from mockserver.errors import BadRequest, ServerError
-from mockserver.gotext import go_quote
+from mockserver.errors import BadRequest, ServerError, invalid_json, unsupported_field
 from mockserver.gotime import format_ns
 from mockserver.operations.common import dot_view, list_fields, paging, path_id, script_format
 from mockserver.operations.registry import Call, Reply, control, operation
@@ -57,7 +56,7 @@ def decode_task_request(call: Call, struct: str) -> dict[str, Any]:
     try:
         return gojson.decode_struct(call.body(), struct, TASK_REQUEST)
     except gojson.DecodeError:
-        raise BadRequest("invalid JSON") from None
+        raise invalid_json() from None
 
 
 # ---- rendering ------------------------------------------------------------------------------------
@@ -221,7 +220,7 @@ def list_tasks(call: Call) -> Reply:
     allowed = frozenset(defaults)
     for name in fields:
         if name not in allowed and tasks:
-            raise BadRequest(f"unsupported field {go_quote(name)}")
+            raise unsupported_field(name)
     # Only the default projection is cached: `fields` combinations are client-chosen and unbounded.
     key = ("list", view, fmt) if call.all("fields") is None else None
     ordered = sorted(set(fields))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver import gojson, tickscript
-from mockserver.errors import BadRequest, ServerError
-from mockserver.gotext import go_quote
+from mockserver.errors import ServerError, invalid_json, unsupported_field
 from mockserver.gotime import format_ns
 from mockserver.operations.common import list_fields, paging, path_id, script_format
 from mockserver.operations.registry import Call, Reply, operation
@@ -28,7 +27,7 @@ def _decode(call: Call, struct: str) -> dict[str, Any]:
     try:
         return gojson.decode_struct(call.body(), struct, TEMPLATE_REQUEST)
     except gojson.DecodeError:
-        raise BadRequest("invalid JSON") from None
+        raise invalid_json() from None
 
 
 def _value(template: Template, name: str, fmt: str) -> Any:
@@ -104,7 +103,7 @@ def list_templates(call: Call) -> Reply:
     if templates:
         for name in fields:
             if name not in LISTABLE:
-                raise BadRequest(f"unsupported field {go_quote(name)}")
+                raise unsupported_field(name)
     ordered = sorted(set(fields))
     fragments = []
     for template in templates:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver import gojson
-from mockserver.errors import BadRequest
+from mockserver.errors import BadRequest, invalid_json
 from mockserver.gotext import go_quote
 from mockserver.operations.common import DEFAULT_LIMIT, DEFAULT_OFFSET
 from mockserver.operations.registry import Call, Reply, operation
@@ -50,7 +50,7 @@ def _decode(call: Call, struct: str) -> dict[str, Any]:
     try:
         return gojson.decode_struct(call.body(), struct, USER_REQUEST)
     except gojson.DecodeError:
-        raise BadRequest("invalid JSON") from None
+        raise invalid_json() from None
 
 
 def _username(call: Call) -> str:

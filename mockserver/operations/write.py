@@ -10,7 +10,7 @@ import struct
 import zlib
 
 from mockserver import auth
-from mockserver.errors import PlainTextError
+from mockserver.errors import MockError, PlainTextError
 from mockserver.gotext import go_quote
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.store import lineprotocol
@@ -23,11 +23,11 @@ MAX_DECOMPRESSED = 32 << 20
 _STEP = 1 << 20
 
 
-class GzipError(Exception):
+class GzipError(MockError):
     """A body Go's gzip reader rejects; `str()` is Go's error text."""
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(MockError):
     """The decompressed body would exceed MAX_DECOMPRESSED."""
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from mockserver import gojson
 from mockserver.config import version_tuple
-from mockserver.errors import BadRequest, KapacitorError, ServerError
+from mockserver.errors import BadRequest, KapacitorError, MockError, ServerError
 from mockserver.gotext import go_quote
 from mockserver.store import handler_kinds
 from mockserver.store.gosort import GoSort
@@ -256,7 +256,7 @@ def _identifiers(node: Any) -> Iterator[str]:
 # ---- the store ------------------------------------------------------------------------------------
 
 
-class ConcurrentChange(Exception):
+class ConcurrentChange(MockError):
     """The handler spec changed between reading it and committing an update computed from it."""
 
 

@@ -13,6 +13,7 @@ import json
 import zlib
 from typing import Any
 
+from mockserver.errors import MockError
 from mockserver.store.backup_schema import InvalidSnapshot, check_snapshot
 
 FORMAT = "kapacitor-mock-backup"
@@ -23,7 +24,7 @@ _BOLT_MAGIC = b"\xed\xda\x0c\xed"  # little-endian 0xED0CDAED in the meta page, 
 MAX_BACKUP_BYTES = 256 * 1024 * 1024
 
 
-class BackupError(ValueError):
+class BackupError(MockError, ValueError):
     """The file is not a backup this mock can restore; the message says why."""
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from mockserver import tickscript
+from mockserver.errors import MockError
 from mockserver.store.alerts import LEVEL_NAMES
 from spec.ids import is_valid_id, is_valid_topic_id, is_valid_username
 
@@ -34,7 +35,7 @@ MAX_OBJECTS = 1_000_000
 MAX_DEPTH = 64
 
 
-class InvalidSnapshot(ValueError):
+class InvalidSnapshot(MockError, ValueError):
     """The snapshot cannot be restored; the message names the object and the field."""
 
 

@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from mockserver.errors import MockError
 from mockserver.gotext import go_quote
 from mockserver.gotime import parse_go_duration as _parse_go_duration
 from mockserver.store import config_sections as cs
@@ -87,7 +88,7 @@ def parse_go_duration(text: str) -> int | None:
         return None
 
 
-class ConversionError(Exception):
+class ConversionError(MockError):
     pass
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.errors import BadRequest, NotFound, ServerError
+from mockserver.errors import BadRequest, MockError, NotFound, ServerError, unknown_section
 from mockserver.gotext import go_quote
 from mockserver.gotime import go_duration
 from mockserver.render import BASE, go_path_join
@@ -40,7 +40,7 @@ class Override:
     create: bool = False
 
 
-class ApplyError(Exception):
+class ApplyError(MockError):
     """An error of the override engine; `str()` is the server's complete message."""
 
 
@@ -328,14 +328,14 @@ class ConfigStore:
         with self.state.lock:
             config = self._resolved_for_get()
             if not config.get(section):
-                raise NotFound(f"unknown section: {section}")
+                raise unknown_section(section)
             return self._render_section(section, config[section])
 
     def get_element(self, section: str, element: str) -> dict[str, Any]:
         with self.state.lock:
             config = self._resolved_for_get()
             if not config.get(section):
-                raise NotFound(f"unknown section: {section}")
+                raise unknown_section(section)
             sec = self.sections[section]
             key = sec.element_key
             ordered = sorted(config[section], key=lambda e: e[key]) if key else config[section]

@@ -3,6 +3,8 @@ and the 16-hex-digit IDs of tasks and runs."""
 
 from __future__ import annotations
 
+from mockserver.errors import FluxError
+
 # ---- platform errors ------------------------------------------------------------------------------
 
 E_INTERNAL = "internal error"
@@ -11,28 +13,12 @@ E_CONFLICT = "conflict"
 E_INVALID = "invalid"
 E_UNPROCESSABLE = "unprocessable entity"
 
-STATUS_BY_CODE = {
-    E_INTERNAL: 500,
-    "not implemented": 501,
-    E_INVALID: 400,
-    E_UNPROCESSABLE: 422,
-    "empty value": 400,
-    E_CONFLICT: 422,
-    E_NOT_FOUND: 404,
-    "unavailable": 503,
-    "forbidden": 403,
-    "too many requests": 429,
-    "unauthorized": 401,
-    "method not allowed": 405,
-    "request too large": 413,
-}
 
-
-class GoError(Exception):
+class GoError(FluxError):
     """A plain Go error (not a platform error): its code is `internal error`."""
 
 
-class PlatformError(Exception):
+class PlatformError(FluxError):
     """InfluxDB 2's errors.Error: a code, a message and an optional wrapped error."""
 
     def __init__(self, code: str = "", msg: str = "", err: Exception | None = None) -> None:
@@ -61,6 +47,12 @@ class PlatformError(Exception):
         if self.err is not None:
             return str(self.err)
         return f"<{self.code}>"
+
+    def platform_code(self) -> str:
+        return error_code(self)
+
+    def platform_message(self) -> str:
+        return str(self)
 
 
 def error_code(err: Exception) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from mockserver.errors import MockError
 from mockserver.gotext import go_quote
 
 # ---- Go type descriptions -------------------------------------------------------------------------
@@ -76,7 +77,7 @@ class Kind:
     field_since: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
-class HandlerBuildError(Exception):
+class HandlerBuildError(MockError):
     """A handler the server refuses to build; `str()` is the server's text (after `failed to ...: `)."""
 
 
@@ -267,7 +268,7 @@ _BUILTINS = frozenset(
 _OPENERS = frozenset({"if", "range", "with", "define", "block"})
 
 
-class _TemplateError(Exception):
+class _TemplateError(MockError):
     pass
 
 

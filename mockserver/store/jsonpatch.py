@@ -12,17 +12,18 @@ import json
 from typing import Any
 
 from mockserver import gojson
+from mockserver.errors import MockError
 from mockserver.gotext import go_quote
 
 #: The Go struct the patched document is decoded into (named in decode errors).
 SPEC_STRUCT = "HandlerSpec"
 
 
-class PatchError(Exception):
+class PatchError(MockError):
     """`str()` is the library's error text (already wrapped as the library wraps it)."""
 
 
-class PatchPanic(Exception):
+class PatchPanic(MockError):
     """Where the Go library would panic (the real server then drops the connection)."""
 
 

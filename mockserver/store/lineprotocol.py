@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from mockserver.errors import MockError
+
 MAX_KEY_LENGTH = 65535
 MIN_NANO_TIME = -(2**63) + 2
 MAX_NANO_TIME = 2**63 - 2
@@ -39,11 +41,11 @@ _WHITESPACE = (32, 9, 0)
 _TAG_KEY, _TAG_VALUE, _FIELDS = 0, 1, 2
 
 
-class LineError(Exception):
+class LineError(MockError):
     """Why one line was rejected; the text is the upstream reason."""
 
 
-class ParseError(Exception):
+class ParseError(MockError):
     """A body with at least one bad line; `str()` is every line's error joined by newlines."""
 
     def __init__(self, failures: list[str], points: list[Point]) -> None:

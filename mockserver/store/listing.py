@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sortedcontainers import SortedList
 
-from mockserver.errors import BadRequest
+from mockserver.errors import BadRequest, MockError
 from mockserver.gotext import go_quote
 
 T = TypeVar("T")
@@ -23,7 +23,7 @@ INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 
 
-class GlobSyntaxError(ValueError):
+class GlobSyntaxError(MockError, ValueError):
     """Go's path.ErrBadPattern."""
 
     def __init__(self) -> None:

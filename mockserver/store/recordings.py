@@ -32,7 +32,7 @@ from sortedcontainers import SortedList
 
 from mockserver import tickscript
 from mockserver.config import version_tuple
-from mockserver.errors import BadRequest, NotFound, ServerError
+from mockserver.errors import BadRequest, NotFound, ServerError, must_provide_query, replay_exists
 from mockserver.gotext import go_quote
 from mockserver.gotime import format_seconds
 from mockserver.store.influxql_source import query_error
@@ -285,7 +285,7 @@ class RecordingStore:
             now = self._now()
             recording_id = self._new_recording_id(req)
             if not req.get("query"):
-                raise BadRequest("must provide query")
+                raise must_provide_query()
             kind = req.get("type", "invalid")
             has_data = kind in ("stream", "batch")
             recording = Recording(recording_id, kind if has_data else "stream", now, has_data=has_data)
@@ -426,14 +426,14 @@ class RecordingStore:
             if not is_valid_id(replay_id):
                 raise BadRequest(f"recording ID must match {ID_PATTERN} {go_quote(replay_id)}")
             if not req.get("query"):
-                raise BadRequest("must provide query")
+                raise must_provide_query()
             task = self._load_task(req)
             replay = self._new_replay(replay_id, task, "", req, now)
             refused = query_error(req["query"], self._version())
             if refused is None:
                 return self._create_replay(replay, now)
             if replay.id in self.replays:
-                raise ServerError("replay already exists")
+                raise replay_exists()
             self._show_replay(replay)
             self._seq += 1
             self._replay_runs.append(_ReplayRun(replay, now, f"running replay: {refused}", self._seq))
@@ -461,7 +461,7 @@ class RecordingStore:
 
     def _create_replay(self, replay: Replay, now: int) -> Replay:
         if replay.id in self.replays:
-            raise ServerError("replay already exists")
+            raise replay_exists()
         self._show_replay(replay)
         return self._start_replay(replay, now, "")
 

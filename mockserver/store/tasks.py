@@ -13,7 +13,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockserver import tickscript
-from mockserver.errors import BadRequest, NotFound, ServerError
+from mockserver.errors import (
+    BadRequest,
+    NotFound,
+    ServerError,
+    invalid_task_type,
+    invalid_tickscript,
+    must_specify_dbrp,
+    no_task,
+    no_template,
+    unknown_template,
+)
 from mockserver.gotext import go_quote as _q
 from mockserver.gotime import now_ns
 from mockserver.store.listing import SortedIndex
@@ -29,14 +39,14 @@ def _parse(script: str) -> Any:
     try:
         return tickscript.parse(script)
     except tickscript.TickscriptError as exc:
-        raise BadRequest(f"invalid TICKscript: {exc}") from None
+        raise invalid_tickscript(exc) from None
 
 
 def _build(program: Any, task_vars: dict[str, tickscript.Var] | None, *, template: bool = False) -> Any:
     try:
         return tickscript.build(program, task_vars, template=template)
     except tickscript.TickscriptError as exc:
-        raise BadRequest(f"invalid TICKscript: {exc}") from None
+        raise invalid_tickscript(exc) from None
 
 
 @dataclass
@@ -155,7 +165,7 @@ class TaskStore:
     def get_task(self, task_id: str) -> Task:
         task = self.tasks.get(task_id)
         if task is None:
-            raise NotFound("no task exists")
+            raise no_task()
         return task
 
     def create_task(self, req: dict[str, Any]) -> Task:
@@ -169,7 +179,7 @@ class TaskStore:
             if template_id:
                 template = self.templates.get(template_id)
                 if template is None:
-                    raise BadRequest(f"unknown template {template_id}: err: no template exists")
+                    raise unknown_template(template_id)
                 script = template.script
             else:
                 template = None
@@ -182,11 +192,11 @@ class TaskStore:
             program = _parse(script)
             task_type = tickscript.task_type(program)
             if task_type not in ("stream", "batch"):
-                raise BadRequest("invalid task type: invalid")
+                raise invalid_task_type()
             pipeline = _build(program, task_vars)
             implicit = [tuple(d) for d in tickscript.dbrps(program)]
             if not implicit and not explicit:
-                raise BadRequest("must specify dbrp")
+                raise must_specify_dbrp()
             if implicit and explicit:
                 raise BadRequest("cannot specify dbrp in both implicitly and explicitly")
             now = self._clock()
@@ -231,7 +241,7 @@ class TaskStore:
             if template_id:
                 template = self.templates.get(template_id)
                 if template is None:
-                    raise BadRequest(f"unknown template {req_template}: err: no template exists")
+                    raise unknown_template(req_template)
                 script = template.script
             else:
                 template = None
@@ -241,7 +251,7 @@ class TaskStore:
                     script = req["script"]
                     new_program = _parse(script)
                     if tickscript.dbrps(old_program) and not tickscript.dbrps(new_program) and not req.get("dbrps"):
-                        raise BadRequest("must specify dbrp")
+                        raise must_specify_dbrp()
             program = _parse(script)
             implicit = [tuple(d) for d in tickscript.dbrps(program)]
             if implicit and req.get("dbrps"):
@@ -257,7 +267,7 @@ class TaskStore:
                 task_vars = new_vars
             task_type = tickscript.task_type(program)
             if task_type not in ("stream", "batch"):
-                raise BadRequest("invalid task type: invalid")
+                raise invalid_task_type()
             pipeline = _build(program, task_vars)
             now = self._clock()
             # Started again only on enabling, or on renaming an enabled task (service.go); other
@@ -396,7 +406,7 @@ class TaskStore:
     def get_template(self, template_id: str) -> Template:
         template = self.templates.get(template_id)
         if template is None:
-            raise NotFound("no template exists")
+            raise no_template()
         return template
 
     def create_template(self, req: dict[str, Any]) -> Template:
@@ -412,7 +422,7 @@ class TaskStore:
             program = _parse(script)
             template_type = tickscript.task_type(program)
             if template_type not in ("stream", "batch"):
-                raise BadRequest("invalid task type: invalid")
+                raise invalid_task_type()
             pipeline = _build(program, None, template=True)
             now = self._clock()
             template = Template(id=template_id, type=template_type, script=script, created=now, modified=now)

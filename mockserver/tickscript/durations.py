@@ -3,13 +3,15 @@ and the API uses for duration vars given as strings. Arithmetic wraps like Go's 
 
 from __future__ import annotations
 
+from mockserver.errors import MockError
+
 _NS = {"u": 1_000, "µ": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
        "h": 3_600_000_000_000, "d": 86_400_000_000_000, "w": 604_800_000_000_000, "ns": 1}
 _MASK = (1 << 64) - 1
 _SIGN = 1 << 63
 
 
-class DurationError(ValueError):
+class DurationError(MockError, ValueError):
     pass
 
 

@@ -11,6 +11,7 @@ import math
 import re
 import sys
 
+from mockserver.errors import MockError
 from mockserver.gotext import go_quote
 
 from . import ast
@@ -63,7 +64,7 @@ from .lexer import ASGN as ASGN_TOK
 from .regexes import RegexError, compile_go_regex
 
 
-class ParseError(Exception):
+class ParseError(MockError):
     """A syntax error; `str()` is the real parser's message (starting with `parser: `)."""
 
 

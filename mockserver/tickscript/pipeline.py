@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from mockserver.errors import MockError
+
 from . import ast
 from .consteval import const_eval
 from .durations import go_duration_string
@@ -44,7 +46,7 @@ from .values import (
 )
 
 
-class _Panic(Exception):
+class _Panic(MockError):
     """A Go panic inside a reflective call; turned into `error calling func ...`."""
 
 

@@ -13,8 +13,10 @@ from collections import OrderedDict
 
 import regex as _re
 
+from mockserver.errors import MockError
 
-class RegexError(ValueError):
+
+class RegexError(MockError, ValueError):
     pass
 
 

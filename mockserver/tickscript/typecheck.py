@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from mockserver.errors import MockError
+
 from . import ast
 from .lexer import (
     AND,
@@ -50,7 +52,7 @@ BOOL, INT, FLOAT, STRING, REGEX, DURATION = "boolean", "int", "float", "string",
 INVALID = "invalid type"  # ast.InvalidType.String()
 
 
-class StartupError(Exception):
+class StartupError(MockError):
     """The task cannot start; `str()` is the server's error text."""
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.errors import MockError
+
 from . import ast
 
 
-class TickscriptError(Exception):
+class TickscriptError(MockError):
     """A script the real server rejects; `str()` is its message without `invalid TICKscript: `."""
 
 

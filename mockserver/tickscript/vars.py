@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.errors import MockError
+
 from . import ast
 from .durations import DurationError, parse_duration
 from .formatter import format_expression
@@ -44,7 +46,7 @@ class Var:
     description: str = ""
 
 
-class VarDecodeError(ValueError):
+class VarDecodeError(MockError, ValueError):
     """Rejected by the Go JSON decoding of `vars` (the API answers `invalid JSON`).
 
     `panic` marks the case where the real server panics instead (a list item whose `type` is not a
@@ -56,7 +58,7 @@ class VarDecodeError(ValueError):
         self.panic = panic
 
 
-class VarError(ValueError):
+class VarError(MockError, ValueError):
     """Rejected after decoding; the API answers `invalid var <name>: <reason>`."""
 
     def __init__(self, name: str, reason: str) -> None:
