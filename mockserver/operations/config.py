@@ -12,11 +12,81 @@ from typing import Any
 from mockserver import gojson
 from mockserver.errors import BadRequest, Forbidden
 from mockserver.gojson import json_kind
+from mockserver.gotime import go_duration
 from mockserver.operations.registry import Call, Reply, operation
-from mockserver.render import BASE
+from mockserver.render import BASE, go_path_join
+from mockserver.store import config_sections as cs
+from mockserver.store.config_values import StoredNumber
 
-CONFIG_PREFIX = BASE + "/config/"
+CONFIG_BASE = BASE + "/config"
+CONFIG_PREFIX = CONFIG_BASE + "/"
 DISABLED = "config override service is not enabled"
+
+
+# ---- rendering ------------------------------------------------------------------------------------
+
+
+def render_value(value: Any) -> Any:
+    """A Go-side value as encoding/json writes it (json.Number as its literal, 1.0 as 1)."""
+    if isinstance(value, StoredNumber):
+        text = str(value)
+        try:
+            return int(text)
+        except ValueError:
+            number = float(text)
+            return int(number) if number.is_integer() and abs(number) < 1e21 else number
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 1e21 else value
+    if isinstance(value, list):
+        return [render_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: render_value(v) for k, v in value.items()}
+    return value
+
+
+def _is_zero(kind: str, value: Any) -> bool:
+    if kind == cs.BASIC_AUTH:
+        return not value["username"] and not value["password"]
+    return value in (None, "", 0, False) and not isinstance(value, list | dict)
+
+
+def render_option(option: cs.Option, value: Any) -> Any:
+    if option.kind == cs.DURATION:
+        return go_duration(value)
+    if option.kind == cs.SUBSCRIPTION_MODE:
+        return cs.SUBSCRIPTION_MODES[value]
+    return render_value(value)
+
+
+def render_element(sec: cs.Section, element: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    redacted: list[str] = []
+    for option in sec.options:
+        value = element[option.name]
+        if option.redact:
+            options[option.name] = not _is_zero(option.kind, value)
+            redacted.append(option.name)
+        else:
+            options[option.name] = render_option(option, value)
+    ident = element[sec.element_key] if sec.element_key else ""
+    href = go_path_join(CONFIG_BASE, sec.name, ident)
+    if ident == "":
+        href += "/"
+    return {
+        "link": {"rel": "self", "href": href},
+        "options": {k: options[k] for k in sorted(options)},
+        "redacted": redacted or None,
+    }
+
+
+def render_section(sec: cs.Section, elements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "link": {"rel": "self", "href": go_path_join(CONFIG_BASE, sec.name)},
+        "elements": [render_element(sec, e) for e in elements],
+    }
+
+
+# ---- handlers -------------------------------------------------------------------------------------
 
 
 def _locate(call: Call) -> tuple[bool, str, str, bool]:
@@ -44,11 +114,12 @@ def get_config(call: Call) -> Reply:
     if has_section and section == "":
         raise BadRequest("section not specified, do you have an extra trailing '/'?")
     if not has_section:
-        body = store.get_config()
+        sections = store.get_config()
+        body = {"link": {"rel": "self", "href": CONFIG_BASE}, "sections": {s.name: render_section(s, e) for s, e in sections}}
     elif has_element:
-        body = store.get_element(section, element)
+        body = render_element(*store.get_element(section, element))
     else:
-        body = store.get_section(section)
+        body = render_section(*store.get_section(section))
     return Reply(200, body=body, pretty=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from mockserver import gojson, tickscript
@@ -10,7 +11,7 @@ from mockserver.gotime import format_ns
 from mockserver.operations.common import dot_view, list_fields, paging, path_id, script_format
 from mockserver.operations.registry import Call, Reply, control, operation
 from mockserver.render import BASE, link
-from mockserver.store.tasks import Task, formatted
+from mockserver.store.tasks import Task
 from mockserver.tickscript.dot import node_stats
 
 TASK_FIELDS = (
@@ -107,7 +108,7 @@ def _value(task: Task, name: str, view: str, fmt: str, *, in_list: bool, engine:
     if name == "dbrps":
         return [{"db": db, "rp": rp} for db, rp in task.dbrps]
     if name == "script":
-        return formatted(task.script, task._cache) if fmt == "formatted" else task.script
+        return task.formatted() if fmt == "formatted" else task.script
     if name == "vars":
         return tickscript.encode_vars(task.vars)
     if name == "dot":
@@ -142,12 +143,10 @@ def task_body(task: Task, view: str = "attributes", fmt: str = "formatted", engi
     if engine is not None and _runs(task):
         obj = {name: _value(task, name, view, fmt, in_list=False, engine=engine) for name in SINGLE_ORDER}
         return gojson.dumps_pretty(obj)
-    key = ("single", view, fmt)
-    body = task._cache.get(key)
-    if body is None:
-        obj = {name: _value(task, name, view, fmt, in_list=False) for name in SINGLE_ORDER}
-        body = task._cache[key] = gojson.dumps_pretty(obj)
-    return body
+    return task.rendered(
+        ("single", view, fmt),
+        lambda: gojson.dumps_pretty({name: _value(task, name, view, fmt, in_list=False) for name in SINGLE_ORDER}),
+    )
 
 
 # ---- handlers -------------------------------------------------------------------------------------
@@ -224,20 +223,24 @@ def list_tasks(call: Call) -> Reply:
     # Only the default projection is cached: `fields` combinations are client-chosen and unbounded.
     key = ("list", view, fmt) if call.all("fields") is None else None
     ordered = sorted(set(fields))
+    engine = call.state.engine
+
+    def fragment(task: Task, live: bool) -> bytes:
+        item: dict[str, Any] = {}
+        for name in ordered:
+            if name == "template-id" and not task.template_id:
+                continue
+            item[name] = _value(task, name, view, fmt, in_list=True, engine=engine if live else None)
+        return gojson.pretty_fragment(item)
+
     fragments = []
     for task in tasks:
-        fragment = task._cache.get(key) if key and not _runs(task) else None
-        if fragment is None:
-            item: dict[str, Any] = {}
-            live = _runs(task)
-            for name in ordered:
-                if name == "template-id" and not task.template_id:
-                    continue
-                item[name] = _value(task, name, view, fmt, in_list=True, engine=call.state.engine if live else None)
-            fragment = gojson.pretty_fragment(item)
-            if key and not live:
-                task._cache[key] = fragment
-        fragments.append(fragment)
+        if _runs(task):
+            fragments.append(fragment(task, True))
+        elif key is None:
+            fragments.append(fragment(task, False))
+        else:
+            fragments.append(task.rendered(key, functools.partial(fragment, task, False)))
     return Reply(200, raw=gojson.pretty_list_document("tasks", fragments))
 
 

@@ -10,7 +10,7 @@ from mockserver.gotime import format_ns
 from mockserver.operations.common import list_fields, paging, path_id, script_format
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
-from mockserver.store.tasks import Template, formatted
+from mockserver.store.tasks import Template
 
 TEMPLATE_FIELDS = ("link", "id", "type", "script", "dot", "error", "created", "modified")
 LISTABLE = frozenset((*TEMPLATE_FIELDS, "vars"))
@@ -38,7 +38,7 @@ def _value(template: Template, name: str, fmt: str) -> Any:
     if name == "type":
         return template.type
     if name == "script":
-        return formatted(template.script, template._cache) if fmt == "formatted" else template.script
+        return template.formatted() if fmt == "formatted" else template.script
     if name == "vars":
         pipeline = template.analysis().pipeline
         return tickscript.encode_vars(tickscript.vars_of(pipeline)) if pipeline is not None else {}
@@ -57,15 +57,14 @@ def _value(template: Template, name: str, fmt: str) -> Any:
 def template_body(template: Template, fmt: str = "formatted") -> bytes:
     """The single-template JSON; a var default that cannot be reported is a 500, as on the server
     (which has already stored the template by then)."""
-    key = ("single", fmt)
-    body = template._cache.get(key)
-    if body is None:
+
+    def build() -> bytes:
         try:
-            obj = {n: _value(template, n, fmt) for n in SINGLE_ORDER}
+            return gojson.dumps_pretty({n: _value(template, n, fmt) for n in SINGLE_ORDER})
         except tickscript.TickscriptError as exc:
             raise ServerError(str(exc)) from None
-        body = template._cache[key] = gojson.dumps_pretty(obj)
-    return body
+
+    return template.rendered(("single", fmt), build)
 
 
 @operation("getTemplate")

@@ -20,13 +20,11 @@ from typing import Any
 
 from mockserver.errors import BadRequest, MockError, NotFound, ServerError, unknown_section
 from mockserver.gotext import go_quote
-from mockserver.gotime import go_duration
-from mockserver.render import BASE, go_path_join
+from mockserver.render import go_path_join
 from mockserver.store import config_sections as cs
 from mockserver.store.config_validation import ELEMENT_VALIDATORS, LIST_VALIDATORS
 from mockserver.store.config_values import ConversionError, StoredNumber, convert, go_float_text, go_type_name
 
-CONFIG_BASE = BASE + "/config"
 _VALID_NAME = re.compile(r"[-A-Za-z0-9_+]+\Z")
 
 
@@ -82,38 +80,6 @@ def _from_stored(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _from_stored(v) for k, v in value.items()}
     return value
-
-
-def render_value(value: Any) -> Any:
-    """A Go-side value as encoding/json writes it (json.Number as its literal, 1.0 as 1)."""
-    if isinstance(value, StoredNumber):
-        text = str(value)
-        try:
-            return int(text)
-        except ValueError:
-            number = float(text)
-            return int(number) if number.is_integer() and abs(number) < 1e21 else number
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and abs(value) < 1e21 else value
-    if isinstance(value, list):
-        return [render_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: render_value(v) for k, v in value.items()}
-    return value
-
-
-def _is_zero(kind: str, value: Any) -> bool:
-    if kind == cs.BASIC_AUTH:
-        return not value["username"] and not value["password"]
-    return value in (None, "", 0, False) and not isinstance(value, list | dict)
-
-
-def render_option(option: cs.Option, value: Any) -> Any:
-    if option.kind == cs.DURATION:
-        return go_duration(value)
-    if option.kind == cs.SUBSCRIPTION_MODE:
-        return cs.SUBSCRIPTION_MODES[value]
-    return render_value(value)
 
 
 class ConfigStore:
@@ -272,37 +238,6 @@ class ConfigStore:
                     self._services = self.base()
             return self._services.get(section, [])
 
-    # ---- rendering ----
-
-    def _render_element(self, sec: cs.Section, element: dict[str, Any]) -> dict[str, Any]:
-        options: dict[str, Any] = {}
-        redacted: list[str] = []
-        for option in sec.options:
-            value = element[option.name]
-            if option.redact:
-                options[option.name] = not _is_zero(option.kind, value)
-                redacted.append(option.name)
-            else:
-                options[option.name] = render_option(option, value)
-        ident = element[sec.element_key] if sec.element_key else ""
-        href = go_path_join(CONFIG_BASE, sec.name, ident)
-        if ident == "":
-            href += "/"
-        return {
-            "link": {"rel": "self", "href": href},
-            "options": {k: options[k] for k in sorted(options)},
-            "redacted": redacted or None,
-        }
-
-    def _render_section(self, name: str, elements: list[dict[str, Any]]) -> dict[str, Any]:
-        sec = self.sections[name]
-        key = sec.element_key
-        ordered = sorted(elements, key=lambda e: e[key]) if key else elements
-        return {
-            "link": {"rel": "self", "href": go_path_join(CONFIG_BASE, name)},
-            "elements": [self._render_element(sec, e) for e in ordered],
-        }
-
     def _resolved_for_get(self) -> dict[str, list[dict[str, Any]]]:
         try:
             return self.current()
@@ -311,37 +246,38 @@ class ConfigStore:
                 f"failed to resolve current config:failed to apply configuration overrides: {exc}"
             ) from None
 
-    def get_config(self) -> dict[str, Any]:
+    def _ordered(self, name: str, elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        key = self.sections[name].element_key
+        return sorted(elements, key=lambda e: e[key]) if key else elements
+
+    def get_config(self) -> list[tuple[cs.Section, list[dict[str, Any]]]]:
+        """Every section that has elements, by name, with its elements in the server's order."""
         with self.state.lock:
             config = self._resolved_for_get()
-            return {
-                "link": {"rel": "self", "href": CONFIG_BASE},
-                "sections": {name: self._render_section(name, config[name]) for name in sorted(config) if config[name]},
-            }
+            return [(self.sections[n], self._ordered(n, config[n])) for n in sorted(config) if config[n]]
 
     def check_resolvable(self) -> None:
         """The server resolves the config before it looks at the path (500 wins over 400)."""
         with self.state.lock:
             self._resolved_for_get()
 
-    def get_section(self, section: str) -> dict[str, Any]:
+    def get_section(self, section: str) -> tuple[cs.Section, list[dict[str, Any]]]:
         with self.state.lock:
             config = self._resolved_for_get()
             if not config.get(section):
                 raise unknown_section(section)
-            return self._render_section(section, config[section])
+            return self.sections[section], self._ordered(section, config[section])
 
-    def get_element(self, section: str, element: str) -> dict[str, Any]:
+    def get_element(self, section: str, element: str) -> tuple[cs.Section, dict[str, Any]]:
         with self.state.lock:
             config = self._resolved_for_get()
             if not config.get(section):
                 raise unknown_section(section)
             sec = self.sections[section]
             key = sec.element_key
-            ordered = sorted(config[section], key=lambda e: e[key]) if key else config[section]
-            for e in ordered:
+            for e in self._ordered(section, config[section]):
                 if (key is None and element == "") or (key is not None and e[key] == element):
-                    return self._render_element(sec, e)
+                    return sec, e
             raise NotFound(f"unknown section/element: {section}/{element}")
 
     # ---- updating ----

@@ -22,12 +22,9 @@ from mockserver.errors import BadRequest, NotFound
 from mockserver.gojson import json_kind
 from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns, parse_rfc3339
-from mockserver.render import BASE, go_path_join
 from mockserver.store import service_test_defaults as std
-from mockserver.store.configs import render_value
 from mockserver.store.listing import GlobSyntaxError, compile_glob
 
-TESTS_BASE = BASE + "/service-tests"
 LEVELS = "OKINFOWARNINGCRITICAL"
 LEVEL_OFFSETS = (0, 2, 6, 13)
 QOS_TEXTS = ("at-most-once", "at-least-once", "exactly-one")  # what the server's UnmarshalText accepts
@@ -245,23 +242,17 @@ class ServiceTestStore:
     def _defaults(self, service: std.Service) -> dict[str, Any]:
         return {o.name: self._default(o) for o in service.options}
 
-    def _entry(self, service: std.Service) -> dict[str, Any]:
-        return {
-            "link": {"rel": "self", "href": go_path_join(TESTS_BASE, service.name)},
-            "name": service.name,
-            "options": render_value(self._defaults(service)),
-        }
 
     # ---- API ----
 
-    def list_services(self, pattern: str) -> dict[str, Any]:
+    def list_services(self, pattern: str) -> list[tuple[str, dict[str, Any]]]:
+        """(name, default test options) of the services matching `pattern`, by name."""
         try:
             match = compile_glob(pattern or "*")
         except GlobSyntaxError as exc:
             raise BadRequest(f"bad pattern: {exc}") from None
         with self.state.lock:
-            entries = [self._entry(self.services[n]) for n in sorted(self.services) if match(n)]
-        return {"link": {"rel": "self", "href": TESTS_BASE}, "services": entries or None}
+            return [(n, self._defaults(self.services[n])) for n in sorted(self.services) if match(n)]
 
     def _lookup(self, name: str) -> std.Service:
         name = name.rstrip("/")
@@ -272,10 +263,11 @@ class ServiceTestStore:
             raise NotFound(f"service {go_quote(name)} not found")
         return service
 
-    def get(self, name: str) -> dict[str, Any]:
+    def get(self, name: str) -> tuple[str, dict[str, Any]]:
+        """(name, default test options) of one service."""
         service = self._lookup(name)
         with self.state.lock:
-            return self._entry(service)
+            return service.name, self._defaults(service)
 
     def run(self, name: str, body: bytes) -> dict[str, Any]:
         service = self._lookup(name)

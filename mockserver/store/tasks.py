@@ -26,6 +26,7 @@ from mockserver.errors import (
 )
 from mockserver.gotext import go_quote as _q
 from mockserver.gotime import now_ns
+from mockserver.store.cache import Cached, RenderCache
 from mockserver.store.listing import SortedIndex
 from mockserver.tickscript.typecheck import StartupError, check_pipeline
 from spec.ids import is_valid_id
@@ -50,24 +51,30 @@ def _build(program: Any, task_vars: dict[str, tickscript.Var] | None, *, templat
 
 
 @dataclass
-class Template:
+class Template(Cached):
     id: str
     type: str
     script: str
     created: int
     modified: int
     tasks: set[str] = field(default_factory=set)
-    _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    _cache: RenderCache = field(default_factory=RenderCache, init=False, repr=False, compare=False)
 
     def analysis(self) -> Analysis:
-        cached = self._cache.get("analysis")
-        if cached is None:
-            cached = self._cache["analysis"] = Analysis.of(self.script, None, template=True)
-        return cached
+        return self.rendered("analysis", lambda: Analysis.of(self.script, None, template=True))
+
+    def formatted(self) -> str:
+        """The script as `tick.Format` writes it, from the program the analysis parsed."""
+        return self.rendered("formatted", lambda: self.analysis().formatted(self.script))
+
+    def analysed(self, analysis: Analysis) -> Template:
+        """This template, knowing its analysis already (the store has just parsed and built it)."""
+        self._cache["analysis"] = analysis
+        return self
 
 
 @dataclass
-class Task:
+class Task(Cached):
     id: str
     template_id: str
     type: str
@@ -82,7 +89,7 @@ class Task:
     #: The last start failed: the server keeps `status: enabled`, does not execute the task and
     #: shows the start error as its `error` until the next start.
     start_failed: bool = False
-    _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    _cache: RenderCache = field(default_factory=RenderCache, init=False, repr=False, compare=False)
 
     @property
     def enabled(self) -> bool:
@@ -93,10 +100,16 @@ class Task:
         return self.status == "enabled" and not self.start_failed
 
     def analysis(self) -> Analysis:
-        cached = self._cache.get("analysis")
-        if cached is None:
-            cached = self._cache["analysis"] = Analysis.of(self.script, self.vars)
-        return cached
+        return self.rendered("analysis", lambda: Analysis.of(self.script, self.vars))
+
+    def formatted(self) -> str:
+        """The script as `tick.Format` writes it, from the program the analysis parsed."""
+        return self.rendered("formatted", lambda: self.analysis().formatted(self.script))
+
+    def analysed(self, analysis: Analysis) -> Task:
+        """This task, knowing its analysis already (the store has just parsed and built it)."""
+        self._cache["analysis"] = analysis
+        return self
 
 
 @dataclass
@@ -119,6 +132,10 @@ class Analysis:
             return cls(program, None, str(exc))
         return cls(program, pipeline, "")
 
+    def formatted(self, script: str) -> str:
+        """`tick.Format` of the parsed program; a script that does not parse stays as written."""
+        return script if self.program is None else tickscript.format_program(self.program)
+
 
 def start_error(pipeline: Any) -> str:
     """What starting the task answers (`TaskMaster.StartTask`): "" or the 500 text. Lambdas are
@@ -128,13 +145,6 @@ def start_error(pipeline: Any) -> str:
     except StartupError as exc:
         return str(exc)
     return ""
-
-
-def formatted(script: str, cache: dict[Any, Any]) -> str:
-    value = cache.get("formatted")
-    if value is None:
-        value = cache["formatted"] = tickscript.format_script(script)
-    return value
 
 
 class TaskStore:
@@ -216,7 +226,7 @@ class TaskStore:
                 modified=now,
                 last_enabled=now if status == "enabled" else None,
             )
-            task._cache["analysis"] = Analysis(program, pipeline, "")
+            task.analysed(Analysis(program, pipeline, ""))
             self.tasks[task_id] = task
             self.task_index.add(task_id)
             self._changed(task_id)
@@ -287,8 +297,7 @@ class TaskStore:
                 status=status,
                 modified=now,
                 last_enabled=now if status == "enabled" and old.status != "enabled" else old.last_enabled,
-                _cache={"analysis": Analysis(program, pipeline, "")},
-            )
+            ).analysed(Analysis(program, pipeline, ""))
             if new_id != old.id:
                 if new_id in self.tasks:
                     raise ServerError("failed to create new task during ID change: object already exists")
@@ -307,7 +316,7 @@ class TaskStore:
                 raise ServerError(failure)
             if starts and old.error:
                 # The answer renders the task as read before the start cleared its last error.
-                return replace(task, error=old.error, _cache={"analysis": task._cache["analysis"]})
+                return replace(task, error=old.error).analysed(task.analysis())
             return task
 
     def delete_task(self, task_id: str) -> None:
@@ -426,7 +435,7 @@ class TaskStore:
             pipeline = _build(program, None, template=True)
             now = self._clock()
             template = Template(id=template_id, type=template_type, script=script, created=now, modified=now)
-            template._cache["analysis"] = Analysis(program, pipeline, "")
+            template.analysed(Analysis(program, pipeline, ""))
             self.templates[template_id] = template
             self.template_index.add(template_id)
             self._changed_template(template_id)
@@ -451,7 +460,7 @@ class TaskStore:
                 modified=now,
                 tasks=set(old.tasks),
             )
-            template._cache["analysis"] = Analysis(program, pipeline, "")
+            template.analysed(Analysis(program, pipeline, ""))
             if new_id != old.id:
                 if new_id in self.templates:
                     raise ServerError("failed to create new template for ID change: template already exists")
@@ -483,21 +492,21 @@ class TaskStore:
                 script=template.script,
                 type=template.type,
                 dbrps=list(dbrps),  # type: ignore[arg-type]
-                _cache={},
             )
             if updated.enabled:
                 # Enabled tasks are restarted with the new script: built, then started.
                 reason = ""
                 try:
                     pipeline = tickscript.build(program, updated.vars)
-                    updated._cache["analysis"] = Analysis(program, pipeline, "")
+                    updated.analysed(Analysis(program, pipeline, ""))
                 except tickscript.TickscriptError as exc:
                     reason = str(exc)
                 if not reason and not updated.dbrps:
                     reason = "must specify dbrp"
                 if not reason:
-                    reason = start_error(updated._cache["analysis"].pipeline)
-                    updated = replace(updated, error="", start_failed=False)
+                    analysis = updated.analysis()
+                    reason = start_error(analysis.pipeline)
+                    updated = replace(updated, error="", start_failed=False).analysed(analysis)
                 if reason:
                     self._rollback(done)
                     raise ServerError(f"error reloading associated task {task_id}: {reason}")

@@ -34,6 +34,7 @@ __all__ = [
     "decode_vars",
     "dot",
     "encode_vars",
+    "format_program",
     "format_script",
     "parse",
     "stream_measurements",
