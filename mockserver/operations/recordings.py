@@ -19,7 +19,7 @@ from mockserver.gotext import go_quote
 from mockserver.operations.common import list_fields, paging, path_id
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
-from mockserver.store.recordings import Recording
+from mockserver.store.recordings import RecordBatch, Recording, RecordQuery, RecordStream
 
 RECORDING_FIELDS = ("link", "id", "type", "size", "date", "error", "status", "progress")
 
@@ -192,16 +192,16 @@ def delete_recording(call: Call) -> Reply:
 @operation("recordStream")
 def record_stream(call: Call) -> Reply:
     req = decode_request(call, "RecordStreamOptions", RECORD_STREAM)
-    return Reply(201, body=recording_body(call.state.recordings.record_stream(req)))
+    return Reply(201, body=recording_body(call.state.recordings.record_stream(RecordStream.of(req))))
 
 
 @operation("recordBatch")
 def record_batch(call: Call) -> Reply:
     req = decode_request(call, "RecordBatchOptions", RECORD_BATCH)
-    return Reply(201, body=recording_body(call.state.recordings.record_batch(req)))
+    return Reply(201, body=recording_body(call.state.recordings.record_batch(RecordBatch.of(req))))
 
 
 @operation("recordQuery")
 def record_query(call: Call) -> Reply:
     req = decode_request(call, "RecordQueryOptions", RECORD_QUERY)
-    return Reply(201, body=recording_body(call.state.recordings.record_query(req)))
+    return Reply(201, body=recording_body(call.state.recordings.record_query(RecordQuery.of(req))))

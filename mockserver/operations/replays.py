@@ -11,7 +11,7 @@ from mockserver.operations.recordings import boolean, decode_request, go_time, l
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.operations.tasks import NODE_STAT_KEYS
 from mockserver.render import BASE, link
-from mockserver.store.recordings import Replay
+from mockserver.store.recordings import Replay, ReplayBatch, ReplayQuery, ReplayRecording
 
 REPLAY_FIELDS = ("link", "id", "recording", "task", "recording-time", "clock", "date", "error", "status", "progress")
 #: The client's Replay struct order (single GET and create bodies).
@@ -100,16 +100,16 @@ def delete_replay(call: Call) -> Reply:
 @operation("createReplay")
 def create_replay(call: Call) -> Reply:
     req = decode_request(call, "CreateReplayOptions", CREATE_REPLAY)
-    return Reply(201, body=replay_body(call.state.recordings.replay_recording(req)))
+    return Reply(201, body=replay_body(call.state.recordings.replay_recording(ReplayRecording.of(req))))
 
 
 @operation("replayBatch")
 def replay_batch(call: Call) -> Reply:
     req = decode_request(call, "ReplayBatchOptions", REPLAY_BATCH)
-    return Reply(201, body=replay_body(call.state.recordings.replay_batch(req)))
+    return Reply(201, body=replay_body(call.state.recordings.replay_batch(ReplayBatch.of(req))))
 
 
 @operation("replayQuery")
 def replay_query(call: Call) -> Reply:
     req = decode_request(call, "ReplayQueryOptions", REPLAY_QUERY)
-    return Reply(201, body=replay_body(call.state.recordings.replay_query(req)))
+    return Reply(201, body=replay_body(call.state.recordings.replay_query(ReplayQuery.of(req))))

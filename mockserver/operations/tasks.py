@@ -11,7 +11,7 @@ from mockserver.gotime import format_ns
 from mockserver.operations.common import dot_view, list_fields, paging, path_id, script_format
 from mockserver.operations.registry import Call, Reply, control, operation
 from mockserver.render import BASE, link
-from mockserver.store.tasks import Task
+from mockserver.store.tasks import Task, TaskCreate, TaskUpdate
 from mockserver.tickscript.dot import node_stats
 
 TASK_FIELDS = (
@@ -185,8 +185,7 @@ def get_task_http_out(call: Call) -> Reply:
 
 @operation("createTask")
 def create_task(call: Call) -> Reply:
-    req = decode_task_request(call, "CreateTaskOptions")
-    task = call.state.tasks.create_task(req)
+    task = call.state.tasks.create_task(TaskCreate.of(decode_task_request(call, "CreateTaskOptions")))
     _start(call, task)
     return Reply(200, raw=task_body(task, engine=call.state.engine))
 
@@ -194,8 +193,7 @@ def create_task(call: Call) -> Reply:
 @operation("updateTask")
 def update_task(call: Call) -> Reply:
     task_id = path_id(call, "id", "task")
-    req = decode_task_request(call, "UpdateTaskOptions")
-    task = call.state.tasks.update_task(task_id, req)
+    task = call.state.tasks.update_task(task_id, TaskUpdate.of(decode_task_request(call, "UpdateTaskOptions")))
     _start(call, task)
     return Reply(200, raw=task_body(task, engine=call.state.engine))
 

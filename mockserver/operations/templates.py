@@ -10,7 +10,7 @@ from mockserver.gotime import format_ns
 from mockserver.operations.common import list_fields, paging, path_id, script_format
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
-from mockserver.store.tasks import Template
+from mockserver.store.tasks import Template, TemplateCreate, TemplateUpdate
 
 TEMPLATE_FIELDS = ("link", "id", "type", "script", "dot", "error", "created", "modified")
 LISTABLE = frozenset((*TEMPLATE_FIELDS, "vars"))
@@ -75,14 +75,14 @@ def get_template(call: Call) -> Reply:
 
 @operation("createTemplate")
 def create_template(call: Call) -> Reply:
-    template = call.state.tasks.create_template(_decode(call, "TemplateOptions"))
+    template = call.state.tasks.create_template(TemplateCreate.of(_decode(call, "TemplateOptions")))
     return Reply(200, raw=template_body(template))
 
 
 @operation("updateTemplate")
 def update_template(call: Call) -> Reply:
     template_id = path_id(call, "id", "template")
-    template = call.state.tasks.update_template(template_id, _decode(call, "TemplateOptions"))
+    template = call.state.tasks.update_template(template_id, TemplateUpdate.of(_decode(call, "TemplateOptions")))
     return Reply(200, raw=template_body(template))
 
 

@@ -39,6 +39,7 @@ from mockserver.store.jsonpatch import (
     to_raw,
 )
 from mockserver.store.listing import GlobSyntaxError, SortedIndex, compile_glob
+from mockserver.store.state import StoreState
 from spec.ids import is_valid_id, is_valid_topic_id
 
 # ---- levels ---------------------------------------------------------------------------------------
@@ -263,7 +264,7 @@ class ConcurrentChange(MockError):
 class AlertStore:
     """Topics (events, levels) and handler specs, behind the mock state's lock."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: StoreState) -> None:
         self.state = state
         self._lock = state.lock
         self.topics: dict[str, Topic] = {}

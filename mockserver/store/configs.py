@@ -24,6 +24,7 @@ from mockserver.render import go_path_join
 from mockserver.store import config_sections as cs
 from mockserver.store.config_validation import ELEMENT_VALIDATORS, LIST_VALIDATORS
 from mockserver.store.config_values import ConversionError, StoredNumber, convert, go_float_text, go_type_name
+from mockserver.store.state import StoreState
 
 _VALID_NAME = re.compile(r"[-A-Za-z0-9_+]+\Z")
 
@@ -85,7 +86,7 @@ def _from_stored(value: Any) -> Any:
 class ConfigStore:
     """Stored overrides plus the file configuration they apply to (see the module docstring)."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: StoreState) -> None:
         self.state = state
         self._overrides: dict[str, Override] = {}
         self._generation = 0

@@ -44,6 +44,7 @@ from mockserver.store.flux_script import (
     is_zero,
     options_from_script,
 )
+from mockserver.store.state import StoreState
 from spec import parameter_default
 
 DEFAULT_PAGE_SIZE: int = parameter_default("limit", "listFluxTasks")
@@ -159,7 +160,7 @@ def _quote_flux(text: str) -> str:
 class FluxTaskStore:
     """Tasks keyed by numeric ID (listed in ID order), manual run queues, runs and run history."""
 
-    def __init__(self, state: Any, *, clock: Callable[[], int] | None = None) -> None:
+    def __init__(self, state: StoreState, *, clock: Callable[[], int] | None = None) -> None:
         self.state = state
         self._lock = state.lock
         self._clock: Callable[[], int] = clock or getattr(state, "clock", None) or now_ns

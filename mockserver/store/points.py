@@ -7,6 +7,7 @@ from collections import deque
 from typing import Any
 
 from mockserver.store.lineprotocol import Point
+from mockserver.store.state import StoreState
 
 #: How many recent points the store keeps (for inspection); older ones are dropped.
 RECENT_POINTS = 1000
@@ -17,7 +18,7 @@ MAX_INGRESS_SERIES = 10_000
 class PointStore:
     """The mock's task master input: no task executes data, but stream recordings listen here."""
 
-    def __init__(self, state: Any, *, keep: int = RECENT_POINTS) -> None:
+    def __init__(self, state: StoreState, *, keep: int = RECENT_POINTS) -> None:
         self.state = state
         self.written = 0
         self.recent: deque[tuple[str, str, Point]] = deque(maxlen=keep)

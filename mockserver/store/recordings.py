@@ -25,8 +25,9 @@ Choices where the mock cannot do what the server does:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, TypeVar
 
 from sortedcontainers import SortedList
 
@@ -38,6 +39,7 @@ from mockserver.gotime import format_seconds
 from mockserver.store.influxql_source import query_error
 from mockserver.store.lineprotocol import Point
 from mockserver.store.listing import GlobSyntaxError, compile_glob
+from mockserver.store.state import StoreState
 from mockserver.store.tasks import start_error
 from mockserver.tickscript.dot import node_names
 from spec.ids import ID_PATTERN, is_valid_id
@@ -52,6 +54,68 @@ ZERO_TIME_NS = -62135596800 * 1_000_000_000
 SHUTDOWN_ERROR = "unexpected Kapacitor shutdown"
 #: Points a stream recording keeps for replays (the size still counts every point recorded).
 MAX_RECORDED_POINTS = 20_000
+
+
+# ---- request inputs (built by the operations layer from the decoded body) ---------------------------
+
+_I = TypeVar("_I", bound="_Input")
+
+
+@dataclass(frozen=True)
+class _Input:
+    id: str = ""
+
+    @classmethod
+    def of(cls: type[_I], decoded: Mapping[str, Any]) -> _I:
+        """From the decoded field map: JSON `recording-time` is the field `recording_time`."""
+        return cls(**{f.name: decoded[key] for f in fields(cls) if (key := f.name.replace("_", "-")) in decoded})
+
+
+@dataclass(frozen=True)
+class RecordStream(_Input):
+    task: str = ""
+    stop: int | None = None  # ns; None or Go's zero time: no stop asked for
+
+
+@dataclass(frozen=True)
+class RecordBatch(_Input):
+    task: str = ""
+    start: int = ZERO_TIME_NS
+    stop: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordQuery(_Input):
+    query: str = ""
+    type: str = "invalid"  # the decoder's zero TaskType
+    cluster: str = ""
+
+
+@dataclass(frozen=True)
+class _ReplayInput(_Input):
+    task: str = ""
+    recording_time: bool = False
+    clock: str = "fast"
+
+
+@dataclass(frozen=True)
+class ReplayRecording(_ReplayInput):
+    recording: str = ""
+
+
+@dataclass(frozen=True)
+class ReplayBatch(_ReplayInput):
+    start: int = ZERO_TIME_NS
+    stop: int | None = None
+
+
+@dataclass(frozen=True)
+class ReplayQuery(_ReplayInput):
+    query: str = ""
+    cluster: str = ""
+
+
+# ---- models -------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -167,7 +231,7 @@ def invalid_recording_id(recording_id: str) -> BadRequest:
 class RecordingStore:
     """Recordings and replays behind the mock state's shared lock; see the module docstring."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: StoreState) -> None:
         self.state = state
         self.recordings: dict[str, Recording] = {}
         self.replays: dict[str, Replay] = {}
@@ -233,13 +297,12 @@ class RecordingStore:
                 ext = "brpl" if recording.type == "batch" else "srpl"
                 raise ServerError(f"remove replay/{recording_id}.{ext}: no such file or directory")
 
-    def record_stream(self, req: dict[str, Any]) -> Recording:
-        """`req`: decoded `id`, `task`, `stop` (ns or absent)."""
+    def record_stream(self, req: RecordStream) -> Recording:
         with self.state.lock:
             now = self._now()
             recording_id = self._new_recording_id(req)
-            task = self.state.tasks.get_task(req.get("task", ""))
-            stop = req.get("stop")
+            task = self.state.tasks.get_task(req.task)
+            stop = req.stop
             deadline = now + int(self.state.config.stream_timeout * 1_000_000_000)
             if stop is not None and stop != ZERO_TIME_NS:
                 # `kapacitor record stream -duration 1m` asks for a minute: never end before `stop`.
@@ -256,14 +319,14 @@ class RecordingStore:
             )
             return self._start_recording(run)
 
-    def record_batch(self, req: dict[str, Any]) -> Recording:
-        """`req`: decoded `id`, `task`, `start`, `stop`; no InfluxDB, so the data is empty."""
+    def record_batch(self, req: RecordBatch) -> Recording:
+        """No InfluxDB, so the data is empty."""
         with self.state.lock:
             now = self._now()
             recording_id = self._new_recording_id(req)
-            if req.get("start", ZERO_TIME_NS) == ZERO_TIME_NS:
+            if req.start == ZERO_TIME_NS:
                 raise BadRequest("must provide start time")
-            task = self.state.tasks.get_task(req.get("task", ""))
+            task = self.state.tasks.get_task(req.task)
             # The server builds the task (compiling its lambdas) before it checks its type; either
             # failure comes before the archive exists, and a missing file's size is -1.
             pipeline = task.analysis().pipeline
@@ -278,20 +341,20 @@ class RecordingStore:
             )
             return self._start_recording(run)
 
-    def record_query(self, req: dict[str, Any]) -> Recording:
-        """`req`: decoded `id`, `query`, `type`, `cluster`. A type other than stream/batch makes a
+    def record_query(self, req: RecordQuery) -> Recording:
+        """A type other than stream/batch makes a
         stream recording without a data file, which then fails (it cannot be written)."""
         with self.state.lock:
             now = self._now()
             recording_id = self._new_recording_id(req)
-            if not req.get("query"):
+            if not req.query:
                 raise must_provide_query()
-            kind = req.get("type", "invalid")
+            kind = req.type
             has_data = kind in ("stream", "batch")
             recording = Recording(recording_id, kind if has_data else "stream", now, has_data=has_data)
             # The query is parsed before InfluxDB is asked: one that is not fully qualified fails
             # at once, before anything is written (size 0).
-            refused = query_error(req["query"], self._version()) if has_data else None
+            refused = query_error(req.query, self._version()) if has_data else None
             run = _RecordingRun(
                 recording=recording,
                 deadline=now if refused else now + self._delay(),
@@ -300,8 +363,8 @@ class RecordingStore:
             )
             return self._start_recording(run)
 
-    def _new_recording_id(self, req: dict[str, Any]) -> str:
-        recording_id = req.get("id") or self.state.new_id()
+    def _new_recording_id(self, req: _Input) -> str:
+        recording_id = req.id or self.state.new_id()
         if not is_valid_id(recording_id):
             raise invalid_recording_id(recording_id)
         return recording_id
@@ -378,17 +441,16 @@ class RecordingStore:
                 self.state.touch("recordings", "replays", replay_id)
             self._replay_runs = [run for run in self._replay_runs if run.replay.id != replay_id]
 
-    def replay_recording(self, req: dict[str, Any]) -> Replay:
-        """`req`: decoded `id`, `task`, `recording`, `recording-time`, `clock` (default fast)."""
+    def replay_recording(self, req: ReplayRecording) -> Replay:
         with self.state.lock:
             now = self._now()
-            replay_id = req.get("id") or self.state.new_id()
+            replay_id = req.id or self.state.new_id()
             if not is_valid_id(replay_id):
                 raise BadRequest(
                     f"replay ID must contain only letters, numbers, '-', '.' and '_'. {go_quote(replay_id)}"
                 )
             task = self._load_task(req)
-            recording = self.recordings.get(req.get("recording", ""))
+            recording = self.recordings.get(req.recording)
             if recording is None:
                 raise NotFound("recording not found: no recording exists")
             if not recording.has_data:
@@ -406,30 +468,28 @@ class RecordingStore:
                 self._show_replay(replay)
             return self._start_replay(replay, now, error)
 
-    def replay_batch(self, req: dict[str, Any]) -> Replay:
-        """`req`: decoded `id`, `task`, `start`, `stop`, `recording-time`, `clock`."""
+    def replay_batch(self, req: ReplayBatch) -> Replay:
         with self.state.lock:
             now = self._now()
-            replay_id = req.get("id") or self.state.new_id()
+            replay_id = req.id or self.state.new_id()
             if not is_valid_id(replay_id):
                 raise BadRequest(f"replay ID must match {ID_PATTERN} {go_quote(replay_id)}")
             task = self._load_task(req)
             if task.type == "stream":
-                raise BadRequest(f"cannot replay batch against stream task: {req.get('task', '')}")
+                raise BadRequest(f"cannot replay batch against stream task: {req.task}")
             return self._create_replay(self._new_replay(replay_id, task, "", req, now), now)
 
-    def replay_query(self, req: dict[str, Any]) -> Replay:
-        """`req`: decoded `id`, `task`, `query`, `cluster`, `recording-time`, `clock`."""
+    def replay_query(self, req: ReplayQuery) -> Replay:
         with self.state.lock:
             now = self._now()
-            replay_id = req.get("id") or self.state.new_id()
+            replay_id = req.id or self.state.new_id()
             if not is_valid_id(replay_id):
                 raise BadRequest(f"recording ID must match {ID_PATTERN} {go_quote(replay_id)}")
-            if not req.get("query"):
+            if not req.query:
                 raise must_provide_query()
             task = self._load_task(req)
             replay = self._new_replay(replay_id, task, "", req, now)
-            refused = query_error(req["query"], self._version())
+            refused = query_error(req.query, self._version())
             if refused is None:
                 return self._create_replay(replay, now)
             if replay.id in self.replays:
@@ -442,19 +502,19 @@ class RecordingStore:
     def _version(self) -> tuple[int, ...]:
         return version_tuple(self.state.config.kapacitor_version)
 
-    def _load_task(self, req: dict[str, Any]) -> Any:
+    def _load_task(self, req: _ReplayInput) -> Any:
         try:
-            return self.state.tasks.get_task(req.get("task", ""))
+            return self.state.tasks.get_task(req.task)
         except NotFound as exc:
             raise NotFound(f"task load: {exc.message}") from None
 
-    def _new_replay(self, replay_id: str, task: Any, recording_id: str, req: dict[str, Any], now: int) -> Replay:
+    def _new_replay(self, replay_id: str, task: Any, recording_id: str, req: _ReplayInput, now: int) -> Replay:
         return Replay(
             id=replay_id,
-            task=req.get("task", ""),
+            task=req.task,
             recording=recording_id,
-            recording_time=bool(req.get("recording-time", False)),
-            clock=req.get("clock", "fast"),
+            recording_time=req.recording_time,
+            clock=req.clock,
             date=now,
             nodes=_node_names(task),
         )

@@ -24,6 +24,7 @@ from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns, parse_rfc3339
 from mockserver.store import service_test_defaults as std
 from mockserver.store.listing import GlobSyntaxError, compile_glob
+from mockserver.store.state import StoreState
 
 LEVELS = "OKINFOWARNINGCRITICAL"
 LEVEL_OFFSETS = (0, 2, 6, 13)
@@ -190,7 +191,7 @@ DECODERS = {
 class ServiceTestStore:
     """Reads the services' configuration from the ConfigStore; holds no state of its own."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: StoreState) -> None:
         self.state = state
 
     @property

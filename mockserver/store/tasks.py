@@ -7,10 +7,11 @@ Tasks and templates share one module because templates propagate into their task
 
 from __future__ import annotations
 
+import builtins
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from mockserver import tickscript
 from mockserver.errors import (
@@ -48,6 +49,69 @@ def _build(program: Any, task_vars: dict[str, tickscript.Var] | None, *, templat
         return tickscript.build(program, task_vars, template=template)
     except tickscript.TickscriptError as exc:
         raise invalid_tickscript(exc) from None
+
+
+_TF = TypeVar("_TF", bound="TaskFields")
+_PF = TypeVar("_PF", bound="TemplateFields")
+
+
+# ---- request inputs (built by the operations layer from the decoded body) ---------------------------
+
+
+@dataclass(frozen=True)
+class TaskFields:
+    """A task body as decoded: None is a field the client left out (or sent as null)."""
+
+    id: str | None = None
+    template_id: str | None = None
+    dbrps: tuple[DBRP, ...] | None = None
+    script: str | None = None
+    status: str | None = None
+    #: Decoded vars, or the conversion error the server reports only when it reaches the vars.
+    vars: dict[str, tickscript.Var] | tickscript.VarError | None = None
+
+    @classmethod
+    def of(cls: type[_TF], fields: Mapping[str, Any]) -> _TF:
+        """From the decoded field map (JSON names); in-process callers may pass one to the store."""
+        dbrps = fields.get("dbrps")
+        return cls(
+            id=fields.get("id"),
+            template_id=fields.get("template-id"),
+            dbrps=None if dbrps is None else tuple((str(db), str(rp)) for db, rp in dbrps),
+            script=fields.get("script"),
+            status=fields.get("status"),
+            vars=fields.get("vars"),
+        )
+
+
+class TaskCreate(TaskFields):
+    """`POST /tasks`."""
+
+
+class TaskUpdate(TaskFields):
+    """`PATCH /tasks/{id}`: absent fields keep the task's values."""
+
+
+@dataclass(frozen=True)
+class TemplateFields:
+    id: str | None = None
+    type: str | None = None
+    script: str | None = None
+
+    @classmethod
+    def of(cls: builtins.type[_PF], fields: Mapping[str, Any]) -> _PF:
+        return cls(id=fields.get("id"), type=fields.get("type"), script=fields.get("script"))
+
+
+class TemplateCreate(TemplateFields):
+    """`POST /templates`."""
+
+
+class TemplateUpdate(TemplateFields):
+    """`PATCH /templates/{id}`: absent (or empty) fields keep the template's values."""
+
+
+# ---- models -------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -178,14 +242,15 @@ class TaskStore:
             raise no_task()
         return task
 
-    def create_task(self, req: dict[str, Any]) -> Task:
+    def create_task(self, request: TaskCreate | Mapping[str, Any]) -> Task:
+        req = request if isinstance(request, TaskFields) else TaskCreate.of(request)
         with self._lock:
-            task_id = req.get("id") or self._new_id()
+            task_id = req.id or self._new_id()
             if not is_valid_id(task_id):
                 raise BadRequest(f"task ID must contain only letters, numbers, '-', '.' and '_'. {_q(task_id)}")
             if task_id in self.tasks:
                 raise BadRequest(f"task {task_id} already exists")
-            template_id = req.get("template-id", "")
+            template_id = req.template_id or ""
             if template_id:
                 template = self.templates.get(template_id)
                 if template is None:
@@ -193,12 +258,12 @@ class TaskStore:
                 script = template.script
             else:
                 template = None
-                script = req.get("script", "")
+                script = req.script or ""
                 if not script:
                     raise BadRequest("must provide TICKscript")
-            explicit = list(req.get("dbrps", []))
-            status = req.get("status", "disabled")
-            task_vars = tickscript_vars(req.get("vars"))
+            explicit = list(req.dbrps or ())
+            status = "disabled" if req.status is None else req.status
+            task_vars = tickscript_vars(req.vars)
             program = _parse(script)
             task_type = tickscript.task_type(program)
             if task_type not in ("stream", "batch"):
@@ -239,13 +304,14 @@ class TaskStore:
                 raise ServerError(failure)
             return task
 
-    def update_task(self, task_id: str, req: dict[str, Any]) -> Task:
+    def update_task(self, task_id: str, request: TaskUpdate | Mapping[str, Any]) -> Task:
+        req = request if isinstance(request, TaskFields) else TaskUpdate.of(request)
         with self._lock:
             old = self.tasks.get(task_id)
             if old is None:
                 raise NotFound("task does not exist, cannot update")
-            new_id = req.get("id") or old.id
-            req_template = req.get("template-id", "")
+            new_id = req.id or old.id
+            req_template = req.template_id or ""
             template_id = req_template or old.template_id
             dbrps = list(old.dbrps)
             if template_id:
@@ -257,22 +323,22 @@ class TaskStore:
                 template = None
                 old_program = _parse(old.script)
                 script = old.script
-                if req.get("script"):
-                    script = req["script"]
+                if req.script:
+                    script = req.script
                     new_program = _parse(script)
-                    if tickscript.dbrps(old_program) and not tickscript.dbrps(new_program) and not req.get("dbrps"):
+                    if tickscript.dbrps(old_program) and not tickscript.dbrps(new_program) and not req.dbrps:
                         raise must_specify_dbrp()
             program = _parse(script)
             implicit = [tuple(d) for d in tickscript.dbrps(program)]
-            if implicit and req.get("dbrps"):
+            if implicit and req.dbrps:
                 raise BadRequest("cannot specify dbrp in implicitly and explicitly")
             if implicit:
                 dbrps = implicit  # type: ignore[assignment]
-            elif req.get("dbrps"):
-                dbrps = list(req["dbrps"])
-            status = req.get("status", old.status)
+            elif req.dbrps:
+                dbrps = list(req.dbrps)
+            status = old.status if req.status is None else req.status
             task_vars = old.vars
-            new_vars = tickscript_vars(req.get("vars"))
+            new_vars = tickscript_vars(req.vars)
             if new_vars:
                 task_vars = new_vars
             task_type = tickscript.task_type(program)
@@ -418,16 +484,16 @@ class TaskStore:
             raise no_template()
         return template
 
-    def create_template(self, req: dict[str, Any]) -> Template:
+    def create_template(self, req: TemplateCreate) -> Template:
         with self._lock:
-            template_id = req.get("id") or self._new_id()
+            template_id = req.id or self._new_id()
             if not is_valid_id(template_id):
                 raise BadRequest(
                     f"template ID must contain only letters, numbers, '-', '.' and '_'. {_q(template_id)}"
                 )
             if template_id in self.templates:
                 raise BadRequest(f"template {template_id} already exists")
-            script = req.get("script", "")
+            script = req.script or ""
             program = _parse(script)
             template_type = tickscript.task_type(program)
             if template_type not in ("stream", "batch"):
@@ -441,14 +507,14 @@ class TaskStore:
             self._changed_template(template_id)
             return template
 
-    def update_template(self, template_id: str, req: dict[str, Any]) -> Template:
+    def update_template(self, template_id: str, req: TemplateUpdate) -> Template:
         with self._lock:
             old = self.templates.get(template_id)
             if old is None:
                 raise NotFound("template does not exist, cannot update")
-            new_id = req.get("id") or old.id
-            template_type = req.get("type") or old.type
-            script = req.get("script") or old.script
+            new_id = req.id or old.id
+            template_type = req.type or old.type
+            script = req.script or old.script
             program = _parse(script)
             pipeline = _build(program, None, template=True)
             now = self._clock()
@@ -533,7 +599,7 @@ class TaskStore:
             return [self.templates[i] for i in ids if i in self.templates]
 
 
-def tickscript_vars(value: Any) -> dict[str, tickscript.Var]:
+def tickscript_vars(value: dict[str, tickscript.Var] | tickscript.VarError | None) -> dict[str, tickscript.Var]:
     """Vars were decoded with the request body; a VarError found then is reported at this step."""
     if isinstance(value, tickscript.VarError):
         raise BadRequest(f"invalid var {value.name}: {value.reason}")

@@ -21,6 +21,7 @@ import bcrypt
 
 from mockserver.errors import NotFound, ServerError
 from mockserver.store.listing import SortedIndex
+from mockserver.store.state import StoreState
 
 #: Name of the implicit user of every request when authentication is off.
 ANONYMOUS_ADMIN = "ADMIN_USER"
@@ -150,7 +151,7 @@ def permissions_of(privileges: dict[str, str]) -> list[str]:
 class UserStore:
     """Users by name, listed in byte order like the bolt-backed indexed store."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: StoreState) -> None:
         self.state = state
         self._lock = state.lock
         self.users: dict[str, User] = {}
