@@ -94,7 +94,7 @@ class KapacitorSink:
         if method == "OPTIONS":
             # Real: 200, empty body, `Content-Length: 0`, no Content-Type (Go sniffs nothing from no body).
             resp.status = 200
-            resp.content_type = None  # type: ignore[assignment]
+            resp.content_type = None
             resp.data = b""
             return
         version = self.config.kapacitor_version
@@ -164,7 +164,7 @@ class KapacitorSink:
         resp.status = reply.status
         # Every route behind `jsonContent` labels its answer JSON, 204s included (ping, DELETEs,
         # config POSTs); routes without it (Flux tasks' NoJSON) answer `content_type=None`.
-        resp.content_type = reply.content_type  # type: ignore[assignment]
+        resp.content_type = reply.content_type
         for name, value in reply.headers:
             resp.set_header(name, value)
         if reply.stream is not None:
@@ -184,13 +184,13 @@ class _ControlRoute:
         self.handler = handler
 
 
-class MockApp(falcon.App):
+class MockApp(falcon.App[falcon.Request, falcon.Response]):
     """A Falcon app that also exposes the mock's state and configuration (tests, backups)."""
 
     mock_state: MockState
     mock_config: MockConfig
 
-    def __call__(self, env: dict[str, Any], start_response: Any) -> Any:  # type: ignore[override]
+    def __call__(self, env: dict[str, Any], start_response: Any) -> Any:
         """Two framing details of Go's net/http that Falcon does not have: repeated headers stay
         separate lines (v1preview's version header), and a JSON body longer than the 2048-byte
         response buffer goes out chunked, without Content-Length (the handlers never set one)."""

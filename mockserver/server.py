@@ -77,7 +77,7 @@ def serve_in_thread(
     options = waitress_options(threads=threads, connection_limit=connection_limit, channel_timeout=channel_timeout)
     server = create_server(app, host=host, port=port, **options)
     keepalive.install(server)
-    actual_port: int = server.effective_port  # type: ignore[union-attr]
+    actual_port: int = server.effective_port
     stopping = threading.Event()
 
     def run() -> None:

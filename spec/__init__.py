@@ -46,7 +46,8 @@ class Operation:
 def load_spec() -> dict[str, Any]:
     """Parse the document once; callers must treat the result as read-only."""
     with SPEC_PATH.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        doc: dict[str, Any] = yaml.safe_load(fh)
+    return doc
 
 
 @functools.lru_cache(maxsize=1)

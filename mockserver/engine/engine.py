@@ -201,7 +201,8 @@ class Engine:
             chunk.append(Point(lp.measurement, dict(lp.tags), lp.fields, lp.time + shift, db=db, rp=rp))
         rt.feed(chunk)
         rt.stop()
-        return rt.stats()["node-stats"]
+        node_stats: dict[str, Any] | None = rt.stats()["node-stats"]
+        return node_stats
 
     # ---- observation
 

@@ -126,7 +126,7 @@ def html_escape(text: str) -> str:
 _ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.S)
 _TOKEN = re.compile(r'\s*(?:(\$)|(\.[A-Za-z_][\w.]*|\.)|("(?:[^"\\]|\\.)*"|`[^`]*`)|(-?\d+(?:\.\d+)?)|([A-Za-z_]\w*)|(\|)|(\()|(\)))')
 
-Node = tuple
+Node = tuple[Any, ...]
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:

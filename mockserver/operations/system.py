@@ -336,7 +336,10 @@ def debug_vars(call: Call) -> Reply:
     )
     stats = {rt.load_stat_key: load_stat}
     stats.update(_ingress_stats(call.state, rt, host))
-    compact = lambda value: gojson.dumps_compact(value).decode("utf-8").rstrip("\n")
+
+    def compact(value: Any) -> str:
+        return gojson.dumps_compact(value).decode("utf-8").rstrip("\n")
+
     entries = {
         "cluster_id": go_quote(rt.cluster_id),
         "cmdline": compact(CMDLINE),

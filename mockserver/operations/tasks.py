@@ -68,7 +68,7 @@ def task_link(task_id: str) -> dict[str, str]:
 
 
 def _stats(task: Task, engine: Any = None) -> dict[str, Any]:
-    live = engine.stats(task) if engine is not None else None
+    live: dict[str, Any] | None = engine.stats(task) if engine is not None else None
     if live is not None:
         return live
     pipeline = task.analysis().pipeline
@@ -78,7 +78,7 @@ def _stats(task: Task, engine: Any = None) -> dict[str, Any]:
 def _dot(task: Task, view: str, engine: Any = None) -> str | None:
     executing = _executing(task, engine)
     if engine is not None and executing:
-        live = engine.dot(task, labels=view == "labels")
+        live: str | None = engine.dot(task, labels=view == "labels")
         if live is not None:
             return live
     pipeline = task.analysis().pipeline

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mockserver import gojson
@@ -127,7 +128,7 @@ def _lenient_int(call: Call, name: str, default: int, problems: list[str]) -> in
 
 
 def _item(user: User, fields: list[str]) -> dict[str, Any]:
-    values = {
+    values: dict[str, Callable[[], Any]] = {
         "link": lambda: link(BASE, "users", user.name),
         "name": lambda: user.name,
         "type": lambda: user.type,

@@ -186,7 +186,8 @@ def _options(item: Any, where: str) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise gojson.type_error(item, SPEC_STRUCT, "options", "map[string]interface {}")
     _check_finite(item)
-    return normalize_json(item)
+    normalized: dict[str, Any] = normalize_json(item)
+    return normalized
 
 
 SPEC_FIELDS: dict[str, gojson.Kind] = {

@@ -140,9 +140,11 @@ def _v_sasl(s: dict[str, Any]) -> str | None:
         if not s["SASLOAUTHTenant"]:
             return "'sasl-oauth-tenant-id' required for AzureAD"
         if s["SASLOAUTHTokenURL"]:
-            return "'sasl-oauth-token-url' cannot be set for service " + s["SASLOAUTHService"]
+            service_name: str = s["SASLOAUTHService"]
+            return "'sasl-oauth-token-url' cannot be set for service " + service_name
     else:
-        return "service " + s["SASLOAUTHService"] + " not supported"
+        service_name = s["SASLOAUTHService"]
+        return "service " + service_name + " not supported"
     return None
 
 

@@ -220,7 +220,8 @@ class ServiceTestStore:
     def _default_broker(self) -> str:
         elements = self._elements("mqtt")
         if len(elements) == 1:
-            return elements[0]["name"]
+            name: str = elements[0]["name"]
+            return name
         name = ""
         for e in elements:
             if e["default"]:

@@ -10,16 +10,16 @@ def task_type(program: ast.Program) -> str:
     `invalid` when there is none or both kinds appear."""
     kinds: set[str] = set()
     for stmt in program.nodes:
-        if type(stmt) is ast.Declaration:
-            n = stmt.right
-        elif type(stmt) is ast.Chain:
-            n = stmt.left
-        else:
-            continue
-        while type(n) is ast.Chain:
-            n = n.left  # type: ignore[attr-defined]
-        if type(n) is ast.Identifier and n.ident in ("stream", "batch"):  # type: ignore[attr-defined]
-            kinds.add(n.ident)  # type: ignore[attr-defined]
+        match stmt:
+            case ast.Declaration(right=n) | ast.Chain(left=n):
+                pass
+            case _:
+                continue
+        while isinstance(n, ast.Chain):
+            n = n.left
+        match n:
+            case ast.Identifier(ident="stream" | "batch" as kind):
+                kinds.add(kind)
     if len(kinds) != 1:
         return "invalid"
     return kinds.pop()
@@ -27,4 +27,4 @@ def task_type(program: ast.Program) -> str:
 
 def dbrps(program: ast.Program) -> list[tuple[str, str]]:
     """The `dbrp "db"."rp"` statements, in script order."""
-    return [(s.db.reference, s.rp.reference) for s in program.nodes if type(s) is ast.DBRP]
+    return [(s.db.reference, s.rp.reference) for s in program.nodes if isinstance(s, ast.DBRP)]

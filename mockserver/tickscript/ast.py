@@ -302,4 +302,4 @@ def line_char(text: str, pos: int, program: Program | None = None) -> tuple[int,
 
 
 def equal(a: Node | Comment, b: Node | Comment) -> bool:
-    return a.key() == b.key()
+    return bool(a.key() == b.key())

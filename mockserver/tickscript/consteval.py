@@ -318,9 +318,9 @@ def _check_tree(n: ast.Binary) -> None:
         if not isinstance(child, _EVALUABLE):
             raise TickscriptError(f"Failed to handle {side} node: Given node type is not valid evaluation node: "
                                   f"*ast.{type(child).__name__}Node")
-        if type(child) is ast.Binary:
+        if isinstance(child, ast.Binary):
             try:
-                _check_tree(child)  # type: ignore[arg-type]
+                _check_tree(child)
             except TickscriptError as e:
                 raise TickscriptError(f"Failed to handle {side} node: {e}") from None
     if not _is_dynamic(n):
@@ -366,10 +366,10 @@ def const_value(n: ast.Node) -> Any:
 
 def const_eval(n: ast.Node) -> Any:
     """Value of a constant expression (identifiers already resolved)."""
-    if type(n) is not ast.Binary:
+    if not isinstance(n, ast.Binary):
         return const_value(n)
-    _check_tree(n)  # type: ignore[arg-type]
-    return _binary(n)  # type: ignore[arg-type]
+    _check_tree(n)
+    return _binary(n)
 
 
 def _binary(b: ast.Binary) -> Any:

@@ -169,9 +169,9 @@ def _function(out: list[str], f: ast.Function, indent: str) -> None:
 def _chain(out: list[str], c: ast.Chain, indent: str, on_new_line: bool) -> None:
     links: list[ast.Chain] = []
     node: ast.Node = c
-    while type(node) is ast.Chain:
-        links.append(node)  # type: ignore[arg-type]
-        node = node.left  # type: ignore[attr-defined]
+    while isinstance(node, ast.Chain):
+        links.append(node)
+        node = node.left
     fmt(out, node, indent, on_new_line)
     pipe_indent = indent + INDENT
     dot_indent = pipe_indent + INDENT

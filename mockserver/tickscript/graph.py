@@ -21,8 +21,8 @@ class PNode:
         self.children: list[PNode] = []
         self.parents: list[PNode] = []
         self.fields: dict[str, Any] = {}
-        self.settings: dict[str, list[tuple]] = {}  # property method -> calls' arguments
-        self.ctor_args: tuple = ()
+        self.settings: dict[str, list[tuple[Any, ...]]] = {}  # property method -> calls' arguments
+        self.ctor_args: tuple[Any, ...] = ()
 
     @property
     def node(self) -> PNode:

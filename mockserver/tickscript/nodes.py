@@ -16,7 +16,7 @@ the special constructions `join`, `union`, `stats`, `deadman`.
 from __future__ import annotations
 
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 STRUCTS: dict[str, tuple[tuple[str, str, str, bool], ...]] = {'AlertHTTPPostHandler': (('AlertNodeData', '*AlertNodeData', '', True),
                           ('URL', 'string', '', False),
@@ -374,7 +374,7 @@ STRUCTS: dict[str, tuple[tuple[str, str, str, bool], ...]] = {'AlertHTTPPostHand
  'chainnode': (('node', 'node', '', True),),
  'node': (('QuietFlag', 'bool', 'Quiet', False),)}
 
-METHODS: dict[str, dict[str, tuple]] = {'AlertHTTPPostHandler': {'CaptureResponse': ((), False, '*AlertHTTPPostHandler', None),
+METHODS: dict[str, dict[str, tuple[Any, ...]]] = {'AlertHTTPPostHandler': {'CaptureResponse': ((), False, '*AlertHTTPPostHandler', None),
                           'Header': (('string', 'string'), False, '*AlertHTTPPostHandler', None),
                           'SkipSSLVerification': ((), False, '*AlertHTTPPostHandler', None)},
  'AlertNode': {'MarshalJSON': ((), False, '[]byte', None),
@@ -672,7 +672,7 @@ class Method(NamedTuple):
     params: tuple[str, ...]
     variadic: bool
     result: str | None
-    effect: tuple | None
+    effect: tuple[Any, ...] | None
     owner: str  # struct declaring the method
     # Reached only through an unexported embedded struct (the promoted name is shadowed by a field):
     # reflection finds it, but calling it panics.

@@ -433,9 +433,9 @@ class Evaluator:
         # Chains are left-deep: evaluate iteratively from the innermost left operand.
         links: list[ast.Chain] = []
         node: ast.Node = n
-        while type(node) is ast.Chain:
-            links.append(node)  # type: ignore[arg-type]
-            node = node.left  # type: ignore[attr-defined]
+        while isinstance(node, ast.Chain):
+            links.append(node)
+            node = node.left
         self.eval(node)
         for link in reversed(links):
             self.eval(link.right)

@@ -32,7 +32,7 @@ def _validate_dimensions(dims: list[Any], excluded: list[Any]) -> None:
         raise TickscriptError("exclude requires '*'")
 
 
-def _last(node: PNode, method: str) -> tuple | None:
+def _last(node: PNode, method: str) -> tuple[Any, ...] | None:
     calls = node.settings.get(method)
     return calls[-1] if calls else None
 

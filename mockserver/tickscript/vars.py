@@ -123,7 +123,7 @@ def _float64(n: _Number) -> float:
     return f
 
 
-class _VarList(list):
+class _VarList(list[Any]):
     """A list value the client decoding turned into vars (unlike a raw JSON array)."""
 
 
