@@ -28,5 +28,5 @@ def get_service_test(call: Call) -> Reply:
 
 @operation("runServiceTest")
 def run_service_test(call: Call) -> Reply:
-    result = call.state.service_tests.run(call.params.get("name", ""), call.body())
-    return Reply(200, body=result, pretty=False)
+    failure = call.state.service_tests.run(call.params.get("name", ""), call.body())
+    return Reply(200, body={"success": failure is None, "message": failure or ""}, pretty=False)

@@ -271,13 +271,14 @@ class ServiceTestStore:
         with self.state.lock:
             return service.name, self._defaults(service)
 
-    def run(self, name: str, body: bytes) -> dict[str, Any]:
+    def run(self, name: str, body: bytes) -> str | None:
+        """Run one service's test with the body's options over its defaults: None on success,
+        else the failure's message."""
         service = self._lookup(name)
         with self.state.lock:
             options = self._defaults(service)
             options.update(self._decode(service, body))
-            message = self._test(service.name, options)
-        return {"success": message is None, "message": message or ""}
+            return self._test(service.name, options)
 
     @staticmethod
     def _decode(service: std.Service, body: bytes) -> dict[str, Any]:
