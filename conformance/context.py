@@ -176,17 +176,17 @@ class Suite:
     def _probe_for(self, op_id: str) -> str | None:
         fam = api.family_of(op_id)
         own = api.op(op_id)
-        if own.method == "GET" and op_id not in _NO_PROBE:
+        if own.method == "GET" and op_id not in api.NO_PROBE:
             names = api.path_params(op_id)
             return api.path_for(op_id, **self._probe_params(names))
         candidates = [o.operation_id for o in _ops() if fam and api.family_of(o.operation_id) == fam]
         for cand in candidates:
             o = api.op(cand)
-            if o.method == "GET" and not api.path_params(cand) and cand not in _NO_PROBE:
+            if o.method == "GET" and not api.path_params(cand) and cand not in api.NO_PROBE:
                 return api.path_for(cand)
         for cand in candidates:
             o = api.op(cand)
-            if o.method == "GET" and cand not in _NO_PROBE:
+            if o.method == "GET" and cand not in api.NO_PROBE:
                 names = api.path_params(cand)
                 return api.path_for(cand, **self._probe_params(names))
         return None
@@ -195,21 +195,17 @@ class Suite:
         return {n: f"{self.prefix}probe" for n in names}
 
 
-#: Answers that grow with the server's data (a backup of a busy server is easily over --max-body):
-#: the checks need their status and headers, so only the head of the body is read, never judged as
-#: "response too large".
-BULK_OPS = frozenset({"backupStorage"})
-
-
 def bulk_request(method: str, path: str) -> bool:
-    """Is this request one of BULK_OPS (under /kapacitor/v1 or the preview mirror)?"""
+    """Is this request one of `api.BULK` (under the base path or the preview mirror)?
+
+    Their answers grow with the server's data (a backup of a busy server is easily over
+    --max-body): the checks need their status and headers, so only the head of the body is read,
+    never judged as "response too large"."""
     if method != "GET":
         return False
     bare = path.split("?", 1)[0]
-    return any(bare in (api.path_for(o), api.path_for(o, preview=True)) for o in BULK_OPS)
+    return any(bare in (api.path_for(o), api.path_for(o, preview=True)) for o in api.BULK)
 
-#: Operations never used as a probe: they stream, take long or are heavy.
-_NO_PROBE = frozenset({"streamLogs", "pprofProfile", "backupStorage", "getTaskHttpOut"})
 
 
 def _ops() -> tuple[Any, ...]:

@@ -153,15 +153,18 @@ def _routes() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
 
 
 def route_template(method: str, url: str) -> str:
+    import spec
+
     path = urlsplit(url).path
     at = path.find("/kapacitor/")
     if at > 0:
         path = path[at:]
-    preview = path.startswith("/kapacitor/v1preview/")
-    probe = "/kapacitor/v1/" + path[len("/kapacitor/v1preview/"):] if preview else path
+    v1, v1preview = spec.base_path() + "/", spec.preview_base_path() + "/"
+    preview = path.startswith(v1preview)
+    probe = v1 + path[len(v1preview):] if preview else path
     for m, template, rx in _routes():
         if rx.match(probe) and (m == method or method in ("HEAD", "OPTIONS")):
-            return template.replace("/kapacitor/v1/", "/kapacitor/v1preview/", 1) if preview else template
+            return template.replace(v1, v1preview, 1) if preview else template
     return path
 
 

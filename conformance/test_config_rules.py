@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal
 from conformance.context import Kap
 from conformance.world import World
 
 REF = "api#retrieve-the-current-configuration"
-BASE = "/kapacitor/v1/config"
+BASE = api.V1 + "/config"
 
 
 def _config(kap: Kap) -> dict[str, Any]:

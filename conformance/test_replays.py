@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal
 from conformance.context import Kap
 from conformance.world import World
@@ -38,7 +39,7 @@ def test_replay_recording(kap: Kap, world: World) -> None:
     body = _replay(kap, "createReplay", {"id": rid, "task": world.task, "recording": world.recording},
                    "replay a recording", REF)
     expect_equal((body.get("task"), body.get("recording"), body.get("link", {}).get("href")),
-                 (world.task, world.recording, f"/kapacitor/v1/replays/{rid}"), "replay: task, recording, link", ref=REF)
+                 (world.task, world.recording, f"{api.V1}/replays/{rid}"), "replay: task, recording, link", ref=REF)
     expect_equal((body.get("clock"), body.get("recording-time")), ("fast", False),
                  "replay defaults: clock, recording-time", ref=REF)
     final = _final(kap, rid, "replay when done")

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conformance import api
 from conformance.context import Kap, Suite, batch_script
 
 
@@ -171,7 +172,7 @@ class World:
             elements = (sections[name] or {}).get("elements") or []
             for el in elements:
                 href = ((el or {}).get("link") or {}).get("href", "")
-                prefix = f"/kapacitor/v1/config/{name}/"
+                prefix = f"{api.V1}/config/{name}/"
                 if href.startswith(prefix) and href != prefix:
                     return name, href[len(prefix):]
         name = sorted(sections)[0]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-BASE = "/kapacitor/v1"
-PREVIEW = "/kapacitor/v1preview"
+import spec
+
+BASE = spec.base_path()
+PREVIEW = spec.preview_base_path()
 
 
 def go_path_join(*parts: str) -> str:
