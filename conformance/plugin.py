@@ -1,8 +1,8 @@
 """The pytest plugin: options, markers, the target fixture, result collection, the verdict and reports.
 
 Loaded with `-p conformance.plugin` (the CLI does this), through the `pytest11` entry point when
-installed, or by `conformance/conftest.py` when run from a checkout. It stays inert in pytest runs
-that collect no conformance checks.
+installed, or by `conformance/conftest.py` when run from a checkout (the check modules are in
+`conformance/areas/`). It stays inert in pytest runs that collect no conformance checks.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Checks that only need "an existing task" (status codes, links, preview) share one instead of each
 creating its own. Everything here carries the run's prefix, never the fuzz sub-prefix, so the
-fuzzing and stateful phases cannot change or delete it (conformance/test_schema.py `_confine`).
+fuzzing and stateful phases cannot change or delete it (conformance/areas/test_schema.py `_confine`).
 
 Belt and braces: a phase that changes state beyond its own objects calls `disturbed()`; the next
 use of each fixture then checks that it still exists and recreates it if not, with a warning

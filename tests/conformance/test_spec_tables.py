@@ -42,7 +42,7 @@ def test_families_as_before() -> None:
 
 
 def test_create_tables_as_before() -> None:
-    from conformance import test_schema
+    from conformance.areas import test_schema
 
     assert test_schema._CREATES == OLD_CREATES
     assert set(test_schema._HANDLER_CREATES) == OLD_HANDLER_CREATES
@@ -50,7 +50,7 @@ def test_create_tables_as_before() -> None:
 
 
 def test_never_and_probe_tables_as_before() -> None:
-    from conformance import test_schema
+    from conformance.areas import test_schema
 
     assert test_schema._NEVER == api.NOT_FUZZED == OLD_NEVER_FUZZED
     assert api.NO_PROBE == OLD_NO_PROBE
