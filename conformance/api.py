@@ -195,7 +195,3 @@ def spec_error_status(op_id: str, message_start: str) -> int:
             return int(err["status"])
     raise KeyError(f"the spec lists no error starting {message_start!r} for {op_id}")
 
-
-def doc_variants(op_id: str) -> list[dict[str, Any]]:
-    """`x-kapacitor-doc-variant`: where the public docs say something else than the server does."""
-    return list(op(op_id).raw.get("x-kapacitor-doc-variant") or [])

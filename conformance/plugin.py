@@ -70,7 +70,6 @@ class RunState:
     list_format: str = "text"
     last_failed: bool = False
     verdict: Verdict | None = None
-    exit_code: int | None = None
 
 
 OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -615,7 +614,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     summary["partial"] = verdict.partial
     state.summary = summary
     state.verdict = verdict
-    state.exit_code = verdict.code
     LAST_VERDICT[:] = [verdict]
     meta = _meta(state, int(exitstatus))
     doc = report.document(meta, summary, state.results, state.deviations, verdict=verdict.to_dict(),

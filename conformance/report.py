@@ -209,11 +209,6 @@ def write_json(doc: dict[str, Any], path: str | Path) -> None:
 Styled = tuple[str, dict[str, bool]]
 
 
-def terminal_lines(meta: dict[str, Any], summary: dict[str, Any], results: list[dict[str, Any]],
-                   *, verdict: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None) -> list[str]:
-    return [line for line, _ in terminal_styled(meta, summary, results, verdict=verdict, baseline=baseline)]
-
-
 def terminal_styled(meta: dict[str, Any], summary: dict[str, Any], results: list[dict[str, Any]],
                     *, verdict: dict[str, Any] | None = None,
                     baseline: dict[str, Any] | None = None) -> list[Styled]:
@@ -431,10 +426,6 @@ def _earlier_html(rec: dict[str, Any]) -> str:
         rows.append(f"{x['request']['method']} {x['request']['url']}  ->  {got}")
     return (f"<details><summary>{len(earlier)} earlier request(s) of this check</summary>"
             f"{_pre(chr(10).join(rows))}</details>")
-
-
-def _yes(value: Any) -> str:
-    return "yes" if value is True else "no" if value is False else _e(value)
 
 
 def _ref_html(ref: str) -> str:
