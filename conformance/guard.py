@@ -148,7 +148,7 @@ class _Hooks:
             return
         auth = state.auth.split(":", 1) if state.auth else None
         try:
-            answer = preflight.probe(g.target, timeout=g.timeout, auth=tuple(auth) if auth else None,  # type: ignore[arg-type]
+            answer = preflight.probe(g.target, timeout=g.timeout, auth=tuple(auth) if auth else None,
                                      force=g.force)
         except preflight.TargetUnusable as exc:
             state.setup_error = f"target unusable: {exc}"

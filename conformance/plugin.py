@@ -522,7 +522,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
                 record["outcome"] = "deviation"
                 record["deviation"] = dev.to_dict()
                 rep.outcome = "skipped"
-                rep.wasxfail = f"deviation: {dev.reason}"  # type: ignore[attr-defined]
+                rep.wasxfail = f"deviation: {dev.reason}"
             elif dev is not None:
                 record["deviation"] = dev.to_dict()
                 record["message"] = f"deviation expired on {dev.expires}: {dev.reason}\n" + record["message"]
@@ -554,7 +554,7 @@ def _transport(exc: BaseException | None) -> bool:
 
 
 def _record_for(state: RunState, item: pytest.Item, spec: CheckSpec, fid: str) -> dict[str, Any]:
-    for old in reversed(state.results[-3:]):
+    for old in state.results[:-4:-1]:  # the last three, newest first
         if old["nodeid"] == item.nodeid:
             return old
     rec: dict[str, Any] = {

@@ -74,4 +74,5 @@ class Pools:
         return ids
 
     def get(self, family: str) -> list[str]:
-        return getattr(self, family)
+        ids: list[str] = getattr(self, family)
+        return ids

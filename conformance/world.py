@@ -51,18 +51,21 @@ class World:
         ex = self.kap.call(op_id, **params)
         return ex.status in (200, 202)
 
-    def _make(self, name: str, factory: Any) -> Any:
+    def _make(self, name: str, factory: Callable[[], object]) -> str:
+        """The ID `factory` creates (the create helpers have checked it is a string)."""
         if self.suite.settings.read_only:
             pytest.skip("--read-only: this check needs resources the suite would have to create")
         if name in self._failed:
             pytest.fail(f"shared {name} could not be created earlier: {self._failed[name]}", pytrace=False)
         try:
-            return factory()
+            ident = factory()
         except pytest.skip.Exception:
             raise
         except BaseException as exc:
             self._failed[name] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise
+        assert isinstance(ident, str), f"shared {name}: the create helper returned {ident!r}, not an ID"
+        return ident
 
     @property
     def task(self) -> str:
@@ -111,7 +114,7 @@ class World:
     def _recording(self) -> str:
         """A finished (or failed) query recording."""
         def make() -> str:
-            rid = self.kap.create_recording(self.suite.prefix + "w-rec")["id"]
+            rid: str = self.kap.create_recording(self.suite.prefix + "w-rec")["id"]
             self.kap.wait_finished("getRecording", rid, ref="api#wait-for-a-recording")
             return rid
         return self._make("recording", make)
@@ -125,7 +128,7 @@ class World:
     @functools.cached_property
     def _replay(self) -> str:
         def make() -> str:
-            rid = self.kap.create_replay(self.task, self.recording, self.suite.prefix + "w-replay")["id"]
+            rid: str = self.kap.create_replay(self.task, self.recording, self.suite.prefix + "w-replay")["id"]
             self.kap.wait_finished("getReplay", rid, ref="api#wait-for-replays")
             return rid
         return self._make("replay", make)

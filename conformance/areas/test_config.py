@@ -33,7 +33,7 @@ _REF = "api#override-configuration-values"
 
 def _element(kap: Kap, section: str, element: str) -> dict[str, Any]:
     ex = kap.call("getConfigElement", section=section, element=element)
-    return kap.json_ok(ex, 200, f"GET config {section}/{element}", ref="api#retrieve-the-current-configuration")
+    return kap.json_object(ex, 200, f"GET config {section}/{element}", ref="api#retrieve-the-current-configuration")
 
 
 def _value(kap: Kap, section: str, element: str, name: str) -> Any:

@@ -24,8 +24,8 @@ def _config(kap: Kap) -> dict[str, Any]:
     ex = kap.call("getConfig")
     if ex.status == 403:
         pytest.skip("the target has config overrides disabled (403); see config.disabled")
-    body = kap.json_ok(ex, 200, "GET config", ref=REF)
-    expect(isinstance(body, dict) and isinstance(body.get("sections"), dict), "GET config: sections object",
+    body = kap.json_object(ex, 200, "GET config", ref=REF)
+    expect(isinstance(body.get("sections"), dict), "GET config: sections object",
            expected='{"link": ..., "sections": {...}}', actual=body, ref=REF, exchange=ex)
     return body
 

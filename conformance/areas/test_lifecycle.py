@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance import api
@@ -12,9 +14,9 @@ from conformance.world import World
 REF_TASK = "api#define-or-update-a-task"
 
 
-def _get_task(kap: Kap, tid: str, **query: str) -> dict:
+def _get_task(kap: Kap, tid: str, **query: str) -> dict[str, Any]:
     ex = kap.call("getTask", id=tid, query=list(query.items()))
-    return kap.json_ok(ex, 200, f"GET task {tid!r}", ref="api#get-a-task")
+    return kap.json_object(ex, 200, f"GET task {tid!r}", ref="api#get-a-task")
 
 
 @check("lifecycle.task-roundtrip", MUST, REF_TASK, mutates=True)

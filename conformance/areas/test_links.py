@@ -80,7 +80,7 @@ def _same(a: Any, b: Any) -> bool:
         return True
     for key in ("id", "name"):
         if key in a and key in b:
-            return a[key] == b[key]
+            return bool(a[key] == b[key])
     return True
 
 

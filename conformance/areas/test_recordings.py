@@ -50,7 +50,7 @@ def shape(rec: Any, what: str, *, kind: str, ref: str = "behaviour §6.1") -> No
 def finished(kap: Kap, rid: str, what: str, *, kind: str) -> dict[str, Any]:
     """Poll until done, then the final fields: finished ⇒ progress 1 and no error; failed ⇒ an error."""
     ex = kap.wait_finished("getRecording", rid, ref="api#wait-for-a-recording")
-    body = kap.json_ok(ex, 200, what, ref="api#wait-for-a-recording")
+    body = kap.json_object(ex, 200, what, ref="api#wait-for-a-recording")
     shape(body, what, kind=kind)
     expect(body["status"] not in RUNNING, f"{what}: status once GET answers 200", expected="finished or failed",
            actual=body["status"], ref="behaviour §6.5", exchange=ex)

@@ -23,7 +23,7 @@ def _replay(kap: Kap, op: str, body: dict[str, Any], what: str, ref: str) -> dic
 
 def _final(kap: Kap, rid: str, what: str) -> dict[str, Any]:
     ex = kap.wait_finished("getReplay", rid, ref="api#wait-for-replays")
-    body = kap.json_ok(ex, 200, what, ref="api#wait-for-replays")
+    body = kap.json_object(ex, 200, what, ref="api#wait-for-replays")
     expect(body.get("status") in ("finished", "failed"), f"{what}: status", expected="finished or failed",
            actual=body.get("status"), ref="behaviour §7.1", exchange=ex)
     if body.get("status") == "finished":

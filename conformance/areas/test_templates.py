@@ -19,7 +19,7 @@ NO_DEFAULT = (
 
 def _get(kap: Kap, op: str, ident: str, **query: str) -> dict[str, Any]:
     ex = kap.call(op, id=ident, query=list(query.items()))
-    return kap.json_ok(ex, 200, f"{op} {ident!r}", ref=REF)
+    return kap.json_object(ex, 200, f"{op} {ident!r}", ref=REF)
 
 
 @check("templates.vars", MUST, "api#vars", mutates=True)
