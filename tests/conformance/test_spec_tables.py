@@ -127,3 +127,22 @@ def test_base_path_field_drives_the_base_path(monkeypatch: pytest.MonkeyPatch) -
     doc["x-kapacitor-base-path"] = "/kapacitor/v9"
     monkeypatch.setattr(spec, "load_spec", lambda: doc)
     assert spec.base_path() == "/kapacitor/v9"
+
+
+# ------------------------------------------------------------------ the library/check split
+def test_library_never_imports_a_check_module() -> None:
+    """`conformance/areas/` holds the checks; the library beside it must not depend on them."""
+    import ast
+    from pathlib import Path
+
+    import conformance
+
+    root = Path(conformance.__file__).parent
+    library = list(root.glob("*.py"))
+    assert len(library) > 20 and not list(root.glob("test_*.py"))
+    for path in library:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            assert not any(n.startswith("conformance.areas") for n in names), f"{path.name} imports {names}"
