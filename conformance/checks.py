@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -189,7 +189,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def fail(what: str, *, expected: Any, actual: Any, ref: str = "", exchange: Exchange | None = None,
-         hint: str = "") -> None:
+         hint: str = "") -> NoReturn:
     __tracebackhide__ = True
     raise CheckFailure(what, expected=expected, actual=actual, ref=ref, exchange=exchange, hint=hint)
 
@@ -264,7 +264,7 @@ def error_body(ex: Exchange, *, with_message: bool, message: str | Callable[[str
     expect(isinstance(body, dict) and isinstance(body.get("error"), str),
            f"{label}: error body has an 'error' string", expected='{"error": "<message>"}',
            actual=body, ref=ref, exchange=ex)
-    err = body["error"]
+    err: str = body["error"]
     if with_message:
         expect(body.get("message") == err, f"{label}: error body repeats the text as 'message' (1.6+)",
                expected={"error": err, "message": err}, actual=body, ref=message_ref, exchange=ex)

@@ -176,17 +176,17 @@ class Suite:
     def _probe_for(self, op_id: str) -> str | None:
         fam = api.family_of(op_id)
         own = api.op(op_id)
-        if own.method == "GET" and op_id not in _NO_PROBE:
+        if own.method == "GET" and op_id not in api.NO_PROBE:
             names = api.path_params(op_id)
             return api.path_for(op_id, **self._probe_params(names))
         candidates = [o.operation_id for o in _ops() if fam and api.family_of(o.operation_id) == fam]
         for cand in candidates:
             o = api.op(cand)
-            if o.method == "GET" and not api.path_params(cand) and cand not in _NO_PROBE:
+            if o.method == "GET" and not api.path_params(cand) and cand not in api.NO_PROBE:
                 return api.path_for(cand)
         for cand in candidates:
             o = api.op(cand)
-            if o.method == "GET" and cand not in _NO_PROBE:
+            if o.method == "GET" and cand not in api.NO_PROBE:
                 names = api.path_params(cand)
                 return api.path_for(cand, **self._probe_params(names))
         return None
@@ -195,21 +195,17 @@ class Suite:
         return {n: f"{self.prefix}probe" for n in names}
 
 
-#: Answers that grow with the server's data (a backup of a busy server is easily over --max-body):
-#: the checks need their status and headers, so only the head of the body is read, never judged as
-#: "response too large".
-BULK_OPS = frozenset({"backupStorage"})
-
-
 def bulk_request(method: str, path: str) -> bool:
-    """Is this request one of BULK_OPS (under /kapacitor/v1 or the preview mirror)?"""
+    """Is this request one of `api.BULK` (under the base path or the preview mirror)?
+
+    Their answers grow with the server's data (a backup of a busy server is easily over
+    --max-body): the checks need their status and headers, so only the head of the body is read,
+    never judged as "response too large"."""
     if method != "GET":
         return False
     bare = path.split("?", 1)[0]
-    return any(bare in (api.path_for(o), api.path_for(o, preview=True)) for o in BULK_OPS)
+    return any(bare in (api.path_for(o), api.path_for(o, preview=True)) for o in api.BULK)
 
-#: Operations never used as a probe: they stream, take long or are heavy.
-_NO_PROBE = frozenset({"streamLogs", "pprofProfile", "backupStorage", "getTaskHttpOut"})
 
 
 def _ops() -> tuple[Any, ...]:
@@ -329,6 +325,16 @@ class Kap:
         expect_json_content_type(ex, what, ref=ref or "behaviour §1.3")
         return body
 
+    def json_object(self, ex: Exchange, status: int | Iterable[int] = 200, what: str = "", *,
+                    ref: str = "") -> dict[str, Any]:
+        """`json_ok` for answers that must be one JSON object (every get, create and update)."""
+        __tracebackhide__ = True
+        body = self.json_ok(ex, status, what, ref=ref)
+        if not isinstance(body, dict):
+            fail(f"{what or ex.method + ' ' + ex.path}: body is a JSON object", expected="{...}", actual=body,
+                 ref=ref, exchange=ex)
+        return body
+
     # -- this run's resources -----------------------------------------------------------------
     def create_task(self, ident: str | None = None, *, script: str | None = None, batch: bool = False,
                     dbrps: list[dict[str, str]] | None = None, status: str | None = None,
@@ -387,8 +393,8 @@ class Kap:
         ex = self.call("createTopicHandler", topic=topic, json=body)
         if ex.status == 200:
             self.registry.add("handler", ident, topic=topic)
-        body = self.json_ok(ex, 200, f"{what} {ident!r} in topic {topic!r}", ref="api#create-a-topic-handler")
-        got = body.get("id") if isinstance(body, dict) else None
+        body = self.json_object(ex, 200, f"{what} {ident!r} in topic {topic!r}", ref="api#create-a-topic-handler")
+        got = body.get("id")
         expect(got == ident, f"{what}: the answer is the handler created, with the ID asked for", expected=ident,
                actual=got, ref="api#create-a-topic-handler", exchange=ex)
         return body
@@ -401,14 +407,15 @@ class Kap:
         if isinstance(body, dict) and isinstance(body.get("id"), str) and 200 <= ex.status < 300:
             self.registry.add(kind, body["id"])
         expect_status(ex, status, what, ref=ref)
-        body = expect_json(ex, what, ref=ref)
-        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        answer = expect_json(ex, what, ref=ref)
+        if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
             fail(f"{what}: response carries the new {kind}'s id", expected="an object with a string 'id'",
-                 actual=body, ref=ref, exchange=ex)
+                 actual=answer, ref=ref, exchange=ex)
+        created: dict[str, Any] = answer
         if asked is not None:
-            expect(body["id"] == asked, f"{what}: the answer is the {kind} created, with the ID asked for",
-                   expected=asked, actual=body["id"], ref=ref, exchange=ex)
-        return body
+            expect(created["id"] == asked, f"{what}: the answer is the {kind} created, with the ID asked for",
+                   expected=asked, actual=created["id"], ref=ref, exchange=ex)
+        return created
 
     def wait_finished(self, op_id: str, ident: str, *, timeout: float = 15.0, ref: str = "") -> Exchange:
         """Poll like the Go client: 202 while running, 200 once finished or failed."""

@@ -30,8 +30,8 @@ from conformance.resources import new_prefix
 from conformance.target import DEFAULT_MAX_BODY
 
 _KEY = pytest.StashKey["Guard"]()
-#: Exit statuses of the agreed table (cli/--help documents them).
-EXIT_FAIL, EXIT_UNUSABLE, EXIT_INCOMPLETE = 1, 3, 5
+#: Exit status of an unusable target (the table is in verdict.py; cli/--help documents it).
+EXIT_UNUSABLE = 3
 #: After --max-time, the check in progress gets this long to finish before its requests are refused.
 GRACE = 30.0
 TARGET_STOPPED, MAX_TIME = "target-stopped", "max-time"
@@ -48,8 +48,6 @@ class Guard:
     started: float = field(default_factory=time.monotonic)
     suite: Any = None
     stopped: tuple[str, str] | None = None
-    ping_warning: str | None = None
-    signalled: int | None = None
 
     def deadline_passed(self, grace: float = 0.0) -> bool:
         return self.max_time is not None and time.monotonic() - self.started > self.max_time + grace
@@ -150,13 +148,12 @@ class _Hooks:
             return
         auth = state.auth.split(":", 1) if state.auth else None
         try:
-            answer = preflight.probe(g.target, timeout=g.timeout, auth=tuple(auth) if auth else None,  # type: ignore[arg-type]
+            answer = preflight.probe(g.target, timeout=g.timeout, auth=tuple(auth) if auth else None,
                                      force=g.force)
         except preflight.TargetUnusable as exc:
             state.setup_error = f"target unusable: {exc}"
             pytest.exit(f"kapacitor-conformance: target unusable: {exc}", returncode=EXIT_UNUSABLE)
         if answer.warning:
-            g.ping_warning = answer.warning
             _say(session.config, f"kapacitor-conformance: WARNING {answer.warning}")
 
     @pytest.hookimpl(hookwrapper=True)
@@ -217,7 +214,6 @@ def _stop_on_signals(guard: Guard, session: pytest.Session) -> None:
         return
 
     def interrupt(signum: int, frame: Any) -> None:
-        guard.signalled = signum
         run = _run_state(session.config)
         if run is not None and getattr(run, "signal", None) is None:
             run.signal = signal.Signals(signum).name  # the verdict: INTERRUPTED, whatever pytest says

@@ -1,8 +1,8 @@
 """The pytest plugin: options, markers, the target fixture, result collection, the verdict and reports.
 
 Loaded with `-p conformance.plugin` (the CLI does this), through the `pytest11` entry point when
-installed, or by `conformance/conftest.py` when run from a checkout. It stays inert in pytest runs
-that collect no conformance checks.
+installed, or by `conformance/conftest.py` when run from a checkout (the check modules are in
+`conformance/areas/`). It stays inert in pytest runs that collect no conformance checks.
 """
 
 from __future__ import annotations
@@ -70,7 +70,6 @@ class RunState:
     list_format: str = "text"
     last_failed: bool = False
     verdict: Verdict | None = None
-    exit_code: int | None = None
 
 
 OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -523,7 +522,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
                 record["outcome"] = "deviation"
                 record["deviation"] = dev.to_dict()
                 rep.outcome = "skipped"
-                rep.wasxfail = f"deviation: {dev.reason}"  # type: ignore[attr-defined]
+                rep.wasxfail = f"deviation: {dev.reason}"
             elif dev is not None:
                 record["deviation"] = dev.to_dict()
                 record["message"] = f"deviation expired on {dev.expires}: {dev.reason}\n" + record["message"]
@@ -555,7 +554,7 @@ def _transport(exc: BaseException | None) -> bool:
 
 
 def _record_for(state: RunState, item: pytest.Item, spec: CheckSpec, fid: str) -> dict[str, Any]:
-    for old in reversed(state.results[-3:]):
+    for old in state.results[:-4:-1]:  # the last three, newest first
         if old["nodeid"] == item.nodeid:
             return old
     rec: dict[str, Any] = {
@@ -615,7 +614,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     summary["partial"] = verdict.partial
     state.summary = summary
     state.verdict = verdict
-    state.exit_code = verdict.code
     LAST_VERDICT[:] = [verdict]
     meta = _meta(state, int(exitstatus))
     doc = report.document(meta, summary, state.results, state.deviations, verdict=verdict.to_dict(),

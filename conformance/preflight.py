@@ -13,12 +13,13 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+import spec
 from conformance.context import parse_version
 from conformance.target import Client
 
 #: How long the preflight waits for any one step; a Kapacitor ping answers in milliseconds.
 STEP_TIMEOUT = 5.0
-_API_PATH = re.compile(r"/kapacitor/v1(?:preview)?/*$")
+_API_PATH = re.compile(f"(?:{re.escape(spec.preview_base_path())}|{re.escape(spec.base_path())})/*$")
 _STRICT_VERSION = re.compile(r"^v?\d+\.\d+(?:\.\d+)?(?:[-+.~][0-9A-Za-z.~+-]*)?$")
 
 
@@ -53,7 +54,7 @@ def check_url(url: str) -> str:
     if _API_PATH.search(parts.path):
         base = urlunsplit((parts.scheme, parts.netloc, _API_PATH.sub("", parts.path), "", ""))
         raise BadTargetURL(f"--target {url!r} includes the API path: give the server's base URL, "
-                           f"e.g. --target {base} (the suite adds /kapacitor/v1 itself)")
+                           f"e.g. --target {base} (the suite adds {spec.base_path()} itself)")
     try:
         _ = parts.port
     except ValueError as exc:
@@ -86,7 +87,7 @@ def probe(url: str, *, timeout: float = STEP_TIMEOUT, auth: tuple[str, str] | No
         sock.close()
     client = Client(url, timeout=max(step, 1.0), auth=auth)
     client.watch_health = False
-    ex = client.get("/kapacitor/v1/ping")
+    ex = client.get(spec.base_path() + "/ping")
     client.close()
     if ex.error:
         if parts.scheme == "http" and _speaks_tls(host, port, step):
@@ -142,7 +143,7 @@ def _raw_answer(host: str, port: int, data: bytes, step: float) -> bytes:
 
 
 def _speaks_http(host: str, port: int, step: float) -> bool:
-    req = f"GET /kapacitor/v1/ping HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()
+    req = f"GET {spec.base_path()}/ping HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()
     return _raw_answer(host, port, req, step).startswith(b"HTTP/")
 
 

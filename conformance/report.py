@@ -153,15 +153,18 @@ def _routes() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
 
 
 def route_template(method: str, url: str) -> str:
+    import spec
+
     path = urlsplit(url).path
     at = path.find("/kapacitor/")
     if at > 0:
         path = path[at:]
-    preview = path.startswith("/kapacitor/v1preview/")
-    probe = "/kapacitor/v1/" + path[len("/kapacitor/v1preview/"):] if preview else path
+    v1, v1preview = spec.base_path() + "/", spec.preview_base_path() + "/"
+    preview = path.startswith(v1preview)
+    probe = v1 + path[len(v1preview):] if preview else path
     for m, template, rx in _routes():
         if rx.match(probe) and (m == method or method in ("HEAD", "OPTIONS")):
-            return template.replace("/kapacitor/v1/", "/kapacitor/v1preview/", 1) if preview else template
+            return template.replace(v1, v1preview, 1) if preview else template
     return path
 
 
@@ -204,11 +207,6 @@ def write_json(doc: dict[str, Any], path: str | Path) -> None:
 
 # -- terminal -------------------------------------------------------------------------------------
 Styled = tuple[str, dict[str, bool]]
-
-
-def terminal_lines(meta: dict[str, Any], summary: dict[str, Any], results: list[dict[str, Any]],
-                   *, verdict: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None) -> list[str]:
-    return [line for line, _ in terminal_styled(meta, summary, results, verdict=verdict, baseline=baseline)]
 
 
 def terminal_styled(meta: dict[str, Any], summary: dict[str, Any], results: list[dict[str, Any]],
@@ -428,10 +426,6 @@ def _earlier_html(rec: dict[str, Any]) -> str:
         rows.append(f"{x['request']['method']} {x['request']['url']}  ->  {got}")
     return (f"<details><summary>{len(earlier)} earlier request(s) of this check</summary>"
             f"{_pre(chr(10).join(rows))}</details>")
-
-
-def _yes(value: Any) -> str:
-    return "yes" if value is True else "no" if value is False else _e(value)
 
 
 def _ref_html(ref: str) -> str:

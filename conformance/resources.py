@@ -171,9 +171,6 @@ class Registry:
 
         return still_there(self.client, Leftover(kind, ident, "", topic))
 
-    def _gone(self, kind: str, ident: str, *, topic: str | None = None) -> bool:
-        return self._still_there(kind, ident, topic=topic) is False
-
     def _delete(self, entry: Entry) -> Exchange | None:
         if entry.kind == "undo":
             if entry.undo is not None:

@@ -242,11 +242,11 @@ def main(argv: Sequence[str]) -> int:
         return 4
     auth = tuple(args.auth.split(":", 1)) if args.auth and ":" in args.auth else None
     try:
-        probe(url, timeout=args.timeout, auth=auth)  # type: ignore[arg-type]
+        probe(url, timeout=args.timeout, auth=auth)
     except TargetUnusable as exc:
         print(f"kapacitor-conformance cleanup: target unusable: {exc}", file=sys.stderr)
         return 3
-    client = Client(url, timeout=args.timeout, auth=auth)  # type: ignore[arg-type]
+    client = Client(url, timeout=args.timeout, auth=auth)
     client.watch_health = False
     result = sweep(client, match, dry_run=args.dry_run, log=print)
     what = f"prefix {args.prefix}" if args.prefix else f"runs started before {before:%Y-%m-%d %H:%M} UTC"

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+import spec
+
 _NO_JSON = object()
 #: Printable ASCII that may stay literal in a request target; everything else is percent-encoded.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
@@ -461,7 +463,7 @@ class Client:
                 conn.connect()
                 assert conn.sock is not None
                 token, _ = _WATCHDOG.arm(time.monotonic() + min(self.timeout, 5.0), conn.sock)
-                conn.putrequest("GET", self.root + "/kapacitor/v1/ping", skip_accept_encoding=True)
+                conn.putrequest("GET", self.root + spec.base_path() + "/ping", skip_accept_encoding=True)
                 for name, value in self.default_headers:
                     conn.putheader(name, value)
                 conn.endheaders()

@@ -2,7 +2,7 @@
 
 Checks that only need "an existing task" (status codes, links, preview) share one instead of each
 creating its own. Everything here carries the run's prefix, never the fuzz sub-prefix, so the
-fuzzing and stateful phases cannot change or delete it (conformance/test_schema.py `_confine`).
+fuzzing and stateful phases cannot change or delete it (conformance/areas/test_schema.py `_confine`).
 
 Belt and braces: a phase that changes state beyond its own objects calls `disturbed()`; the next
 use of each fixture then checks that it still exists and recreates it if not, with a warning
@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conformance import api
 from conformance.context import Kap, Suite, batch_script
 
 
@@ -50,18 +51,21 @@ class World:
         ex = self.kap.call(op_id, **params)
         return ex.status in (200, 202)
 
-    def _make(self, name: str, factory: Any) -> Any:
+    def _make(self, name: str, factory: Callable[[], object]) -> str:
+        """The ID `factory` creates (the create helpers have checked it is a string)."""
         if self.suite.settings.read_only:
             pytest.skip("--read-only: this check needs resources the suite would have to create")
         if name in self._failed:
             pytest.fail(f"shared {name} could not be created earlier: {self._failed[name]}", pytrace=False)
         try:
-            return factory()
+            ident = factory()
         except pytest.skip.Exception:
             raise
         except BaseException as exc:
             self._failed[name] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise
+        assert isinstance(ident, str), f"shared {name}: the create helper returned {ident!r}, not an ID"
+        return ident
 
     @property
     def task(self) -> str:
@@ -110,7 +114,7 @@ class World:
     def _recording(self) -> str:
         """A finished (or failed) query recording."""
         def make() -> str:
-            rid = self.kap.create_recording(self.suite.prefix + "w-rec")["id"]
+            rid: str = self.kap.create_recording(self.suite.prefix + "w-rec")["id"]
             self.kap.wait_finished("getRecording", rid, ref="api#wait-for-a-recording")
             return rid
         return self._make("recording", make)
@@ -124,7 +128,7 @@ class World:
     @functools.cached_property
     def _replay(self) -> str:
         def make() -> str:
-            rid = self.kap.create_replay(self.task, self.recording, self.suite.prefix + "w-replay")["id"]
+            rid: str = self.kap.create_replay(self.task, self.recording, self.suite.prefix + "w-replay")["id"]
             self.kap.wait_finished("getReplay", rid, ref="api#wait-for-replays")
             return rid
         return self._make("replay", make)
@@ -171,7 +175,7 @@ class World:
             elements = (sections[name] or {}).get("elements") or []
             for el in elements:
                 href = ((el or {}).get("link") or {}).get("href", "")
-                prefix = f"/kapacitor/v1/config/{name}/"
+                prefix = f"{api.V1}/config/{name}/"
                 if href.startswith(prefix) and href != prefix:
                     return name, href[len(prefix):]
         name = sorted(sections)[0]

@@ -8,6 +8,7 @@ import logging
 import sys
 from typing import Any
 
+import spec
 from mockserver.config import DEFAULT_VERSION, MockConfig
 from mockserver.server import DEFAULT_CHANNEL_TIMEOUT, DEFAULT_CONNECTION_LIMIT, waitress_options
 
@@ -149,7 +150,7 @@ def _serve(app: Any, args: argparse.Namespace) -> int:
     keepalive.install(server)
     print(
         f"kapacitor-mock {app.mock_config.kapacitor_version} listening on "
-        f"http://{args.host}:{args.port}/kapacitor/v1",
+        f"http://{args.host}:{args.port}{spec.base_path()}",
         file=sys.stderr,
         flush=True,
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import posixpath
 from typing import Any, NamedTuple
 
+import spec
 from mockserver import gojson
 from mockserver.errors import AuthFailure, FluxError, HttpError, KapacitorError, PlainTextError
 
-BASE = "/kapacitor/v1"
-PREVIEW = "/kapacitor/v1preview"
+BASE = spec.base_path()
+PREVIEW = spec.preview_base_path()
 
 
 def go_path_join(*parts: str) -> str:

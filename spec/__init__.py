@@ -99,3 +99,16 @@ def parameter_default(name: str, operation_id: str | None = None) -> Any:
 def gated_operations(requirement: str) -> frozenset[str]:
     """Operations that exist only when an optional service is on (`x-kapacitor-availability.requires`)."""
     return frozenset(op.operation_id for op in operations() if op.availability.get("requires") == requirement)
+
+
+def base_path() -> str:
+    """The prefix of every v1 operation path (`x-kapacitor-base-path`), e.g. `/kapacitor/v1`.
+
+    The mock, the suite and the reports take it from here so the prefix is written once.
+    """
+    return str(load_spec()["x-kapacitor-base-path"])
+
+
+def preview_base_path() -> str:
+    """The technical-preview mirror of `base_path()` (`x-kapacitor-preview-base-path`)."""
+    return str(load_spec()["x-kapacitor-preview-base-path"])

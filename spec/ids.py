@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import regex
 
-#: Raw RE2 patterns exactly as the server declares them (kept verbatim in the OpenAPI document too).
+#: The raw RE2 ID pattern exactly as the server declares it (and quotes it in some error texts); the
+#: OpenAPI document keeps every ID pattern verbatim in `x-re2-pattern`.
 ID_PATTERN = r"^[-\._\p{L}0-9]+$"
-TOPIC_ID_PATTERN = r"^[-:\._\p{L}0-9]+$"
-USERNAME_PATTERN = r"^[-\._\p{L}0-9@]+$"
-CONFIG_NAME_PATTERN = r"^[-\w+]+$"
 
 _ID = regex.compile(r"[-._\p{L}0-9]+", regex.V0)
 _TOPIC_ID = regex.compile(r"[-:._\p{L}0-9]+", regex.V0)

@@ -300,11 +300,6 @@ class AlertStore:
     def _touch_handler(self, topic_id: str, handler_id: str) -> None:
         self.state.touch("alerts", "handlers", json.dumps([topic_id, handler_id], ensure_ascii=False))
 
-    def ensure_topic(self, topic_id: str) -> None:
-        """What registering a (non-anonymous or anonymous) handler does to the topic list."""
-        with self._lock:
-            self._ensure_topic(topic_id)
-
     def list_topics(self, pattern: str, min_level: int) -> list[tuple[str, int, int]]:
         """(id, level, collected) of matching topics at or above `min_level`, sorted by ID."""
         with self._lock:

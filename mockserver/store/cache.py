@@ -32,7 +32,3 @@ class Cached:
     def rendered(self, key: Hashable, build: Callable[[], T]) -> T:
         """A derived form of this object (a rendered body, a list fragment), built once."""
         return self._cache.rendered(key, build)
-
-    def forget_rendered(self) -> None:
-        """Drop every derived form: for the rare change made in place."""
-        self._cache.clear()

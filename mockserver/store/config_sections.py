@@ -146,10 +146,6 @@ class Section:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {o.name: o for o in self.options})
 
-    @property
-    def is_list(self) -> bool:
-        return self.element_key is not None
-
     def zero_element(self) -> dict[str, Any]:
         return {o.name: zero_value(o.kind) for o in self.options}
 

@@ -66,11 +66,6 @@ def error_code(err: Exception) -> str:
     return E_INTERNAL
 
 
-def error_message(err: Exception) -> str:
-    """Platform errors print their chain; anything else is hidden behind a generic text."""
-    return str(err) if isinstance(err, PlatformError) else "An internal error has occurred"
-
-
 TASK_NOT_FOUND = PlatformError(E_NOT_FOUND, "task not found")
 RUN_NOT_FOUND = PlatformError(E_NOT_FOUND, "run not found")
 NO_RUNS_FOUND = PlatformError(E_NOT_FOUND, "no matching runs found")

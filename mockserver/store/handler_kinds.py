@@ -112,7 +112,7 @@ def _kind_name(value: Any) -> str:
     return "map"
 
 
-def go_format_float(value: float, *, fmt_verb: str = "v") -> str:
+def go_format_float(value: float) -> str:
     """strconv shortest formatting of a float64 as `%v` (fmt) prints it."""
     f = float(value)
     if f != f:

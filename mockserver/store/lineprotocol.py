@@ -29,10 +29,8 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 UINT64_MAX = 2**64 - 1
 MAX_INT64_DIGITS = 19
-MIN_INT64_DIGITS = 20
 MAX_UINT64_DIGITS = 20
 MAX_FLOAT64_DIGITS = 25
-MIN_FLOAT64_DIGITS = 27
 
 PRECISIONS = {"n": 1, "u": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000}
 
@@ -68,11 +66,6 @@ class Point:
         """The point re-encoded as line protocol with a nanosecond timestamp (the recording format)."""
         parts = [escape_field_key(k) + b"=" + encode_field_value(v) for k, v in sorted(self.fields.items())]
         return self.key + b" " + b",".join(parts) + b" " + str(self.time).encode()
-
-
-def precision_multiplier(precision: str) -> int:
-    """Unknown precisions count as nanoseconds, as upstream does (the server never rejects one)."""
-    return PRECISIONS.get(precision, 1)
 
 
 #: Lines parsed per chunk by `iter_chunks`: what one write holds in memory at a time.

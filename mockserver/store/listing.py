@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from sortedcontainers import SortedList
 
 from mockserver.errors import BadRequest, MockError
 from mockserver.gotext import go_quote
 
-T = TypeVar("T")
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 

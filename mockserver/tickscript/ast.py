@@ -299,7 +299,3 @@ def line_char(text: str, pos: int, program: Program | None = None) -> tuple[int,
     segment = text[start:pos]
     char = len(segment) if segment.isascii() else len(segment.encode("utf-8", "surrogatepass"))
     return line, char + 1
-
-
-def equal(a: Node | Comment, b: Node | Comment) -> bool:
-    return bool(a.key() == b.key())

@@ -43,9 +43,6 @@ KEYWORDS = {"AND": AND, "OR": OR, "TRUE": TRUE, "FALSE": FALSE, "var": VAR, "dbr
 _WS_CHARS = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _WS = f"[{_WS_CHARS}]*"
 _WS_NO_NL = "[\t\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
-WS_RE = re.compile(_WS)
-GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | frozenset(
-    chr(c) for c in range(0x2000, 0x200B))
 
 _COMMENT = rf"//[^\n]*(?:\n{_WS_NO_NL}/[^\n]*)*(?:\n{_WS_NO_NL})?"
 _REGEX = r"/(?:[^/\\]|\\/|\\(?!/))*/"

@@ -760,7 +760,3 @@ def describe(type_name: str) -> Description:
             chain[k] = base[k]
     return Description(chain, prop_methods, fields)
 
-
-def node_types() -> list[str]:
-    """Every pipeline struct that is a node (creatable from a TICKscript or a source)."""
-    return sorted(t for t in STRUCTS if t.endswith("Node") and t not in ("AlertNodeData",))

@@ -35,13 +35,13 @@ def args_of(m: type[Mutant]) -> tuple[str, ...]:
 
 def check_ids() -> list[str]:
     """The rule catalogue: the id of every check the suite declares (one rule class per id)."""
-    import conformance
+    from conformance import areas
 
     found: set[str] = set()
-    for info in pkgutil.iter_modules(conformance.__path__):
+    for info in pkgutil.iter_modules(areas.__path__):
         if not info.name.startswith("test_"):
             continue
-        module = importlib.import_module(f"conformance.{info.name}")
+        module = importlib.import_module(f"conformance.areas.{info.name}")
         for obj in vars(module).values():
             for mark in getattr(obj, "pytestmark", []) or []:
                 if getattr(mark, "name", "") == "kcheck":

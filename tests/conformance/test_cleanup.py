@@ -198,7 +198,7 @@ def _config(url: str) -> Any:
 def test_six_concurrent_config_runs_leave_config_as_before(serve: Callable[..., str], tmp_path: Path) -> None:
     """Six runs with --allow-config-writes at once: config afterwards equals config before (an
     override the user had included), and none reports a target failure."""
-    from conformance.test_config import pick_option
+    from conformance.areas.test_config import pick_option
 
     url = serve()
     section, element, name = pick_option(_config(url)) or ("", "", "")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conformance import crashers
-from conformance.test_schema import _confine, fuzz_prefix
+from conformance.areas.test_schema import _confine, fuzz_prefix
 
 P = "kcf0123abcd-"
 

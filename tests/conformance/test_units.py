@@ -153,7 +153,7 @@ def _case(op_id: str, path: str, *, params: dict[str, Any] | None = None, body: 
 
 def test_fuzzed_ids_stay_inside_the_run() -> None:
     """Every ID a generated request names gets the run's prefix, however it was generated."""
-    from conformance.test_schema import _sanitize
+    from conformance.areas.test_schema import _sanitize
 
     c = _case("deleteUser", "/kapacitor/v1/users/{name}", params={"name": "admin"})
     _sanitize(c, "kcfp-")
@@ -199,8 +199,8 @@ def test_fuzzed_ids_stay_inside_the_run() -> None:
 
 def test_fuzzed_requests_avoid_known_crashes() -> None:
     """Inputs known to panic Kapacitor (a handler, or the whole process) are never sent."""
+    from conformance.areas.test_schema import _sanitize
     from conformance.crashers import _INT64_MAX
-    from conformance.test_schema import _sanitize
 
     c = _case("createTopicHandler", "/kapacitor/v1/alerts/topics/{topic}/handlers",
               params={"topic": "kcfp-t"}, body={"id": "kcfp-h", "kind": "aggregate"})

@@ -284,7 +284,7 @@ def test_failures_with_one_cause_are_grouped() -> None:
     summary = report.summarize(failed)
     meta = {"target": "t", "version": "1.5.9", "profile": "kapacitor", "seed": 1, "prefix": "kcf0123abcd-",
             "requests": 3}
-    lines = report.terminal_lines(meta, summary, failed)
+    lines = [line for line, _ in report.terminal_styled(meta, summary, failed)]
     assert any(ln.startswith("  2x MUST") and "GET /kapacitor/v1/tasks/{id}" in ln for ln in lines)
     page = report.render_html(report.document(meta, summary, failed, []))
     assert "<span class='count'>2x</span>" in page and "2 checks fail with this same answer" in page

@@ -596,3 +596,61 @@ def test_task_shapes_follow_the_real_server() -> None:
     assert _errors(list_item, {"id": "t", "link": {"rel": "self", "href": "/x"}, "bogus": 1})
     assert _errors({"$ref": "#/components/schemas/Task"}, {"id": "t"})
     assert schemas["RunStatus"]["enum"] == ["running", "finished", "failed"]
+
+
+# ------------------------------------------------------------------- suite-facing extensions
+#: The kinds of resource a create can make; each is a cleanup kind of the suite's registry.
+CREATE_KINDS = {"task", "template", "recording", "replay", "user", "flux-task", "handler"}
+#: The traits an operation can carry and what they mean (PROVENANCE.md, "Extensions").
+TRAITS = {"streams", "slow", "bulk", "dynamic", "irreversible"}
+
+
+def test_base_paths_are_the_prefix_of_every_path() -> None:
+    import spec
+
+    assert spec.base_path() == V1
+    assert spec.preview_base_path() == V1 + "preview"
+    for path in _doc()["paths"]:
+        assert path == "/write" or path.startswith((spec.base_path() + "/", spec.preview_base_path() + "/")), path
+
+
+def test_creates_extension_marks_the_create_operations() -> None:
+    for op in operations():
+        kind = op.raw.get("x-kapacitor-creates")
+        if kind is None:
+            continue
+        assert kind in CREATE_KINDS, op.operation_id
+        assert op.method == "POST" and op.raw["x-kapacitor-mutates"] is True, op.operation_id
+    # Every operation the document links from a create is marked as one, and only the kind it makes.
+    linked = {op_id for op_id, *_ in EXPECTED_LINKS}
+    marked = {op.operation_id for op in operations() if op.raw.get("x-kapacitor-creates")}
+    assert linked <= marked
+    assert marked - linked == {"createTopicHandlerFallback"}  # the sub-router's POST, not linked
+
+
+def test_traits_extension_uses_the_known_vocabulary() -> None:
+    for op in operations():
+        traits = op.raw.get("x-kapacitor-traits")
+        if traits is None:
+            continue
+        assert isinstance(traits, list) and traits and set(traits) <= TRAITS, op.operation_id
+        if "streams" in traits or "bulk" in traits or "dynamic" in traits:
+            assert op.method == "GET", op.operation_id
+        if "irreversible" in traits:
+            assert op.raw["x-kapacitor-mutates"] is True, op.operation_id
+
+
+def test_order_extension_on_every_paginated_list() -> None:
+    doc = _doc()
+    for op in operations():
+        names = set()
+        for p in op.raw.get("parameters", []):
+            if "$ref" in p:
+                p = doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[-1]]
+            names.add(p["name"])
+        paginated = op.method == "GET" and {"offset", "limit"} <= names
+        order = op.raw.get("x-kapacitor-order")
+        assert (order is not None) == paginated, op.operation_id
+        if order is not None:
+            assert order in {"id", "newest-first"}, op.operation_id
+            assert ("Newest first" in op.raw["description"]) == (order == "newest-first"), op.operation_id

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal
 from conformance.context import Kap
 from conformance.world import World
@@ -22,7 +23,7 @@ def _replay(kap: Kap, op: str, body: dict[str, Any], what: str, ref: str) -> dic
 
 def _final(kap: Kap, rid: str, what: str) -> dict[str, Any]:
     ex = kap.wait_finished("getReplay", rid, ref="api#wait-for-replays")
-    body = kap.json_ok(ex, 200, what, ref="api#wait-for-replays")
+    body = kap.json_object(ex, 200, what, ref="api#wait-for-replays")
     expect(body.get("status") in ("finished", "failed"), f"{what}: status", expected="finished or failed",
            actual=body.get("status"), ref="behaviour §7.1", exchange=ex)
     if body.get("status") == "finished":
@@ -38,7 +39,7 @@ def test_replay_recording(kap: Kap, world: World) -> None:
     body = _replay(kap, "createReplay", {"id": rid, "task": world.task, "recording": world.recording},
                    "replay a recording", REF)
     expect_equal((body.get("task"), body.get("recording"), body.get("link", {}).get("href")),
-                 (world.task, world.recording, f"/kapacitor/v1/replays/{rid}"), "replay: task, recording, link", ref=REF)
+                 (world.task, world.recording, f"{api.V1}/replays/{rid}"), "replay: task, recording, link", ref=REF)
     expect_equal((body.get("clock"), body.get("recording-time")), ("fast", False),
                  "replay defaults: clock, recording-time", ref=REF)
     final = _final(kap, rid, "replay when done")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap, stream_script, template_script
 
@@ -18,7 +19,7 @@ NO_DEFAULT = (
 
 def _get(kap: Kap, op: str, ident: str, **query: str) -> dict[str, Any]:
     ex = kap.call(op, id=ident, query=list(query.items()))
-    return kap.json_ok(ex, 200, f"{op} {ident!r}", ref=REF)
+    return kap.json_object(ex, 200, f"{op} {ident!r}", ref=REF)
 
 
 @check("templates.vars", MUST, "api#vars", mutates=True)
@@ -116,7 +117,7 @@ def test_template_rename(kap: Kap) -> None:
     ex = kap.call("updateTemplate", id=old, json={"id": new})
     kap.registry.rename("template", old, new)
     body = kap.json_ok(ex, 200, "PATCH template id", ref="behaviour §4.5")
-    expect_equal((body.get("id"), body.get("link", {}).get("href")), (new, f"/kapacitor/v1/templates/{new}"),
+    expect_equal((body.get("id"), body.get("link", {}).get("href")), (new, f"{api.V1}/templates/{new}"),
                  "renamed template: id, link", ref="behaviour §4.5", exchange=ex)
     kap.error(kap.call("getTemplate", id=old), 404, "no template exists", what="GET old template id after rename",
               ref="behaviour §4.5")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from conformance import api
 from conformance.checks import MUST, check, expect, expect_equal
 from conformance.context import Kap, template_script
 from conformance.sweep import CONFIG_LOCK, RUN_PREFIX
@@ -32,7 +33,7 @@ _REF = "api#override-configuration-values"
 
 def _element(kap: Kap, section: str, element: str) -> dict[str, Any]:
     ex = kap.call("getConfigElement", section=section, element=element)
-    return kap.json_ok(ex, 200, f"GET config {section}/{element}", ref="api#retrieve-the-current-configuration")
+    return kap.json_object(ex, 200, f"GET config {section}/{element}", ref="api#retrieve-the-current-configuration")
 
 
 def _value(kap: Kap, section: str, element: str, name: str) -> Any:
@@ -49,7 +50,7 @@ def pick_option(config: Any) -> tuple[str, str, str] | None:
     for sname in sorted(sections):
         for el in (sections[sname] or {}).get("elements") or []:
             href = ((el or {}).get("link") or {}).get("href", "")
-            base = f"/kapacitor/v1/config/{sname}/"
+            base = f"{api.V1}/config/{sname}/"
             if not href.startswith(base):
                 continue
             options = el.get("options") or {}

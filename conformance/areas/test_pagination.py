@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import spec
 from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap
@@ -39,12 +40,14 @@ def _full(kap: Kap, pools: Pools, family: str) -> tuple[str, list[str]]:
 @check("pagination.default-limit", MUST, "api#list-tasks", mutates=True)
 @pytest.mark.parametrize("family", FAMILIES)
 def test_default_limit(kap: Kap, pools: Pools, family: str) -> None:
-    """Without `limit` a list holds at most 100 items: the first 100 of the full list."""
+    """Without `limit` a list holds at most the spec's default (100) items: the first ones of the full list."""
+    default = int(spec.parameter_default("limit", api.FAMILIES[family].list_op))
     pattern, full = _full(kap, pools, family)
     got = _ids(kap, family, pattern)
-    expect_equal(len(got), 100, f"list {family} without limit ({POOL_SIZE} match): number of items",
+    expect_equal(len(got), default, f"list {family} without limit ({POOL_SIZE} match): number of items",
                  ref="api#list-tasks")
-    expect_equal(got, full[:100], f"list {family} without limit: the first 100 items", ref="api#list-tasks")
+    expect_equal(got, full[:default], f"list {family} without limit: the first {default} items",
+                 ref="api#list-tasks")
 
 
 @check("pagination.windows", MUST, "api#list-tasks", mutates=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance import api
 from conformance.checks import MUST, check, expect, expect_equal, fail
 from conformance.context import Kap
 from conformance.gostr import _RFC3339
@@ -49,7 +50,7 @@ def shape(rec: Any, what: str, *, kind: str, ref: str = "behaviour §6.1") -> No
 def finished(kap: Kap, rid: str, what: str, *, kind: str) -> dict[str, Any]:
     """Poll until done, then the final fields: finished ⇒ progress 1 and no error; failed ⇒ an error."""
     ex = kap.wait_finished("getRecording", rid, ref="api#wait-for-a-recording")
-    body = kap.json_ok(ex, 200, what, ref="api#wait-for-a-recording")
+    body = kap.json_object(ex, 200, what, ref="api#wait-for-a-recording")
     shape(body, what, kind=kind)
     expect(body["status"] not in RUNNING, f"{what}: status once GET answers 200", expected="finished or failed",
            actual=body["status"], ref="behaviour §6.5", exchange=ex)
@@ -68,7 +69,7 @@ def test_record_query(kap: Kap) -> None:
     for kind in ("stream", "batch"):
         rid = kap.uid(f"rq{kind[0]}-")
         body = _record(kap, "recordQuery", {"id": rid, "type": kind, "query": _query(kap)}, f"record query ({kind})")
-        expect_equal((body.get("id"), body.get("link", {}).get("href")), (rid, f"/kapacitor/v1/recordings/{rid}"),
+        expect_equal((body.get("id"), body.get("link", {}).get("href")), (rid, f"{api.V1}/recordings/{rid}"),
                      f"query recording ({kind}): id, link", ref=REF)
         shape(body, f"query recording ({kind}) as created", kind=kind)
         finished(kap, rid, f"query recording ({kind}) when done", kind=kind)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap, stream_script, template_script
 from conformance.world import World
@@ -11,9 +14,9 @@ from conformance.world import World
 REF_TASK = "api#define-or-update-a-task"
 
 
-def _get_task(kap: Kap, tid: str, **query: str) -> dict:
+def _get_task(kap: Kap, tid: str, **query: str) -> dict[str, Any]:
     ex = kap.call("getTask", id=tid, query=list(query.items()))
-    return kap.json_ok(ex, 200, f"GET task {tid!r}", ref="api#get-a-task")
+    return kap.json_object(ex, 200, f"GET task {tid!r}", ref="api#get-a-task")
 
 
 @check("lifecycle.task-roundtrip", MUST, REF_TASK, mutates=True)
@@ -26,7 +29,7 @@ def test_task_roundtrip(kap: Kap) -> None:
     for key, want in (("id", tid), ("type", "stream"), ("dbrps", dbrps), ("status", "disabled"),
                       ("script", stream_script())):
         expect_equal(got.get(key), want, f"GET task after create: {key}", ref=REF_TASK)
-    expect_equal(created.get("link", {}).get("href"), f"/kapacitor/v1/tasks/{tid}", "create task: link href",
+    expect_equal(created.get("link", {}).get("href"), f"{api.V1}/tasks/{tid}", "create task: link href",
                  ref="api#links")
 
 
@@ -96,7 +99,7 @@ def test_rename(kap: Kap) -> None:
     ex = kap.call("updateTask", id=old, json={"id": new})
     kap.registry.rename("task", old, new)
     body = kap.json_ok(ex, 200, "PATCH task id", ref=REF_TASK)
-    expect_equal(body.get("link", {}).get("href"), f"/kapacitor/v1/tasks/{new}", "renamed task: link",
+    expect_equal(body.get("link", {}).get("href"), f"{api.V1}/tasks/{new}", "renamed task: link",
                  ref="behaviour §3.6", exchange=ex)
     expect_status(kap.call("getTask", id=new), 200, "GET renamed task", ref=REF_TASK)
     expect_status(kap.call("getTask", id=old), 404, "GET old task id after rename", ref=REF_TASK)
@@ -134,7 +137,7 @@ def test_recording_lifecycle(kap: Kap) -> None:
     """A recording answers 201 with a link, GET answers 202 while running and 200 when done."""
     rec = kap.create_recording(kap.uid("rl-"))
     href = rec.get("link", {}).get("href")
-    expect_equal(href, f"/kapacitor/v1/recordings/{rec['id']}", "recording link", ref="api#create-a-recording")
+    expect_equal(href, f"{api.V1}/recordings/{rec['id']}", "recording link", ref="api#create-a-recording")
     final = kap.wait_finished("getRecording", rec["id"], ref="api#wait-for-a-recording")
     body = kap.json_ok(final, 200, "finished recording", ref="api#wait-for-a-recording")
     expect(body.get("status") in ("finished", "failed"), "finished recording: status",
@@ -149,7 +152,7 @@ def test_replay_lifecycle(kap: Kap) -> None:
     kap.wait_finished("getRecording", rec)
     rp = kap.create_replay(tid, rec, kap.uid("rp-"))
     expect_equal(rp.get("task"), tid, "replay: task", ref="api#replay-a-recording")
-    expect_equal(rp.get("link", {}).get("href"), f"/kapacitor/v1/replays/{rp['id']}", "replay link",
+    expect_equal(rp.get("link", {}).get("href"), f"{api.V1}/replays/{rp['id']}", "replay link",
                  ref="api#replay-a-recording")
     final = kap.wait_finished("getReplay", rp["id"], ref="api#wait-for-replays")
     body = kap.json_ok(final, 200, "finished replay", ref="api#wait-for-replays")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
 from conformance.context import Kap
 from conformance.world import World
@@ -18,7 +19,7 @@ def test_handler_crud(kap: Kap) -> None:
     topic, hid = kap.uid("at-"), kap.uid("ah-")
     created = kap.create_handler(topic, hid, kind="log", options={"path": "/dev/null"})
     expect_equal(created.get("id"), hid, "created handler: id", ref=REF)
-    expect_equal(created.get("link", {}).get("href"), f"/kapacitor/v1/alerts/topics/{topic}/handlers/{hid}",
+    expect_equal(created.get("link", {}).get("href"), f"{api.V1}/alerts/topics/{topic}/handlers/{hid}",
                  "created handler: link", ref="behaviour §8.1")
     got = kap.json_ok(kap.call("getTopicHandler", topic=topic, handler=hid), 200, "GET handler",
                       ref="api#get-a-topic-handler")
@@ -43,7 +44,7 @@ def test_handler_crud(kap: Kap) -> None:
                   json={"id": new, "kind": "log", "options": {"path": "/dev/null"}})
     kap.registry.add("handler", new, topic=topic)
     body = kap.json_ok(ex, 200, "PUT handler with a new id (rename)", ref="behaviour §8.6")
-    expect_equal(body.get("link", {}).get("href"), f"/kapacitor/v1/alerts/topics/{topic}/handlers/{new}",
+    expect_equal(body.get("link", {}).get("href"), f"{api.V1}/alerts/topics/{topic}/handlers/{new}",
                  "renamed handler: link", ref="behaviour §8.6", exchange=ex)
 
     listed = kap.json_ok(kap.call("listTopicHandlers", topic=topic), 200, "list handlers",
@@ -84,7 +85,7 @@ def test_topic_shape(kap: Kap) -> None:
     body = kap.json_ok(kap.call("getTopic", topic=topic), 200, "GET topic", ref="api#topic-state")
     expect_equal(body.get("id"), topic, "topic id", ref="behaviour §8.1")
     expect_equal(body.get("level"), "OK", "topic level without events", ref="behaviour §8.1")
-    expect_equal(body.get("events-link", {}).get("href"), f"/kapacitor/v1/alerts/topics/{topic}/events",
+    expect_equal(body.get("events-link", {}).get("href"), f"{api.V1}/alerts/topics/{topic}/events",
                  "topic events-link", ref="behaviour §8.1")
     listed = kap.json_ok(kap.call("listTopics", query=[("pattern", topic)]), 200, "list topics")
     expect_equal([t.get("id") for t in listed.get("topics") or []], [topic], "topics matching the id",
@@ -121,7 +122,7 @@ def test_handler_match(kap: Kap) -> None:
     ex = kap.call("getTopicHandler", topic=topic, handler=hid)
     got = kap.json_ok(ex, 200, "GET handler", ref="behaviour §8.1")
     expect_equal(got.get("match"), "", "handler without match: match", ref="behaviour §8.1", exchange=ex)
-    expect_equal(got.get("link"), {"rel": "self", "href": f"/kapacitor/v1/alerts/topics/{topic}/handlers/{hid}"},
+    expect_equal(got.get("link"), {"rel": "self", "href": f"{api.V1}/alerts/topics/{topic}/handlers/{hid}"},
                  "handler link", ref="behaviour §8.1", exchange=ex)
 
 
@@ -219,12 +220,12 @@ def test_list_links(kap: Kap) -> None:
     kap.create_handler(topic, kap.uid("h-"))
     ex = kap.call("listTopics", raw_query=f"min-level=OK&pattern={topic}")
     body = kap.json_ok(ex, 200, "list topics", ref="behaviour §8.1")
-    expect_equal(body.get("link"), {"rel": "self", "href": f"/kapacitor/v1/alerts/topics?min-level=OK&pattern={topic}"},
+    expect_equal(body.get("link"), {"rel": "self", "href": f"{api.V1}/alerts/topics?min-level=OK&pattern={topic}"},
                  "topic list link", ref="behaviour §8.1", exchange=ex)
     ex = kap.call("listTopicHandlers", topic=topic, raw_query="pattern=%2A")
     body = kap.json_ok(ex, 200, "list handlers", ref="behaviour §8.1")
     expect_equal((body.get("link"), body.get("topic")),
-                 ({"rel": "self", "href": f"/kapacitor/v1/alerts/topics/{topic}/handlers?pattern=%2A"}, topic),
+                 ({"rel": "self", "href": f"{api.V1}/alerts/topics/{topic}/handlers?pattern=%2A"}, topic),
                  "handler list link, topic", ref="behaviour §8.1", exchange=ex)
 
 
@@ -237,7 +238,7 @@ def test_events(kap: Kap) -> None:
     body = kap.json_ok(ex, 200, "list topic events", ref="api#list-topic-events")
     expect_equal((body.get("topic"), body.get("events")), (topic, []), "events of a quiet topic: topic, events",
                  ref="api#list-topic-events", exchange=ex)
-    expect_equal(body.get("link", {}).get("href"), f"/kapacitor/v1/alerts/topics/{topic}/events", "events link",
+    expect_equal(body.get("link", {}).get("href"), f"{api.V1}/alerts/topics/{topic}/events", "events link",
                  ref="api#list-topic-events", exchange=ex)
 
 
@@ -253,7 +254,7 @@ def test_path_topic_wins(kap: Kap) -> None:
     kap.registry.add("handler", hid, topic=topic)
     kap.registry.add("handler", hid, topic=other)
     body = kap.json_ok(ex, 200, "create handler with another topic in the body", ref="behaviour §8.6")
-    expect_equal(body.get("link", {}).get("href"), f"/kapacitor/v1/alerts/topics/{topic}/handlers/{hid}",
+    expect_equal(body.get("link", {}).get("href"), f"{api.V1}/alerts/topics/{topic}/handlers/{hid}",
                  "handler link (path topic)", ref="behaviour §8.6", exchange=ex)
     listed = kap.json_ok(kap.call("listTopicHandlers", topic=other), 200, "handlers of the body's topic")
     expect_equal(listed.get("handlers"), [], "handlers of the topic named only in the body", ref="behaviour §8.6")

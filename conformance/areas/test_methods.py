@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, error_body, expect, expect_empty_body, expect_status
 from conformance.context import Kap
 from conformance.world import World
 
-V1 = "/kapacitor/v1"
+V1 = api.V1
 
 
 @check("methods.unknown-route", MUST, "api#http-response-codes")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal
 from conformance.context import Kap
 
@@ -17,14 +18,14 @@ def test_stores(kap: Kap) -> None:
     kap.need("listStores")
     ex = kap.call("listStores")
     body = kap.json_ok(ex, 200, "list stores", ref=REF)
-    expect_equal(body.get("link"), {"rel": "self", "href": "/kapacitor/v1/storage/stores"}, "stores link", ref=REF,
+    expect_equal(body.get("link"), {"rel": "self", "href": api.V1 + "/storage/stores"}, "stores link", ref=REF,
                  exchange=ex)
     stores = body.get("storage") or []
     names = {s.get("name") for s in stores}
     expect(set(STORES) <= names, "stores listed", expected=sorted(STORES), actual=sorted(map(str, names)), ref=REF,
            exchange=ex)
     for s in stores:
-        expect_equal(s.get("link"), {"rel": "self", "href": f"/kapacitor/v1/storage/stores/{s.get('name')}"},
+        expect_equal(s.get("link"), {"rel": "self", "href": f"{api.V1}/storage/stores/{s.get('name')}"},
                      f"store {s.get('name')!r}: link", ref=REF, exchange=ex)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status, is_catch_all
 from conformance.context import Kap
 
@@ -51,7 +52,7 @@ def test_flux_limit(kap: Kap) -> None:
 
 
 _HEX16 = re.compile(r"[0-9a-f]{16}")
-BASE = "/kapacitor/v1/api/v2/tasks"
+BASE = api.V1 + "/api/v2/tasks"
 
 
 def _create(kap: Kap) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal
 from conformance.context import Kap
 
 REF = "api#list-testable-services"
-BASE = "/kapacitor/v1/service-tests"
+BASE = api.V1 + "/service-tests"
 
 
 def _list(kap: Kap, pattern: str | None = None) -> tuple[Any, Any]:

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal
 from conformance.context import Kap
 from conformance.world import World
 
 REF = "api#retrieve-the-current-configuration"
-BASE = "/kapacitor/v1/config"
+BASE = api.V1 + "/config"
 
 
 def _config(kap: Kap) -> dict[str, Any]:
@@ -23,8 +24,8 @@ def _config(kap: Kap) -> dict[str, Any]:
     ex = kap.call("getConfig")
     if ex.status == 403:
         pytest.skip("the target has config overrides disabled (403); see config.disabled")
-    body = kap.json_ok(ex, 200, "GET config", ref=REF)
-    expect(isinstance(body, dict) and isinstance(body.get("sections"), dict), "GET config: sections object",
+    body = kap.json_object(ex, 200, "GET config", ref=REF)
+    expect(isinstance(body.get("sections"), dict), "GET config: sections object",
            expected='{"link": ..., "sections": {...}}', actual=body, ref=REF, exchange=ex)
     return body
 

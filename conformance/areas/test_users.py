@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect_equal, expect_status
 from conformance.context import Kap
 from conformance.target import Client, Exchange
@@ -88,7 +89,7 @@ def test_authentication(kap: Kap) -> None:
                                 (("kcfnosuch", "wrong"), "authorization failed", "unknown user")):
         client = _anonymous(kap, auth)
         try:
-            ex = client.get("/kapacitor/v1/users")
+            ex = client.get(api.V1 + "/users")
         finally:
             client.close()
         kap.error(ex, 401, message, what=f"GET users with {what}", ref="behaviour §1.10",
@@ -103,11 +104,11 @@ def test_authorization(kap: Kap) -> None:
                         "api user"), 200, "create api user", ref="api#create-a-user")
     client = _anonymous(kap, (name, kap.suite.secret))
     try:
-        allowed = client.get("/kapacitor/v1/tasks")
-        denied = client.get("/kapacitor/v1/config")
+        allowed = client.get(api.V1 + "/tasks")
+        denied = client.get(api.V1 + "/config")
     finally:
         client.close()
     expect_status(allowed, 200, "GET tasks as an api user", ref="behaviour §1.10")
-    kap.error(denied, 403, f'user {name} does not have "read" privilege for API endpoint "/kapacitor/v1/config"',
+    kap.error(denied, 403, f'user {name} does not have "read" privilege for API endpoint "{api.V1}/config"',
               what="GET config as an api user", ref="behaviour §1.10",
               message_ref="behaviour §1.10")

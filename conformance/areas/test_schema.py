@@ -59,19 +59,17 @@ def _checks() -> tuple[list[Any], list[Any]]:
     return positive, [oa.status_code_conformance, oa.content_type_conformance]
 
 
-#: Operations never fuzzed: they stream forever, take long, or change the server as a whole in a way
-#: that cannot be undone (the log level cannot be read back).
-_NEVER = {"streamLogs", "pprofProfile", "getTaskHttpOut", "setLogLevel"}
+#: Operations never fuzzed (`x-kapacitor-traits`): they stream forever, take long, exist only while a
+#: task defines them, or change the server as a whole in a way that cannot be undone.
+_NEVER = api.NOT_FUZZED
 _CONFIG_WRITES = {"setLogLevel", "reloadSideload", "updateConfigSection", "updateConfigElement", "runServiceTest",
                   "runStoreAction"}
 _WRITES = {"writePoints", "writePointsRoot"}
 _PLAIN_TEXT_ERRORS = _WRITES
-#: Create operations and the kind of resource their 2xx answer creates.
-_CREATES = {"createTask": "task", "createTemplate": "template", "recordStream": "recording",
-            "recordBatch": "recording", "recordQuery": "recording", "createReplay": "replay", "replayBatch": "replay",
-            "replayQuery": "replay", "createUser": "user", "createFluxTask": "flux-task"}
+#: Create operations and the kind of resource their 2xx answer creates (`x-kapacitor-creates`).
+_CREATES = {op_id: kind for op_id, kind in api.CREATES.items() if kind != "handler"}
 #: POST under a topic creates a handler in it, also through the sub-router's fallback path.
-_HANDLER_CREATES = ("createTopicHandler", "createTopicHandlerFallback")
+_HANDLER_CREATES = frozenset(op_id for op_id, kind in api.CREATES.items() if kind == "handler")
 
 
 def _fuzzable(op_id: str, kap: Kap) -> None:
