@@ -45,6 +45,7 @@ from .values import (
     Dur,
     GoRegex,
     TickscriptError,
+    scalar_go_type,
     value_type,
 )
 
@@ -57,19 +58,7 @@ def _wrap(v: int) -> int:
 
 
 def _go_type(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int64"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, Dur):
-        return "time.Duration"
-    if isinstance(v, GoRegex):
-        return "*regexp.Regexp"
-    return "<nil>"
+    return scalar_go_type(v) or "<nil>"
 
 
 def _to_string(v: Any) -> str:
