@@ -8,7 +8,8 @@ newline. Error bodies are `{"code", "message"}` without a newline, plus `X-Platf
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote_plus, urlencode
 
 from mockserver import auth, gojson
@@ -465,31 +466,29 @@ def _run_ids(call: Call, run_first: bool = False) -> tuple[int, int]:
     return ids["taskID"], ids["runID"]
 
 
+_T = TypeVar("_T")
+
+
+def _on_run(call: Call, what: str, action: Callable[[FluxTaskStore, int, int], _T], *, run_first: bool = False) -> _T:
+    """Apply a store action to the run the path names; its failures read `failed to <what> run`."""
+    task_id, run_id = _run_ids(call, run_first=run_first)
+    try:
+        return action(_store(call), task_id, run_id)
+    except (PlatformError, GoError) as exc:
+        raise _service_failure(f"failed to {what} run", exc, TASK_NOT_FOUND, RUN_NOT_FOUND) from None
+
+
 @operation("getFluxTaskRun")
 def get_run(call: Call) -> Reply:
-    task_id, run_id = _run_ids(call)
-    try:
-        run = _store(call).find_run(task_id, run_id)
-    except (PlatformError, GoError) as exc:
-        raise _service_failure("failed to find run", exc, TASK_NOT_FOUND, RUN_NOT_FOUND) from None
-    return _ok(200, render_run(run))
+    return _ok(200, render_run(_on_run(call, "find", FluxTaskStore.find_run)))
 
 
 @operation("cancelFluxTaskRun")
 def cancel_run(call: Call) -> Reply:
-    task_id, run_id = _run_ids(call, run_first=True)
-    try:
-        _store(call).cancel_run(task_id, run_id)
-    except (PlatformError, GoError) as exc:
-        raise _service_failure("failed to cancel run", exc, TASK_NOT_FOUND, RUN_NOT_FOUND) from None
+    _on_run(call, "cancel", FluxTaskStore.cancel_run, run_first=True)
     return Reply(200, content_type=None)
 
 
 @operation("retryFluxTaskRun")
 def retry_run(call: Call) -> Reply:
-    task_id, run_id = _run_ids(call)
-    try:
-        run = _store(call).retry_run(task_id, run_id)
-    except (PlatformError, GoError) as exc:
-        raise _service_failure("failed to retry run", exc, TASK_NOT_FOUND, RUN_NOT_FOUND) from None
-    return _ok(200, render_run(run))
+    return _ok(200, render_run(_on_run(call, "retry", FluxTaskStore.retry_run)))

@@ -66,7 +66,8 @@ def go_type_name(value: Any) -> str:
     return "map[string]interface {}"
 
 
-def _go_kind(value: Any) -> str:
+def go_kind_name(value: Any) -> str:
+    """reflect.Kind.String() of such a value (`invalid` for nil)."""
     if value is None:
         return "invalid"
     if isinstance(value, bool):
@@ -97,7 +98,7 @@ _ZERO_VALUE_TYPE = "reflect: call of reflect.Value.Type on zero Value"
 
 def convert(kind: str, current: Any, src: Any) -> Any:
     """Convert a JSON value into an option of `kind`, as the server's override code does."""
-    src_kind = _go_kind(src)
+    src_kind = go_kind_name(src)
     dst_kind = cs.GO_KIND[kind]
     if src_kind == dst_kind:
         if dst_kind == "map":

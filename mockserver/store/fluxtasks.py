@@ -38,6 +38,7 @@ from mockserver.store.flux_errors import (
 )
 from mockserver.store.flux_script import (
     Duration,
+    Options,
     edit_task_option,
     format_duration,
     go_parse_duration,
@@ -157,6 +158,21 @@ def _quote_flux(text: str) -> str:
     return go_quote(text)
 
 
+def _task_options(flux: str, now: int) -> tuple[Options, int]:
+    """A script's task options and its offset in nanoseconds (0 without one), as create and
+    update read them; the errors are the platform's."""
+    try:
+        opts = options_from_script(flux, now)
+    except GoError as exc:
+        raise PlatformError(E_INVALID, "invalid options", exc) from None
+    if opts.offset is None:
+        return opts, 0
+    try:
+        return opts, go_parse_duration(format_duration(opts.offset))
+    except GoError as exc:
+        raise PlatformError(E_INTERNAL, "unexpected error parsing time", exc) from None
+
+
 class FluxTaskStore:
     """Tasks keyed by numeric ID (listed in ID order), manual run queues, runs and run history."""
 
@@ -210,17 +226,8 @@ class FluxTaskStore:
     def create_task(self, flux: str, description: str, status: str, owner: str) -> FluxTask:
         with self._lock:
             now = self._clock()
-            try:
-                opts = options_from_script(flux, now)
-            except GoError as exc:
-                raise PlatformError(E_INVALID, "invalid options", exc) from None
+            opts, offset = _task_options(flux, now)
             created = _truncate_s(now)
-            offset = 0
-            if opts.offset is not None:
-                try:
-                    offset = go_parse_duration(format_duration(opts.offset))
-                except GoError as exc:
-                    raise PlatformError(E_INTERNAL, "unexpected error parsing time", exc) from None
             task = FluxTask(
                 id=self._next_id(),
                 owner=owner,
@@ -248,21 +255,11 @@ class FluxTaskStore:
                 edited = edit_task_option(base, name=upd.name, every=upd.every, cron=upd.cron, offset=upd.offset)
                 # Without overrides the given text is stored as is (even ""), then checked.
                 flux = edited if edited is not None else (upd.flux if upd.flux is not None else task.flux)
-                try:
-                    opts = options_from_script(flux, now)
-                except GoError as exc:
-                    raise PlatformError(E_INVALID, "invalid options", exc) from None
+                opts, task.offset = _task_options(flux, now)
                 task.flux = flux
                 task.name = opts.name
                 task.every = format_duration(opts.every)
                 task.cron = opts.cron
-                offset = 0
-                if opts.offset is not None:
-                    try:
-                        offset = go_parse_duration(format_duration(opts.offset))
-                    except GoError as exc:
-                        raise PlatformError(E_INTERNAL, "unexpected error parsing time", exc) from None
-                task.offset = offset
                 task.updated_at = now
             if upd.description is not None:
                 task.description = upd.description

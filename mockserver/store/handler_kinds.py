@@ -17,6 +17,7 @@ from typing import Any
 
 from mockserver.errors import MockError
 from mockserver.gotext import go_quote
+from mockserver.store.config_values import go_kind_name, go_type_name
 
 # ---- Go type descriptions -------------------------------------------------------------------------
 
@@ -86,32 +87,6 @@ class HandlerBuildError(MockError):
 _UNSET = object()
 
 
-def _type_name(value: Any) -> str:
-    """reflect.Type.String() of a value produced by encoding/json into interface{}."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "map[string]interface {}"
-
-
-def _kind_name(value: Any) -> str:
-    """reflect.Kind.String() of such a value."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "slice"
-    return "map"
-
-
 def go_format_float(value: float) -> str:
     """strconv shortest formatting of a float64 as `%v` (fmt) prints it."""
     f = float(value)
@@ -164,7 +139,7 @@ def _fold_equal(a: str, b: str) -> bool:
 
 def _unconvertible(name: str, target: GoType, data: Any) -> str:
     return (
-        f"'{name}' expected type '{target.name}', got unconvertible type '{_type_name(data)}', "
+        f"'{name}' expected type '{target.name}', got unconvertible type '{go_type_name(data)}', "
         f"value: '{go_format_v(data)}'"
     )
 
@@ -201,19 +176,19 @@ class _Decoder:
                 return float(data) if kind == "float" else int(data)
         elif kind == "slice":
             if not isinstance(data, list):
-                self.errors.append(f"'{name}': source data must be an array or slice, got {_kind_name(data)}")
+                self.errors.append(f"'{name}': source data must be an array or slice, got {go_kind_name(data)}")
                 return _UNSET
             assert target.elem is not None
             return [self.decode(f"{name}[{i}]", item, target.elem) for i, item in enumerate(data)]
         elif kind == "map":
             if not isinstance(data, dict):
-                self.errors.append(f"'{name}' expected a map, got '{_kind_name(data)}'")
+                self.errors.append(f"'{name}' expected a map, got '{go_kind_name(data)}'")
                 return _UNSET
             assert target.elem is not None
             return {k: self.decode(f"{name}[{k}]", v, target.elem) for k, v in data.items()}
         elif kind in ("struct", "opaque"):
             if not isinstance(data, dict):
-                self.errors.append(f"'{name}' expected a map, got '{_kind_name(data)}'")
+                self.errors.append(f"'{name}' expected a map, got '{go_kind_name(data)}'")
                 return _UNSET
             return self.struct_from_map(name, data, target.fields)
         else:  # pragma: no cover - schema error
@@ -313,6 +288,21 @@ def _check_template(text: str, funcs: frozenset[str]) -> None:
         raise _TemplateError(text.count("\n") + 1, "unexpected EOF")
 
 
+def _quoted_end(text: str, i: int, line: int, unterminated: str) -> int:
+    """Where the quoted token opening at `i` ends (after its closing quote); backslash escapes,
+    and a newline or the end of the text before the closing quote is an error."""
+    quote, k, n = text[i], i + 1, len(text)
+    while k < n and text[k] != quote:
+        if text[k] == "\\":
+            k += 1
+        if k >= n or text[k] == "\n":
+            raise _TemplateError(line, unterminated)
+        k += 1
+    if k >= n:
+        raise _TemplateError(line, unterminated)
+    return k + 1
+
+
 def _lex_action(text: str, i: int, line: int) -> tuple[list[str], int]:
     tokens: list[str] = []
     n = len(text)
@@ -327,17 +317,8 @@ def _lex_action(text: str, i: int, line: int) -> tuple[list[str], int]:
         if c in " \t\r\n":
             i += 1
         elif c == '"':
-            k = i + 1
-            while k < n and text[k] != '"':
-                if text[k] == "\\":
-                    k += 1
-                if k >= n or text[k] == "\n":
-                    raise _TemplateError(line, "unterminated quoted string")
-                k += 1
-            if k >= n:
-                raise _TemplateError(line, "unterminated quoted string")
+            i = _quoted_end(text, i, line, "unterminated quoted string")
             tokens.append('"')
-            i = k + 1
         elif c == "`":
             k = text.find("`", i + 1)
             if k < 0:
@@ -345,17 +326,8 @@ def _lex_action(text: str, i: int, line: int) -> tuple[list[str], int]:
             tokens.append('"')
             i = k + 1
         elif c == "'":
-            k = i + 1
-            while k < n and text[k] != "'":
-                if text[k] == "\\":
-                    k += 1
-                if k >= n or text[k] == "\n":
-                    raise _TemplateError(line, "unterminated character constant")
-                k += 1
-            if k >= n:
-                raise _TemplateError(line, "unterminated character constant")
+            i = _quoted_end(text, i, line, "unterminated character constant")
             tokens.append("'")
-            i = k + 1
         elif c in "|(),=":
             tokens.append(c)
             i += 1

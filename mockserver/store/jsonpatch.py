@@ -310,6 +310,21 @@ class _Budget:
             self.left -= size
 
 
+def _locate(
+    doc: dict[str, Any], op: dict[str, Any], field: str, kind: str, missing: str, *, quiet: bool = False
+) -> tuple[str, Any, Any]:
+    """Decode the op's `path` or `from` and find the container it points into, with the library's
+    texts: `missing` says what is missing (`{}` is the path); a `quiet` decode error hides its cause."""
+    try:
+        path = _path(op) if field == "path" else _from(op)
+    except PatchError as exc:
+        raise PatchError(f"{kind} operation failed to decode {field}: {_MISSING if quiet else exc}") from None
+    con, key = _find_object(doc, path)
+    if con is None:
+        raise PatchError(f"{kind} operation does not apply: {missing.format(path)}: {_MISSING}")
+    return path, con, key
+
+
 def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
     """Patch.Apply on a document already decoded to raw values; raises PatchError or PatchPanic."""
     budget = _Budget(doc)
@@ -318,38 +333,20 @@ def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
         kind = kind if isinstance(kind, str) else "unknown"
         value = op.get("value", _ABSENT)
         if kind == "add":
-            try:
-                path = _path(op)
-            except PatchError:
-                raise PatchError(f"add operation failed to decode path: {_MISSING}") from None
-            con, key = _find_object(doc, path)
-            if con is None:
-                raise PatchError(f'add operation does not apply: doc is missing path: "{path}": {_MISSING}')
+            path, con, key = _locate(doc, op, "path", kind, 'doc is missing path: "{}"', quiet=True)
             budget.insert(path, value)
             try:
                 _add(con, key, None if value is _ABSENT else value)
             except PatchError as exc:
                 raise PatchError(f"error in add for path: '{path}': {exc}") from None
         elif kind == "remove":
-            try:
-                path = _path(op)
-            except PatchError:
-                raise PatchError(f"remove operation failed to decode path: {_MISSING}") from None
-            con, key = _find_object(doc, path)
-            if con is None:
-                raise PatchError(f'remove operation does not apply: doc is missing path: "{path}": {_MISSING}')
+            path, con, key = _locate(doc, op, "path", kind, 'doc is missing path: "{}"', quiet=True)
             try:
                 _remove(con, key)
             except PatchError as exc:
                 raise PatchError(f"error in remove for path: '{path}': {exc}") from None
         elif kind == "replace":
-            try:
-                path = _path(op)
-            except PatchError as exc:
-                raise PatchError(f"replace operation failed to decode path: {exc}") from None
-            con, key = _find_object(doc, path)
-            if con is None:
-                raise PatchError(f"replace operation does not apply: doc is missing path: {path}: {_MISSING}")
+            path, con, key = _locate(doc, op, "path", kind, "doc is missing path: {}")
             try:
                 _get(con, key)
             except PatchError:
@@ -357,38 +354,20 @@ def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
             budget.insert(path, value)
             _set(con, key, None if value is _ABSENT else value)
         elif kind == "move":
-            try:
-                src = _from(op)
-            except PatchError as exc:
-                raise PatchError(f"move operation failed to decode from: {exc}") from None
-            con, key = _find_object(doc, src)
-            if con is None:
-                raise PatchError(f"move operation does not apply: doc is missing from path: {src}: {_MISSING}")
+            _, con, key = _locate(doc, op, "from", kind, "doc is missing from path: {}")
             try:
                 val = _get(con, key)
                 _remove(con, key)
             except PatchError as exc:
                 raise PatchError(f"error in move for path: '{key}': {exc}") from None
-            try:
-                path = _path(op)
-            except PatchError as exc:
-                raise PatchError(f"move operation failed to decode path: {exc}") from None
-            con, key = _find_object(doc, path)
-            if con is None:
-                raise PatchError(f"move operation does not apply: doc is missing destination path: {path}: {_MISSING}")
+            path, con, key = _locate(doc, op, "path", kind, "doc is missing destination path: {}")
             budget.insert(path, val, grows=False)
             try:
                 _add(con, key, val)
             except PatchError as exc:
                 raise PatchError(f"error in move for path: '{path}': {exc}") from None
         elif kind == "test":
-            try:
-                path = _path(op)
-            except PatchError as exc:
-                raise PatchError(f"test operation failed to decode path: {exc}") from None
-            con, key = _find_object(doc, path)
-            if con is None:
-                raise PatchError(f"test operation does not apply: is missing path: {path}: {_MISSING}")
+            path, con, key = _locate(doc, op, "path", kind, "is missing path: {}")
             try:
                 val = _get(con, key)
             except PatchError as exc:
@@ -402,24 +381,12 @@ def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
             if value is _ABSENT or not _equal(val, value):
                 raise PatchError(f"testing value {path} failed: test failed")
         elif kind == "copy":
-            try:
-                src = _from(op)
-            except PatchError as exc:
-                raise PatchError(f"copy operation failed to decode from: {exc}") from None
-            con, key = _find_object(doc, src)
-            if con is None:
-                raise PatchError(f"copy operation does not apply: doc is missing from path: {src}: {_MISSING}")
+            src, con, key = _locate(doc, op, "from", kind, "doc is missing from path: {}")
             try:
                 val = _get(con, key)
             except PatchError as exc:
                 raise PatchError(f"error in copy for from: '{src}': {exc}") from None
-            try:
-                path = _path(op)
-            except PatchError:
-                raise PatchError(f"copy operation failed to decode path: {_MISSING}") from None
-            con, key = _find_object(doc, path)
-            if con is None:
-                raise PatchError(f"copy operation does not apply: doc is missing destination path: {path}: {_MISSING}")
+            path, con, key = _locate(doc, op, "path", kind, "doc is missing destination path: {}", quiet=True)
             budget.insert(path, val)
             try:
                 _add(con, key, copy.deepcopy(val))

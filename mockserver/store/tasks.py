@@ -113,9 +113,29 @@ class TemplateUpdate(TemplateFields):
 
 # ---- models -------------------------------------------------------------------------------------------
 
+_S = TypeVar("_S", bound="_Scripted")
+
+
+class _Scripted(Cached):
+    """A task or a template: a script whose analysis is made once and which is formatted from it."""
+
+    script: str
+
+    def analysis(self) -> Analysis:
+        raise NotImplementedError
+
+    def formatted(self) -> str:
+        """The script as `tick.Format` writes it, from the program the analysis parsed."""
+        return self.rendered("formatted", lambda: self.analysis().formatted(self.script))
+
+    def analysed(self: _S, analysis: Analysis) -> _S:
+        """This object, knowing its analysis already (the store has just parsed and built it)."""
+        self._cache["analysis"] = analysis
+        return self
+
 
 @dataclass
-class Template(Cached):
+class Template(_Scripted):
     id: str
     type: str
     script: str
@@ -127,18 +147,9 @@ class Template(Cached):
     def analysis(self) -> Analysis:
         return self.rendered("analysis", lambda: Analysis.of(self.script, None, template=True))
 
-    def formatted(self) -> str:
-        """The script as `tick.Format` writes it, from the program the analysis parsed."""
-        return self.rendered("formatted", lambda: self.analysis().formatted(self.script))
-
-    def analysed(self, analysis: Analysis) -> Template:
-        """This template, knowing its analysis already (the store has just parsed and built it)."""
-        self._cache["analysis"] = analysis
-        return self
-
 
 @dataclass
-class Task(Cached):
+class Task(_Scripted):
     id: str
     template_id: str
     type: str
@@ -165,15 +176,6 @@ class Task(Cached):
 
     def analysis(self) -> Analysis:
         return self.rendered("analysis", lambda: Analysis.of(self.script, self.vars))
-
-    def formatted(self) -> str:
-        """The script as `tick.Format` writes it, from the program the analysis parsed."""
-        return self.rendered("formatted", lambda: self.analysis().formatted(self.script))
-
-    def analysed(self, analysis: Analysis) -> Task:
-        """This task, knowing its analysis already (the store has just parsed and built it)."""
-        self._cache["analysis"] = analysis
-        return self
 
 
 @dataclass

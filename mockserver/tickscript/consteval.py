@@ -34,16 +34,18 @@ from .lexer import (
     TOKEN_NAMES,
 )
 from .regexes import compile_go_regex
+from .typecheck import OPERATIONS, binary_error, literal_type
 from .values import (
     T_BOOL,
     T_DURATION,
     T_FLOAT,
     T_INT,
-    T_REGEX,
+    T_INVALID,
     T_STRING,
     Dur,
     GoRegex,
     TickscriptError,
+    scalar_go_type,
     value_type,
 )
 
@@ -56,19 +58,7 @@ def _wrap(v: int) -> int:
 
 
 def _go_type(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int64"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, Dur):
-        return "time.Duration"
-    if isinstance(v, GoRegex):
-        return "*regexp.Regexp"
-    return "<nil>"
+    return scalar_go_type(v) or "<nil>"
 
 
 def _to_string(v: Any) -> str:
@@ -229,49 +219,13 @@ FUNCS: dict[str, Callable[..., Any]] = {
 }
 
 
-# Operations the real expression engine implements: (operator, left type, right type) -> result type.
-_I, _F, _S, _B, _D, _R = T_INT, T_FLOAT, T_STRING, T_BOOL, T_DURATION, T_REGEX
-_CMP_OPS = (EQUAL, NOT_EQUAL, LESS, GREATER, LESS_EQUAL, GREATER_EQUAL)
-OPERATIONS: dict[tuple[int, str, str], str] = {
-    (AND, _B, _B): _B, (OR, _B, _B): _B, (EQUAL, _B, _B): _B, (NOT_EQUAL, _B, _B): _B,
-    (EQUAL, _S, _S): _B, (NOT_EQUAL, _S, _S): _B,
-    (REGEX_EQUAL, _S, _R): _B, (REGEX_NOT_EQUAL, _S, _R): _B,
-    (PLUS, _S, _S): _S,
-    (PLUS, _I, _I): _I, (MINUS, _I, _I): _I, (MULT, _I, _I): _I, (DIV, _I, _I): _I, (MOD, _I, _I): _I,
-    (PLUS, _F, _F): _F, (MINUS, _F, _F): _F, (MULT, _F, _F): _F, (DIV, _F, _F): _F,
-    (PLUS, _D, _D): _D, (MINUS, _D, _D): _D, (MULT, _D, _I): _D, (MULT, _I, _D): _D, (MULT, _D, _F): _D,
-    (MULT, _F, _D): _D, (DIV, _D, _I): _D, (DIV, _D, _F): _D, (DIV, _D, _D): _I,
-}
-for _op in (LESS, GREATER, LESS_EQUAL, GREATER_EQUAL):
-    OPERATIONS[(_op, _S, _S)] = _B
-for _op in _CMP_OPS:
-    for _l, _r in ((_I, _I), (_F, _F), (_I, _F), (_F, _I), (_D, _D)):
-        OPERATIONS[(_op, _l, _r)] = _B
-_TYPE_OPS: dict[str, set[int]] = {}
-for (_op, _l, _r) in OPERATIONS:
-    _TYPE_OPS.setdefault(_l, set()).add(_op)
-    _TYPE_OPS.setdefault(_r, set()).add(_op)
 _EVALUABLE = (ast.Bool, ast.Number, ast.Duration, ast.String, ast.Regex, ast.Binary, ast.Reference, ast.Function,
               ast.Unary, ast.Lambda)
-T_INVALID = "invalid type"
-
-
-def _kind(op: int) -> str:
-    if op in (PLUS, MINUS, MULT, DIV, MOD):
-        return "math"
-    if op in (AND, OR):
-        return "logical"
-    return "comparison"
 
 
 def _type_error(op: int, lt: str, rt: str) -> TickscriptError:
-    """`determineError`: which side's type does not support the operator, else a mismatch."""
-    if lt != T_INVALID and op not in _TYPE_OPS.get(lt, ()):
-        return TickscriptError(f"invalid {_kind(op)} operator {TOKEN_NAMES[op]} for type {lt}")
-    if rt != T_INVALID and op not in _TYPE_OPS.get(lt, ()):
-        return TickscriptError(f"invalid {_kind(op)} operator {TOKEN_NAMES[op]} for type {rt}")
-    return TickscriptError(f"mismatched type to binary operator. got {lt} {TOKEN_NAMES[op]} {rt}. "
-                           "see bool(), int(), float(), string(), duration()")
+    """`determineError`, as at task start-up, over types where `T_INVALID` stands for unknown."""
+    return TickscriptError(binary_error(None if lt == T_INVALID else lt, op, None if rt == T_INVALID else rt))
 
 
 def _is_dynamic(n: ast.Node) -> bool:
@@ -289,17 +243,10 @@ def _is_dynamic(n: ast.Node) -> bool:
 
 def _static_type(n: ast.Node) -> str:
     """`getConstantNodeType`."""
+    literal = literal_type(n)
+    if literal is not None:
+        return literal
     t = type(n)
-    if t is ast.Number:
-        return T_INT if n.is_int else T_FLOAT  # type: ignore[attr-defined]
-    if t is ast.String:
-        return T_STRING
-    if t is ast.Bool:
-        return T_BOOL
-    if t is ast.Duration:
-        return T_DURATION
-    if t is ast.Regex:
-        return T_REGEX
     if t is ast.Unary:
         inner = _static_type(n.node)  # type: ignore[attr-defined]
         if n.op == NOT:  # type: ignore[attr-defined]

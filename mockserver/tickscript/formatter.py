@@ -72,21 +72,18 @@ def fmt(out: list[str], n: ast.Node, indent: str, on_new_line: bool) -> None:
         out.append(indent)
         out.append('dbrp "' + n.db.reference + '"."' + n.rp.reference + '"')  # type: ignore[attr-defined]
         return
-    if t is ast.Declaration:
+    if t is ast.Declaration or t is ast.TypeDeclaration:
+        # `var name = value` and a template's `var name type`
+        if t is ast.Declaration:
+            name, separator, rest = n.left, " = ", n.right  # type: ignore[attr-defined]
+        else:
+            name, separator, rest = n.node, " ", n.type  # type: ignore[attr-defined]
         if n.comment is not None:
             _comment(out, n.comment, indent, on_new_line)
         out.append("var ")
-        fmt(out, n.left, indent, False)  # type: ignore[attr-defined]
-        out.append(" = ")
-        fmt(out, n.right, indent, False)  # type: ignore[attr-defined]
-        return
-    if t is ast.TypeDeclaration:
-        if n.comment is not None:
-            _comment(out, n.comment, indent, on_new_line)
-        out.append("var ")
-        fmt(out, n.node, indent, False)  # type: ignore[attr-defined]
-        out.append(" ")
-        fmt(out, n.type, indent, False)  # type: ignore[attr-defined]
+        fmt(out, name, indent, False)
+        out.append(separator)
+        fmt(out, rest, indent, False)
         return
     if n.comment is not None:
         _comment(out, n.comment, indent, on_new_line)

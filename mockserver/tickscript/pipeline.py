@@ -42,6 +42,7 @@ from .values import (
     GoValue,
     TickscriptError,
     TimeDimension,
+    scalar_go_type,
     value_type,
 )
 
@@ -63,20 +64,9 @@ def reflect_type(t: str) -> str:
 
 def type_name(v: Any) -> str:
     """Go's `%T` of a value."""
-    if v is None:
-        return "<nil>"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int64"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, Dur):
-        return "time.Duration"
-    if isinstance(v, GoRegex):
-        return "*regexp.Regexp"
+    scalar = scalar_go_type(v)
+    if scalar is not None:
+        return scalar
     if isinstance(v, list):
         return "[]interface {}"
     if isinstance(v, (PNode, View)):

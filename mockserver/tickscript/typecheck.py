@@ -9,7 +9,7 @@ comparisons and logical operators (always boolean). Field and tag references and
 are dynamic: their type exists only per point, so an operator with a dynamic operand — and any
 math operator over one — is checked at run time, never at start. The operator table and the error
 texts are those of `tick/stateful/evaluation_funcs.go` and `eval_binary_node.go` (identical in 1.5
-and 1.8).
+and 1.8); `consteval` evaluates constant expressions with the same engine, so it uses them too.
 
 API for the engine: `check_pipeline(pipeline)` raises `StartupError(text)` with the text the
 server answers (500) when the task is enabled; `compile_expression(node)` checks one expression.
@@ -47,9 +47,7 @@ from .lexer import (
     REGEX_NOT_EQUAL,
     TOKEN_NAMES,
 )
-
-BOOL, INT, FLOAT, STRING, REGEX, DURATION = "boolean", "int", "float", "string", "regex", "duration"
-INVALID = "invalid type"  # ast.InvalidType.String()
+from .values import T_BOOL, T_DURATION, T_FLOAT, T_INT, T_INVALID, T_REGEX, T_STRING
 
 
 class StartupError(MockError):
@@ -59,26 +57,26 @@ class StartupError(MockError):
 def _table() -> dict[tuple[int, str, str], str]:
     """evaluationFuncs: (operator, left type, right type) -> result type; nothing else compiles."""
     t: dict[tuple[int, str, str], str] = {}
-    numeric = ((FLOAT, FLOAT), (FLOAT, INT), (INT, FLOAT), (INT, INT))
+    numeric = ((T_FLOAT, T_FLOAT), (T_FLOAT, T_INT), (T_INT, T_FLOAT), (T_INT, T_INT))
     for op in (EQUAL, NOT_EQUAL, LESS, GREATER, LESS_EQUAL, GREATER_EQUAL):
-        for pair in (*numeric, (DURATION, DURATION), (STRING, STRING)):
-            t[(op, *pair)] = BOOL
+        for pair in (*numeric, (T_DURATION, T_DURATION), (T_STRING, T_STRING)):
+            t[(op, *pair)] = T_BOOL
     for op in (AND, OR, EQUAL, NOT_EQUAL):
-        t[(op, BOOL, BOOL)] = BOOL
+        t[(op, T_BOOL, T_BOOL)] = T_BOOL
     for op in (REGEX_EQUAL, REGEX_NOT_EQUAL):
-        t[(op, STRING, REGEX)] = BOOL
+        t[(op, T_STRING, T_REGEX)] = T_BOOL
     for op in (PLUS, MINUS, MULT, DIV):
-        t[(op, FLOAT, FLOAT)] = FLOAT
-        t[(op, INT, INT)] = INT
-    t[(MOD, INT, INT)] = INT
+        t[(op, T_FLOAT, T_FLOAT)] = T_FLOAT
+        t[(op, T_INT, T_INT)] = T_INT
+    t[(MOD, T_INT, T_INT)] = T_INT
     for op in (PLUS, MINUS):
-        t[(op, DURATION, DURATION)] = DURATION
-    t[(PLUS, STRING, STRING)] = STRING
-    t[(DIV, DURATION, DURATION)] = INT
-    for other in (FLOAT, INT):
-        t[(DIV, DURATION, other)] = DURATION
-        t[(MULT, DURATION, other)] = DURATION
-        t[(MULT, other, DURATION)] = DURATION
+        t[(op, T_DURATION, T_DURATION)] = T_DURATION
+    t[(PLUS, T_STRING, T_STRING)] = T_STRING
+    t[(DIV, T_DURATION, T_DURATION)] = T_INT
+    for other in (T_FLOAT, T_INT):
+        t[(DIV, T_DURATION, other)] = T_DURATION
+        t[(MULT, T_DURATION, other)] = T_DURATION
+        t[(MULT, other, T_DURATION)] = T_DURATION
     return t
 
 
@@ -103,28 +101,37 @@ _GO_NODE_TYPES = {
 }
 
 
-def constant_type(n: Any) -> str | None:
-    """getConstantNodeType: the type of `n` if it is known without data, else None (dynamic)."""
+def literal_type(n: Any) -> str | None:
+    """The type of a literal node (number, duration, string, boolean, regex), else None."""
     t = type(n)
     if t is ast.Number:
-        return INT if n.is_int else FLOAT
+        return T_INT if n.is_int else T_FLOAT
     if t is ast.Duration:
-        return DURATION
+        return T_DURATION
     if t is ast.String:
-        return STRING
+        return T_STRING
     if t is ast.Bool:
-        return BOOL
+        return T_BOOL
     if t is ast.Regex:
-        return REGEX
+        return T_REGEX
+    return None
+
+
+def constant_type(n: Any) -> str | None:
+    """getConstantNodeType: the type of `n` if it is known without data, else None (dynamic)."""
+    literal = literal_type(n)
+    if literal is not None:
+        return literal
+    t = type(n)
     if t is ast.Unary:
         if n.op == NOT:
-            return BOOL
+            return T_BOOL
         if n.op == MINUS:
             return constant_type(n.node)
         return None
     if t is ast.Binary:
         if n.op in COMPARISON_OPERATORS or n.op in LOGICAL_OPERATORS:
-            return BOOL
+            return T_BOOL
         left, right = constant_type(n.left), constant_type(n.right)
         if left is None or right is None:
             return None
@@ -152,7 +159,7 @@ def binary_error(left: str | None, op: int, right: str | None) -> str:
         return f"invalid {_kind(op)} operator {name} for type {left}"
     if right is not None and op not in OPERATORS_BY_TYPE.get(left or "", ()):
         return f"invalid {_kind(op)} operator {name} for type {right}"
-    return (f"mismatched type to binary operator. got {left or INVALID} {name} {right or INVALID}. "
+    return (f"mismatched type to binary operator. got {left or T_INVALID} {name} {right or T_INVALID}. "
             "see bool(), int(), float(), string(), duration()")
 
 

@@ -93,3 +93,13 @@ def value_type(v: Any) -> str:
     if isinstance(v, ast.Star):
         return T_STAR
     return T_INVALID
+
+
+#: Go's `%T` of the scalar value types.
+_GO_TYPE_NAMES = {T_BOOL: "bool", T_INT: "int64", T_FLOAT: "float64", T_STRING: "string",
+                  T_DURATION: "time.Duration", T_REGEX: "*regexp.Regexp"}
+
+
+def scalar_go_type(v: Any) -> str | None:
+    """Go's `%T` of a scalar value, None for anything else (lists, nodes, nil)."""
+    return _GO_TYPE_NAMES.get(value_type(v))
