@@ -74,6 +74,18 @@ class Engine:
     def alerts(self) -> Any:
         return self.state.alerts
 
+    def now(self) -> int:
+        """The server's wall clock (the mock state's, injectable), which drives stats nodes."""
+        return int(self.state.clock())
+
+    def advance(self) -> None:
+        """Replay the clock-driven ticks (stats, deadman) of every running task up to now: called
+        whenever the data plane is observed or fed, so what a reader sees is what a real server
+        ticking on its own would show at that moment."""
+        now = self.now()
+        for rt in self.reconcile():
+            rt.advance(now)
+
     def server_info(self) -> dict[str, str]:
         """Hostname and the server's cluster/server IDs (those /debug/vars shows), for alert templates."""
         if self._server_info is not None:
@@ -164,7 +176,11 @@ class Engine:
 
     def write(self, db: str, rp: str, points: list[LinePoint]) -> None:
         """Points written to the task master (rp as given; the server's default policy is empty)."""
-        runtimes = [rt for rt in self.reconcile() if (db, rp) in rt.dbrps]
+        running = self.reconcile()
+        now = self.now()
+        for rt in running:
+            rt.advance(now)
+        runtimes = [rt for rt in running if (db, rp) in rt.dbrps]
         if not runtimes or not points:
             return
         for rt in runtimes:
@@ -207,16 +223,23 @@ class Engine:
 
     def stats(self, task: Any) -> dict[str, Any] | None:
         rt = self.runtime(task.id, task)
-        return None if rt is None else rt.stats()
+        if rt is None:
+            return None
+        rt.advance(self.now())
+        return rt.stats()
 
     def dot(self, task: Any, *, labels: bool) -> str | None:
         rt = self.runtime(task.id, task)
-        return None if rt is None else rt.dot(labels=labels)
+        if rt is None:
+            return None
+        rt.advance(self.now())
+        return rt.dot(labels=labels)
 
     def http_out(self, task_id: str, endpoint: str) -> bytes | None:
         rt = self.runtime(task_id)
         if rt is None:
             return None
+        rt.advance(self.now())
         node = rt.http_outs.get(endpoint)
         return None if node is None else node.result()
 

@@ -15,6 +15,7 @@ from .influxql import InfluxQLNode
 from .join import JoinNode
 from .messages import Point
 from .outputs import HTTPOutNode, InfluxDBOutNode
+from .stats import StatsNode
 from .window import WindowNode
 
 _KINDS: dict[str, Any] = {
@@ -37,10 +38,11 @@ _KINDS: dict[str, Any] = {
     "AlertNode": AlertNode,
     "HTTPOutNode": HTTPOutNode,
     "InfluxDBOutNode": InfluxDBOutNode,
+    "StatsNode": StatsNode,
 }
 
 #: Node kinds that run; every other kind builds and forwards its input unchanged.
-RUNNING_KINDS = frozenset((*_KINDS, "StateDurationNode", "StateCountNode"))
+RUNNING_KINDS = frozenset((*_KINDS, "StateDurationNode", "StateCountNode", "NoOpNode"))
 
 
 def _make(task: TaskRuntime, pn: PNode) -> n.Node:
@@ -87,6 +89,11 @@ class TaskRuntime:
                     child.link_parent(p)
         self.source = self.nodes[0]
         self.http_outs = {node.endpoint: node for node in self.nodes if isinstance(node, HTTPOutNode)}
+        self.clocked = [node for node in self.nodes if isinstance(node, StatsNode)]
+        if self.clocked:
+            now = engine.now()
+            for node in self.clocked:
+                node.watch(by_id[id(node.pn.ctor_args[1])], now)
         for node in self.nodes:
             start = getattr(node, "start", None)
             if start is not None:
@@ -103,6 +110,25 @@ class TaskRuntime:
             source = self.source
             for p in points:
                 source.receive(p)
+
+    def advance(self, now: int) -> None:
+        """Replay the clock-driven ticks due by `now`, in time order (at most MAX_TICKS per node)."""
+        if not self.clocked:
+            return
+        with self.lock:
+            if self.stopped:
+                return
+            pending = []
+            for node in self.clocked:
+                due = node.due(now)
+                if due > node.ticks:
+                    node.skip_to(due)
+                    pending.append((node, due))
+            while pending:
+                node, due = min(pending, key=lambda item: item[0].next_time())
+                node.fire()
+                if node.ticks >= due:
+                    pending = [item for item in pending if item[0] is not node]
 
     def stop(self) -> None:
         with self.lock:
