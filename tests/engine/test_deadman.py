@@ -238,3 +238,22 @@ def test_reading_topic_events_over_http_replays_the_due_ticks() -> None:
     events = api.get("/kapacitor/v1/alerts/topics/dm/events").json["events"]
     assert [(e["id"], e["state"]["level"], e["state"]["message"]) for e in events] == [
         ("nil:from1 for task 't'", "CRITICAL", "nil:from1 for task 't' is dead: 0.000 points/2s.")]
+
+
+def test_task_throughput_is_what_the_source_collected_in_the_last_whole_second() -> None:
+    clock = Clock(B)
+    state = _start("stream\n    |from()\n        .measurement('m')\n    |log()\n", clock)
+    _write_at(state, clock, B + 1_300_000_000, "m v=1\nm v=2\nm v=3\nm v=4\nm v=5")
+    task = state.tasks.get_task("t")
+    seen = []
+    for at in (1_800, 2_300, 2_800, 3_300):  # the one-second ticks fall at B+1s, B+2s, B+3s
+        clock.now = B + at * 1_000_000
+        stats = state.engine.stats(task)
+        dot = state.engine.dot(task, labels=False)
+        assert stats is not None and dot is not None
+        seen.append((stats["task-stats"]["throughput"], dot.split("\n")[1]))
+    assert seen == [(0.0, 'graph [throughput="0.00 points/s"];'), (5.0, 'graph [throughput="5.00 points/s"];'),
+                    (5.0, 'graph [throughput="5.00 points/s"];'), (0.0, 'graph [throughput="0.00 points/s"];')]
+    _write_at(state, clock, B + 3_400_000_000, "m v=1")
+    clock.now = B + 6_500_000_000  # several seconds went by: the last one saw nothing
+    assert state.engine.stats(task)["task-stats"]["throughput"] == 0.0  # type: ignore[index]
