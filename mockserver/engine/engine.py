@@ -200,15 +200,19 @@ class Engine:
         if chunk:
             rt.feed(chunk)
 
-    def replay(self, task: Any, points: Any, *, recording_time: bool, now: int) -> dict[str, Any] | None:
+    def replay(self, task: Any, points: Any, *, recording_time: bool, now: int,
+               replay_id: str = "") -> dict[str, Any] | None:
         """Run a fresh copy of `task` over recorded (db, rp, point) triples; its node-stats.
 
         Without `recording-time` the points move so that the first one happens at `now`, as the
-        replay's clock starts there."""
+        replay's clock starts there. With a `replay_id` the run is the replay's own task master,
+        as on a real 1.5.7: its alerts reach the `.topic()` topics and the handlers (through an
+        anonymous topic `<replay id>:<task>:<node>` that goes when the replay ends); without one
+        they reach nothing."""
         pipeline = task.analysis().pipeline
         if pipeline is None:
             return None
-        rt = TaskRuntime(self, task, pipeline, publish=False)
+        rt = TaskRuntime(self, task, pipeline, publish=bool(replay_id), master=replay_id or "main")
         shift = 0
         if points and not recording_time:
             shift = now - points[0][2].time

@@ -59,10 +59,13 @@ def _make(task: TaskRuntime, pn: PNode) -> n.Node:
 class TaskRuntime:
     """The executing form of one enabled stream task; processing is serialized by `lock`."""
 
-    def __init__(self, engine: Any, task: Any, pipeline: Pipeline, *, publish: bool = True) -> None:
+    def __init__(self, engine: Any, task: Any, pipeline: Pipeline, *, publish: bool = True,
+                 master: str = "main") -> None:
         self.engine = engine
-        #: False for a replay: its alerts reach no topic and no handler.
+        #: False: alerts reach no topic and no handler (a run nobody may observe).
         self.publish = publish
+        #: The task master's ID: "main", or a replay's ID (its alerts' anonymous topics carry it).
+        self.master = master
         self.task = task
         self.id: str = task.id
         self.lock = threading.Lock()

@@ -490,7 +490,8 @@ class RecordingStore:
         task = self.state.tasks.tasks.get(replay.task)
         if points is None or task is None or task.type != "stream":
             return None
-        return self.state.engine.replay(task, points, recording_time=replay.recording_time, now=replay.date)
+        return self.state.engine.replay(task, points, recording_time=replay.recording_time, now=replay.date,
+                                        replay_id=replay.id)
 
     # ---- backup -------------------------------------------------------------------------------
 
