@@ -257,3 +257,20 @@ def test_task_throughput_is_what_the_source_collected_in_the_last_whole_second()
     _write_at(state, clock, B + 3_400_000_000, "m v=1")
     clock.now = B + 6_500_000_000  # several seconds went by: the last one saw nothing
     assert state.engine.stats(task)["task-stats"]["throughput"] == 0.0  # type: ignore[index]
+
+
+def test_the_cli_starts_stored_enabled_tasks_with_the_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real server starts its enabled tasks at start-up, so a deadman's clock runs from then,
+    not from the first request."""
+    from mockserver import cli
+    from mockserver.store.backup import dumps
+
+    seeded = MockState()
+    seeded.tasks.create_task({"id": "dm", "script": _deadman(tmp_path / "dm.log"), "dbrps": [("db", "rp")],
+                              "status": "enabled"})
+    backup = tmp_path / "backup.db"
+    backup.write_bytes(dumps(seeded.snapshot()))
+    served: list[Any] = []
+    monkeypatch.setattr(cli, "_serve", lambda app, args: served.append(app) or 0)
+    assert cli.main(["--restore", str(backup), "--port", "1"]) == 0
+    assert list(served[0].mock_state.engine.runtimes) == ["dm"]
