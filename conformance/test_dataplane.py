@@ -1,4 +1,4 @@
-"""The data plane: enabled stream tasks run on written points (behaviour §3.1, §3.4, §8.1).
+"""The data plane: enabled stream tasks run on written points (behaviour §3.1, §3.4, §3.10, §8.1).
 
 Optional: points are written only with --allow-writes, into this run's own database, and every
 task writes its alerts to `/dev/null`. Expected values are what a real Kapacitor 1.5.7 answers for
@@ -21,6 +21,7 @@ SETTLE_SECONDS = 5.0
 REF_STATS = "behaviour §3.1"
 REF_OUT = "behaviour §3.4"
 REF_TOPICS = "behaviour §8.1"
+REF_DEADMAN = "behaviour §3.10"
 
 
 def _task(kap: Kap, label: str, script: str) -> str:
@@ -188,7 +189,7 @@ DEADMAN_SCRIPT = "stream\n    |from()\n        .measurement('cpu')\n    |deadman
                  "        .details('')\n        .log('/dev/null')\n"
 
 
-@check("dataplane.deadman", SHOULD, REF_TOPICS, mutates=True, requires=("writes",))
+@check("dataplane.deadman", SHOULD, REF_DEADMAN, mutates=True, requires=("writes",))
 def test_deadman_fires_on_a_silent_task(kap: Kap) -> None:
     """`deadman(0.0, 1s)` on a task that receives nothing: the stats node ticks on the server clock
     (a round aligned to the next second, then one per second), the non-negative derivative of
@@ -198,21 +199,21 @@ def test_deadman_fires_on_a_silent_task(kap: Kap) -> None:
     tid = _task(kap, "dpm-", DEADMAN_SCRIPT)
     stats = _settled(kap, tid, "alert5", "crits_triggered", 1)
     expect_equal(sorted(stats), ["alert5", "derivative4", "from1", "noop3", "stats2", "stream0"],
-                 "nodes of a deadman task", ref=REF_STATS)
+                 "nodes of a deadman task", ref=REF_DEADMAN)
     ticks = stats.get("stats2", {}).get("emitted", 0)
     expect(ticks >= 2 and stats.get("stats2", {}).get("collected") == 0, "node-stats of the stats node",
            expected="collected 0, emitted ≥ 2 (one point per tick, nothing collected)", actual=stats.get("stats2"),
-           ref=REF_STATS)
+           ref=REF_DEADMAN)
     alert = _counts(stats, "alert5", ("crits_triggered", "oks_triggered", "warns_triggered", "errors"))
     expect(alert["crits_triggered"] >= 1 and (alert["oks_triggered"], alert["warns_triggered"], alert["errors"])
            == (0, 0, 0), "node-stats of the deadman's alert node", expected="crits_triggered ≥ 1, no OK/WARNING",
-           actual=alert, ref=REF_STATS)
+           actual=alert, ref=REF_DEADMAN)
     topic = f"main:{tid}:alert5"
     ex = kap.call("listTopicEvents", topic=topic)
-    body = kap.json_ok(ex, 200, f"events of {topic}", ref=REF_TOPICS)
+    body = kap.json_ok(ex, 200, f"events of {topic}", ref=REF_DEADMAN)
     events = [{"id": e.get("id"), **{k: (e.get("state") or {}).get(k) for k in ("message", "details", "level")}}
               for e in body.get("events") or []]
     event_id = f"nil:from1 for task '{tid}'"
     expect_equal(events, [{"id": event_id, "message": f"{event_id} is dead: 0.000 points/1s.", "details": "",
-                           "level": "CRITICAL"}], f"events of {topic} with no point written", ref=REF_TOPICS,
+                           "level": "CRITICAL"}], f"events of {topic} with no point written", ref=REF_DEADMAN,
                  exchange=ex)
