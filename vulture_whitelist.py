@@ -46,8 +46,6 @@ fluxtasks.FluxTask.latest_failure
 config_sections.Option.untagged  # records that the Go field has no `override` tag (data, not logic)
 
 # -- candidates for removal, left to the change that is rewriting their module
-_.stop_all  # mockserver/engine/engine.py: never called
-_.has_influxdb_out  # mockserver/engine/runtime.py: never called
 _.Unauthorized  # mockserver/errors.py: no code raises a 401 through it
 _.Unprocessable  # mockserver/errors.py: nothing answers 422
 _.log_level  # mockserver/operations/system.py: set by setLogLevel, never read (the API cannot read it back)

@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         except PersistenceError as exc:
             print(f"kapacitor-mock: --data-dir: {exc}", file=sys.stderr)
             return 2
+    state.engine.reconcile()  # stored enabled tasks start with the server (their clocks start now)
     return _serve(create_app(config, state), args)
 
 

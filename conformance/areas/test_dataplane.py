@@ -1,4 +1,4 @@
-"""The data plane: enabled stream tasks run on written points (behaviour §3.1, §3.4, §8.1).
+"""The data plane: enabled stream tasks run on written points (behaviour §3.1, §3.4, §3.10, §8.1).
 
 Optional: points are written only with --allow-writes, into this run's own database, and every
 task writes its alerts to `/dev/null`. Expected values are what a real Kapacitor 1.5.7 answers for
@@ -21,6 +21,7 @@ SETTLE_SECONDS = 5.0
 REF_STATS = "behaviour §3.1"
 REF_OUT = "behaviour §3.4"
 REF_TOPICS = "behaviour §8.1"
+REF_DEADMAN = "behaviour §3.10"
 
 
 def _task(kap: Kap, label: str, script: str) -> str:
@@ -122,7 +123,12 @@ def test_window_mean_http_out(kap: Kap) -> None:
     script = ("stream\n    |from()\n        .measurement('cpu')\n        .groupBy('host')\n    |window()\n"
               "        .period(10s)\n        .every(10s)\n    |mean('v')\n    |httpOut('out')\n")
     tid = _task(kap, "dpw-", script)
+    # A real server registers the route from the node's own goroutine, a moment after the create.
+    deadline = time.monotonic() + SETTLE_SECONDS
     ex = kap.call("getTaskHttpOut", id=tid, endpoint="out")
+    while ex.status == 404 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        ex = kap.call("getTaskHttpOut", id=tid, endpoint="out")
     expect_status(ex, 200, "httpOut before any point", ref=REF_OUT)
     expect_equal(ex.body, b'{"series":null}', "httpOut before any point", ref=REF_OUT, exchange=ex)
     lines = [_line("cpu", {"host": h}, str(i), T0 + i * SEC) for i in range(12) for h in ("a", "b")]
@@ -177,3 +183,37 @@ def test_disable_drops_state(kap: Kap) -> None:
     expect_equal(_counts(stats, "alert2", ("collected", "alerts_triggered")),
                  {"collected": 0, "alerts_triggered": 0}, "alert node-stats after disable and enable",
                  ref=REF_STATS)
+
+
+DEADMAN_SCRIPT = "stream\n    |from()\n        .measurement('cpu')\n    |deadman(0.0, 1s)\n" \
+                 "        .details('')\n        .log('/dev/null')\n"
+
+
+@check("dataplane.deadman", SHOULD, REF_DEADMAN, mutates=True, requires=("writes",))
+def test_deadman_fires_on_a_silent_task(kap: Kap) -> None:
+    """`deadman(0.0, 1s)` on a task that receives nothing: the stats node ticks on the server clock
+    (a round aligned to the next second, then one per second), the non-negative derivative of
+    `emitted` is 0 from the second round on, and the alert goes CRITICAL with the [deadman] default
+    id and message. Only what holds however many ticks happened is judged."""
+    kap.need("listTopicEvents")
+    tid = _task(kap, "dpm-", DEADMAN_SCRIPT)
+    stats = _settled(kap, tid, "alert5", "crits_triggered", 1)
+    expect_equal(sorted(stats), ["alert5", "derivative4", "from1", "noop3", "stats2", "stream0"],
+                 "nodes of a deadman task", ref=REF_DEADMAN)
+    ticks = stats.get("stats2", {}).get("emitted", 0)
+    expect(ticks >= 2 and stats.get("stats2", {}).get("collected") == 0, "node-stats of the stats node",
+           expected="collected 0, emitted ≥ 2 (one point per tick, nothing collected)", actual=stats.get("stats2"),
+           ref=REF_DEADMAN)
+    alert = _counts(stats, "alert5", ("crits_triggered", "oks_triggered", "warns_triggered", "errors"))
+    expect(alert["crits_triggered"] >= 1 and (alert["oks_triggered"], alert["warns_triggered"], alert["errors"])
+           == (0, 0, 0), "node-stats of the deadman's alert node", expected="crits_triggered ≥ 1, no OK/WARNING",
+           actual=alert, ref=REF_DEADMAN)
+    topic = f"main:{tid}:alert5"
+    ex = kap.call("listTopicEvents", topic=topic)
+    body = kap.json_ok(ex, 200, f"events of {topic}", ref=REF_DEADMAN)
+    events = [{"id": e.get("id"), **{k: (e.get("state") or {}).get(k) for k in ("message", "details", "level")}}
+              for e in body.get("events") or []]
+    event_id = f"nil:from1 for task '{tid}'"
+    expect_equal(events, [{"id": event_id, "message": f"{event_id} is dead: 0.000 points/1s.", "details": "",
+                           "level": "CRITICAL"}], f"events of {topic} with no point written", ref=REF_DEADMAN,
+                 exchange=ex)

@@ -116,7 +116,7 @@ class AlertNode(Node):
         self.id_field = str(setting(pn, "IdField", "") or "")
         self.log_paths = [str(a[0]) for a in pn.settings.get("Log", []) if a]
         self.handler_count = sum(len(pn.settings.get(h, [])) for h in HANDLER_PROPERTIES)
-        self.anon_topic = f"main:{task.id}:{self.name}" if self.handler_count else ""
+        self.anon_topic = f"{task.master}:{task.id}:{self.name}" if self.handler_count else ""
         if not task.publish:
             self.anon_topic, self.topic, self.log_paths = "", "", []
         self.states: dict[str, _State] = {}
@@ -129,9 +129,13 @@ class AlertNode(Node):
             alerts.restore_events(self.anon_topic, self.task.engine.saved_events.pop(self.anon_topic, []))
 
     def stop(self) -> None:
-        """The topic goes; its event states stay saved for a restart (a deleted task drops them)."""
+        """The topic goes; its event states stay saved for a restart (a deleted task drops them).
+        A replay's topic (named after the replay's own task master) just goes."""
         if self.anon_topic:
             alerts = self.task.engine.alerts
+            if self.task.master != "main":
+                alerts.delete_topic(self.anon_topic)
+                return
             try:
                 saved = alerts.event_states(self.anon_topic, OK)
             except ServerError:  # the topic was deleted through the API meanwhile

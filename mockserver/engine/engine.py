@@ -74,6 +74,18 @@ class Engine:
     def alerts(self) -> Any:
         return self.state.alerts
 
+    def now(self) -> int:
+        """The server's wall clock (the mock state's, injectable), which drives stats nodes."""
+        return int(self.state.clock())
+
+    def advance(self) -> None:
+        """Replay the clock-driven ticks (stats, deadman) of every running task up to now: called
+        whenever the data plane is observed or fed, so what a reader sees is what a real server
+        ticking on its own would show at that moment."""
+        now = self.now()
+        for rt in self.reconcile():
+            rt.advance(now)
+
     def server_info(self) -> dict[str, str]:
         """Hostname and the server's cluster/server IDs (those /debug/vars shows), for alert templates."""
         if self._server_info is not None:
@@ -103,17 +115,15 @@ class Engine:
         only [[influxdb]] section is disabled."""
         if task.status != "enabled" or self.state.config.influxdb_sink:
             return ""
-        cached = task._cache.get("dataplane-start-error")
-        if cached is None:
-            cached = ""
+        def build() -> str:
             pipeline = task.analysis().pipeline
             for node in pipeline.sorted() if pipeline is not None else ():
                 if node.gotype == "InfluxDBOutNode":
                     cluster = node.fields.get("Cluster") or next(iter(node.settings.get("Cluster", [])), ("",))[0]
-                    cached = f"failed to get InfluxDB client: no such InfluxDB config {cluster or ''}"
-                    break
-            task._cache["dataplane-start-error"] = cached
-        return str(cached)
+                    return f"failed to get InfluxDB client: no such InfluxDB config {cluster or ''}"
+            return ""
+
+        return str(task.rendered("dataplane-start-error", build))
 
     def _wanted(self) -> dict[str, Any]:
         with self.state.lock:
@@ -153,18 +163,15 @@ class Engine:
         with self._lock:
             return self.runtimes.get(task_id)
 
-    def stop_all(self) -> None:
-        with self._lock:
-            runtimes = list(self.runtimes.values())
-            self.runtimes.clear()
-        for rt in runtimes:
-            rt.stop()
-
     # ---- data
 
     def write(self, db: str, rp: str, points: list[LinePoint]) -> None:
         """Points written to the task master (rp as given; the server's default policy is empty)."""
-        runtimes = [rt for rt in self.reconcile() if (db, rp) in rt.dbrps]
+        running = self.reconcile()
+        now = self.now()
+        for rt in running:
+            rt.advance(now)
+        runtimes = [rt for rt in running if (db, rp) in rt.dbrps]
         if not runtimes or not points:
             return
         for rt in runtimes:
@@ -184,15 +191,19 @@ class Engine:
         if chunk:
             rt.feed(chunk)
 
-    def replay(self, task: Any, points: Any, *, recording_time: bool, now: int) -> dict[str, Any] | None:
+    def replay(self, task: Any, points: Any, *, recording_time: bool, now: int,
+               replay_id: str = "") -> dict[str, Any] | None:
         """Run a fresh copy of `task` over recorded (db, rp, point) triples; its node-stats.
 
         Without `recording-time` the points move so that the first one happens at `now`, as the
-        replay's clock starts there."""
+        replay's clock starts there. With a `replay_id` the run is the replay's own task master,
+        as on a real 1.5.7: its alerts reach the `.topic()` topics and the handlers (through an
+        anonymous topic `<replay id>:<task>:<node>` that goes when the replay ends); without one
+        they reach nothing."""
         pipeline = task.analysis().pipeline
         if pipeline is None:
             return None
-        rt = TaskRuntime(self, task, pipeline, publish=False)
+        rt = TaskRuntime(self, task, pipeline, publish=bool(replay_id), master=replay_id or "main")
         shift = 0
         if points and not recording_time:
             shift = now - points[0][2].time
@@ -208,16 +219,23 @@ class Engine:
 
     def stats(self, task: Any) -> dict[str, Any] | None:
         rt = self.runtime(task.id, task)
-        return None if rt is None else rt.stats()
+        if rt is None:
+            return None
+        rt.advance(self.now())
+        return rt.stats()
 
     def dot(self, task: Any, *, labels: bool) -> str | None:
         rt = self.runtime(task.id, task)
-        return None if rt is None else rt.dot(labels=labels)
+        if rt is None:
+            return None
+        rt.advance(self.now())
+        return rt.dot(labels=labels)
 
     def http_out(self, task_id: str, endpoint: str) -> bytes | None:
         rt = self.runtime(task_id)
         if rt is None:
             return None
+        rt.advance(self.now())
         node = rt.http_outs.get(endpoint)
         return None if node is None else node.result()
 

@@ -11,13 +11,16 @@ Windows live in `window.py`, per-group transformations in `transforms.py`, aggre
 from __future__ import annotations
 
 import time as _time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.tickscript.graph import PNode
 
 from . import expr
 from .expr import EvalError, Scope
 from .messages import Batch, BatchPoint, Message, Point, group_id
+
+if TYPE_CHECKING:
+    from .stats import EdgeGroups
 
 SECOND = 1_000_000_000
 
@@ -70,6 +73,10 @@ class Node:
         self.stats: dict[str, int] = dict.fromkeys(self.extra_stats, 0)
         #: The parent whose message is being processed (None for the task's source).
         self.source: Node | None = None
+        #: Per-group counts of the first out-edge, kept only for a node a stats node watches.
+        self.edge_groups: EdgeGroups | None = None
+        if flag(pn, "Quiet"):  # any node's .quiet() silences its error log lines (node.go)
+            self.quiet = True
 
     # ---- plumbing
 
@@ -91,6 +98,8 @@ class Node:
             self.exec_ns = elapsed if not self.exec_ns else self.exec_ns * 0.9 + elapsed * 0.1
 
     def emit(self, msg: Message) -> None:
+        if self.edge_groups is not None and self.children:
+            self.edge_groups.count(msg)
         for i, child in enumerate(self.children):
             self.outs[i] += 1
             child.receive(msg, self)

@@ -14,7 +14,9 @@ from .alert import AlertNode
 from .influxql import InfluxQLNode
 from .join import JoinNode
 from .messages import Point
+from .nodes import SECOND
 from .outputs import HTTPOutNode, InfluxDBOutNode
+from .stats import StatsNode
 from .window import WindowNode
 
 _KINDS: dict[str, Any] = {
@@ -37,10 +39,11 @@ _KINDS: dict[str, Any] = {
     "AlertNode": AlertNode,
     "HTTPOutNode": HTTPOutNode,
     "InfluxDBOutNode": InfluxDBOutNode,
+    "StatsNode": StatsNode,
 }
 
 #: Node kinds that run; every other kind builds and forwards its input unchanged.
-RUNNING_KINDS = frozenset((*_KINDS, "StateDurationNode", "StateCountNode"))
+RUNNING_KINDS = frozenset((*_KINDS, "StateDurationNode", "StateCountNode", "NoOpNode"))
 
 
 def _make(task: TaskRuntime, pn: PNode) -> n.Node:
@@ -56,10 +59,13 @@ def _make(task: TaskRuntime, pn: PNode) -> n.Node:
 class TaskRuntime:
     """The executing form of one enabled stream task; processing is serialized by `lock`."""
 
-    def __init__(self, engine: Any, task: Any, pipeline: Pipeline, *, publish: bool = True) -> None:
+    def __init__(self, engine: Any, task: Any, pipeline: Pipeline, *, publish: bool = True,
+                 master: str = "main") -> None:
         self.engine = engine
-        #: False for a replay: its alerts reach no topic and no handler.
+        #: False: alerts reach no topic and no handler (a run nobody may observe).
         self.publish = publish
+        #: The task master's ID: "main", or a replay's ID (its alerts' anonymous topics carry it).
+        self.master = master
         self.task = task
         self.id: str = task.id
         self.lock = threading.Lock()
@@ -87,6 +93,16 @@ class TaskRuntime:
                     child.link_parent(p)
         self.source = self.nodes[0]
         self.http_outs = {node.endpoint: node for node in self.nodes if isinstance(node, HTTPOutNode)}
+        self.clocked = [node for node in self.nodes if isinstance(node, StatsNode)]
+        now = engine.now()
+        for node in self.clocked:
+            node.watch(by_id[id(node.pn.ctor_args[1])], now)
+        # The task's throughput: every second since the start, what its source collected in that
+        # second (task.go calcThroughput); replayed lazily like the stats ticks.
+        self.started = now
+        self.throughput_ticks = 0
+        self.throughput_count = 0
+        self.throughput = 0.0
         for node in self.nodes:
             start = getattr(node, "start", None)
             if start is not None:
@@ -104,6 +120,38 @@ class TaskRuntime:
             for p in points:
                 source.receive(p)
 
+    def advance(self, now: int) -> None:
+        """Replay the clock-driven ticks due by `now`, in time order (at most MAX_TICKS per node)."""
+        with self.lock:
+            if self.stopped:
+                return
+            self._throughput(now)
+            if not self.clocked:
+                return
+            pending = []
+            for node in self.clocked:
+                due = node.due(now)
+                if due > node.ticks:
+                    node.skip_to(due)
+                    pending.append((node, due))
+            while pending:
+                node, due = min(pending, key=lambda item: item[0].next_time())
+                node.fire()
+                if node.ticks >= due:
+                    pending = [item for item in pending if item[0] is not node]
+
+    def _throughput(self, now: int) -> None:
+        due = (now - self.started) // SECOND
+        if due <= self.throughput_ticks:
+            return
+        count = self.source.collected
+        # Points arrive only between observations, so when more than one second went by the
+        # last second saw none of them.
+        delta = count - self.throughput_count if due - self.throughput_ticks == 1 else 0
+        self.throughput = float(delta)
+        self.throughput_ticks = due
+        self.throughput_count = count
+
     def stop(self) -> None:
         with self.lock:
             if self.stopped:
@@ -112,22 +160,19 @@ class TaskRuntime:
             for node in self.nodes:
                 node.stop()
 
-    def has_influxdb_out(self) -> bool:
-        return any(isinstance(node, InfluxDBOutNode) for node in self.nodes)
-
     # ---- observation
 
     def stats(self) -> dict[str, Any]:
         node_stats = {node.name: dict(sorted(node.node_stats().items())) for node in self.nodes}
-        return {"task-stats": {"throughput": 0}, "node-stats": dict(sorted(node_stats.items()))}
+        return {"task-stats": {"throughput": self.throughput}, "node-stats": dict(sorted(node_stats.items()))}
 
     def dot(self, *, labels: bool) -> str:
         unit = "batches" if self.kind == "batch" else "points"
         out = ["digraph ", self.id, " {\n"]
         if labels:
-            out.append(f'graph [label="Throughput: 0.00 {unit}/s" forcelabels=true pad="0.8,0.5"];\n')
+            out.append(f'graph [label="Throughput: {self.throughput:0.2f} {unit}/s" forcelabels=true pad="0.8,0.5"];\n')
         else:
-            out.append(f'graph [throughput="0.00 {unit}/s"];\n')
+            out.append(f'graph [throughput="{self.throughput:0.2f} {unit}/s"];\n')
         for node in self.nodes:
             stats = node.node_stats()
             stats.pop("collected", None)

@@ -466,7 +466,7 @@ class RecordingStore:
             # replay, the old record stays visible until the new run replaces it.
             if replay_id not in self.replays:
                 self._show_replay(replay)
-            return self._start_replay(replay, now, error)
+            return self._start_replay(replay, now, error, self._real_clock_span(replay, error))
 
     def replay_batch(self, req: ReplayBatch) -> Replay:
         with self.state.lock:
@@ -530,10 +530,18 @@ class RecordingStore:
         self._replay_index.put(replay.id, replay.date)
         self.state.touch("recordings", "replays", replay.id)
 
-    def _start_replay(self, replay: Replay, now: int, error: str) -> Replay:
+    def _start_replay(self, replay: Replay, now: int, error: str, span: int = 0) -> Replay:
         self._seq += 1
-        self._replay_runs.append(_ReplayRun(replay, now + self._delay(), error, self._seq))
+        self._replay_runs.append(_ReplayRun(replay, now + self._delay() + span, error, self._seq))
         return replay
+
+    def _real_clock_span(self, replay: Replay, error: str) -> int:
+        """How long a `clock: real` replay of a stream recording runs: its points are paced by
+        their times, first to last (a 1.5.7 replaying points 5s apart finishes after ~5s)."""
+        points = self.recorded_points.get(replay.recording) if replay.clock == "real" and not error else None
+        if not points:
+            return 0
+        return max(0, max(p.time for _db, _rp, p in points) - points[0][2].time)
 
     def _finish_replay(self, run: _ReplayRun, when: int) -> None:
         self._replay_runs = [r for r in self._replay_runs if r is not run]
@@ -550,7 +558,8 @@ class RecordingStore:
         task = self.state.tasks.tasks.get(replay.task)
         if points is None or task is None or task.type != "stream":
             return None
-        return self.state.engine.replay(task, points, recording_time=replay.recording_time, now=replay.date)
+        return self.state.engine.replay(task, points, recording_time=replay.recording_time, now=replay.date,
+                                        replay_id=replay.id)
 
     # ---- backup -------------------------------------------------------------------------------
 

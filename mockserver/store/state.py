@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 class Replayer(Protocol):
     """The data plane as a replay sees it."""
 
-    def replay(self, task: Any, points: Any, *, recording_time: bool, now: int) -> dict[str, Any] | None: ...
+    def replay(self, task: Any, points: Any, *, recording_time: bool, now: int,
+               replay_id: str = "") -> dict[str, Any] | None: ...
 
 
 class StoreState(Protocol):

@@ -20,7 +20,7 @@ from .consteval import const_eval
 from .durations import go_duration_string
 from .formatter import format_expression, format_float
 from .graph import Pipeline, PNode, View
-from .lexer import MINUS, NOT, TOKEN_NAMES
+from .lexer import AND, LESS_EQUAL, MINUS, NOT, TOKEN_NAMES
 from .nodes import describe
 from .regexes import RegexError
 from .validate import validate_node
@@ -45,6 +45,12 @@ from .values import (
     scalar_go_type,
     value_type,
 )
+
+#: The [deadman] section's defaults of a server whose configuration leaves them alone
+#: (services/deadman/config.go); NODE_NAME and INTERVAL are placeholders `deadman()` fills in.
+DEADMAN_ID = "{{ .Group }}:NODE_NAME for task '{{ .TaskName }}'"
+DEADMAN_MESSAGE = ('{{ .ID }} is {{ if eq .Level "OK" }}alive{{ else }}dead{{ end }}: '
+                   '{{ index .Fields "emitted" | printf "%0.3f" }} points/INTERVAL.')
 
 
 class _Panic(MockError):
@@ -543,24 +549,48 @@ class Evaluator:
             parent.link_child(u)
             return u
         if kind == "stats":
-            return self._stats(parent)
+            return self._stats(parent, args[0])
         if kind == "deadman":
-            parent.get_name()
-            stats = self._stats(parent)
-            deriv = PNode(p, "DerivativeNode", "derivative", stats.provides)
-            stats.link_child(deriv)
-            alert = PNode(p, "AlertNode", "alert", deriv.provides)
-            deriv.link_child(alert)
-            return alert
+            return self._deadman(parent, args)
         raise TickscriptError(f"unsupported chain method {m.name}")  # pragma: no cover
 
-    def _stats(self, parent: PNode) -> PNode:
+    def _stats(self, parent: PNode, interval: Any) -> PNode:
+        """A stats node watching `parent`; its constructor arguments are (interval, watched node)."""
         p = self.pipeline
         stats = PNode(p, "StatsNode", "stats", "stream")
+        stats.ctor_args = (interval, parent)
         p.add_source(stats)
         if not parent.children:
             parent.link_child(PNode(p, "NoOpNode", "noop", parent.provides))
         return stats
+
+    def _deadman(self, parent: PNode, args: list[Any]) -> PNode:
+        """`node.Deadman`: stats(interval).align() |derivative('emitted').nonNegative().unit(interval)
+        |alert() whose crit is `"emitted" <= threshold` (AND the extra lambdas) and whose id and
+        message are the [deadman] defaults with the watched node's name and the interval filled in.
+        The generated settings come first, so the script's own property calls override them."""
+        p = self.pipeline
+        threshold, interval = args[0], args[1]
+        name = parent.get_name()
+        stats = self._stats(parent, interval)
+        stats.settings["Align"] = [()]
+        deriv = PNode(p, "DerivativeNode", "derivative", stats.provides)
+        deriv.ctor_args = ("emitted",)
+        deriv.settings["NonNegative"] = [()]
+        deriv.settings["Unit"] = [(interval,)]
+        stats.link_child(deriv)
+        alert = PNode(p, "AlertNode", "alert", deriv.provides)
+        crit: ast.Node = ast.Binary(0, LESS_EQUAL, ast.Reference(0, "emitted"),
+                                    ast.Number(0, False, float(threshold), 10), False)
+        for extra in args[2:]:
+            if isinstance(extra, ast.Lambda):
+                crit = ast.Binary(0, AND, crit, extra.expression, False)
+        alert.settings["Crit"] = [(ast.Lambda(0, crit),)]
+        alert.settings["Id"] = [(DEADMAN_ID.replace("NODE_NAME", name, 1),)]
+        ns = getattr(interval, "ns", 0)
+        alert.settings["Message"] = [(DEADMAN_MESSAGE.replace("INTERVAL", go_duration_string(ns), 1),)]
+        deriv.link_child(alert)
+        return alert
 
     def _property_effect(self, obj: PNode | View, m: Any, args: list[Any]) -> Any:
         obj.node.settings.setdefault(m.name, []).append(tuple(args))

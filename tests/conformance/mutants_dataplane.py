@@ -13,6 +13,7 @@ from tests.conformance.mutants import Captured, Mutant, call, path, read_body, s
 
 _WRITE = re.compile(r"^(/kapacitor/v1)?/write$")
 _TASK = re.compile(r"^/kapacitor/v1/tasks/[^/]+$")
+_TASKS = re.compile(r"^/kapacitor/v1/tasks$")
 SELECT = ("dataplane.*",)
 
 
@@ -71,4 +72,18 @@ class CollectedOffByOne(Mutant):
         return cap
 
 
-MUTANTS: list[type[Mutant]] = [DropsLastPoint, MiscountsAlerts, CollectedOffByOne]
+class DeadmanNeverTicks(Mutant):
+    name = "dataplane-deadman-never-ticks"
+    rule = "a deadman's stats node does not tick on the server clock (a silent task never alerts)"
+    kills = ("dataplane.deadman",)
+    select = ("dataplane.deadman",)
+    args = ("--allow-writes",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] == "POST" and _TASKS.match(path(environ)):
+            body = read_body(environ)
+            set_body(environ, re.sub(rb"\|deadman\(([^,]*), *[0-9]+s\)", rb"|deadman(\1, 24h)", body))
+        return call(self.app, environ)
+
+
+MUTANTS: list[type[Mutant]] = [DropsLastPoint, MiscountsAlerts, CollectedOffByOne, DeadmanNeverTicks]

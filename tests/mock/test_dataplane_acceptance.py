@@ -233,3 +233,32 @@ def test_task_refused_at_start_does_not_run(api: Api, tmp_path: Path) -> None:
     assert task["stats"] == {}
     assert api.get("/kapacitor/v1/alerts/topics/main:bad_alert:alert2").status == 404
     assert not (tmp_path / "alerts.log").exists()
+
+
+def test_replay_alerts_reach_named_topics_and_handlers(api: Api, tmp_path: Path) -> None:
+    """As on a real 1.5.7: a replay runs the task in its own task master, whose alert nodes publish
+    to `.topic()` topics and run handlers through an anonymous topic that goes with the replay."""
+    log = tmp_path / "replay.log"
+    script = ("stream\n    |from()\n        .measurement('cpu')\n    |alert()\n        .crit(lambda: \"v\" > 5)\n"
+              f"        .topic('replayed')\n        .log('{log}')\n")
+    check(api.post(T, {"id": "rt", "dbrps": [{"db": "telegraf", "rp": "autogen"}], "script": script}),
+          "createTask", 200)
+    rec = api.post("/kapacitor/v1/recordings/stream", {"id": "rec", "task": "rt", "stop": "1970-01-01T00:00:05Z"})
+    assert rec.status == 201, rec.body
+    _write(api, "".join(f"cpu v={v} {t}000000000\n" for t, v in enumerate([1, 9, 8, 2, 7, 3, 9])))
+    rep = api.post("/kapacitor/v1/replays", {"id": "rep", "task": "rt", "recording": "rec", "recording-time": True})
+    assert rep.status == 201, rep.body
+    for _ in range(200):
+        if api.get("/kapacitor/v1/replays/rep").json["status"] != "running":
+            break
+        time.sleep(0.01)
+    topics = [t["id"] for t in api.get("/kapacitor/v1/alerts/topics").json["topics"]]
+    assert topics == ["replayed"]  # neither rep:rt:alert2 nor main:rt:alert2 stays
+    events = api.get("/kapacitor/v1/alerts/topics/replayed/events").json["events"]
+    # The recording ends with the point at `stop` (t=5s, v=3): a recovery. What a 1.5.7 answered:
+    assert [(e["id"], e["state"]["level"], e["state"]["time"]) for e in events] == [
+        ("cpu:nil", "OK", "1970-01-01T00:00:05Z")]
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(line["level"], line["time"]) for line in lines] == [
+        ("CRITICAL", "1970-01-01T00:00:01Z"), ("CRITICAL", "1970-01-01T00:00:02Z"), ("OK", "1970-01-01T00:00:03Z"),
+        ("CRITICAL", "1970-01-01T00:00:04Z"), ("OK", "1970-01-01T00:00:05Z")]

@@ -25,6 +25,7 @@ from tests.mock.test_recordings import (
     make_task,
     poll,
     record_stream,
+    write,
 )
 
 #: A query a real server sends on to InfluxDB (one fully qualified measurement).
@@ -187,6 +188,21 @@ def test_replay_of_a_recording_without_data_fails(capi: Api, clock: Clock) -> No
     clock.advance(1)
     body = capi.get(P + "/rp").json
     assert body["status"] == "failed" and body["error"].startswith("load data source: ")
+
+
+def test_a_real_clock_replay_runs_as_long_as_its_points_span(capi: Api, clock: Clock) -> None:
+    """A 1.5.7 replaying a stream recording with `clock: real` paces the points by their times:
+    points 0s..5s apart keep the replay running ~5s; `fast` finishes at once."""
+    record_stream(capi, "paced", task="stream_task", stop="1970-01-01T00:00:05Z")
+    write(capi, "test value=1 0\ntest value=2 2\ntest value=3 5\ntest value=4 6\n")
+    clock.advance(1)
+    assert capi.get(R + "/paced").json["status"] == "finished"
+    assert replay(capi, "slow", recording="paced", clock="real").status == 201
+    assert replay(capi, "quick", recording="paced", clock="fast").status == 201
+    clock.advance(1)  # this suite's mock finishes a run 1s after it starts
+    assert (capi.get(P + "/slow").json["status"], capi.get(P + "/quick").json["status"]) == ("running", "finished")
+    clock.advance(5)
+    assert capi.get(P + "/slow").json["status"] == "finished"
 
 
 def test_duplicate_replay_id_is_accepted_and_replaced_when_done(capi: Api, clock: Clock) -> None:
