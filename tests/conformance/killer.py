@@ -90,6 +90,50 @@ def build_app(job: Job) -> WSGIApp:
     return app
 
 
+#: Per job, pytest's own end-of-run work that a narrow run does not need: two forced full garbage
+#: collections over a heap holding every check module and mock (unraisable/thread exception
+#: plugins, ~0.2 s each) and source-quoting tracebacks of the expected failures.
+_LEAN = ["-p", "no:unraisableexception", "-p", "no:threadexception", "--tb=line"]
+
+
+class _Catalogue:
+    """Records (check id, full id, module) of every collected check: one collection per process."""
+
+    def __init__(self) -> None:
+        self.checks: list[tuple[str, str, str]] = []
+
+    def pytest_collection_modifyitems(self, items: list[Any]) -> None:
+        from conformance.plugin import full_id, spec_of
+
+        for item in items:
+            spec = spec_of(item)
+            if spec is not None:
+                self.checks.append((spec.id, full_id(item, spec), item.module.__name__))
+
+
+def check_modules(url: str) -> list[tuple[str, str, str]]:
+    import pytest
+
+    from conformance.cli import build_args
+
+    cat = _Catalogue()
+    with contextlib.redirect_stdout(io.StringIO()):
+        pytest.main(build_args(["-q", "--collect-only", "--target", url, *_LEAN]), plugins=[cat])
+    return cat.checks
+
+
+def modules_for(args: list[str], checks: list[tuple[str, str, str]]) -> list[str]:
+    """The check modules holding every check the job's `--check` globs select (all when unsure):
+    the selection is the same, but pytest imports and collects only those modules."""
+    from conformance.checks import id_matches
+
+    globs = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--check"]
+    if not globs or not checks or any(a.startswith(("--areas", "--rerun-failures")) for a in args):
+        return []
+    mods = {mod for cid, fid, mod in checks if any(id_matches(g, cid, fid) for g in globs)}
+    return sorted(mods)
+
+
 def run_in_process(jobs: list[Job], workdir: Path) -> list[Outcome]:
     """Serve every job behind one multiplexer and run the suite for each, in this process."""
     import pytest
@@ -100,13 +144,16 @@ def run_in_process(jobs: list[Job], workdir: Path) -> list[Outcome]:
     handle = serve_in_thread(Multiplexer({j.name: build_app(j) for j in jobs}), threads=8)
     outcomes: list[Outcome] = []
     try:
+        checks = check_modules(f"{handle.url}/m/none")
         for job in jobs:
             report = workdir / f"{job.name}.json"
             args = [*job.args]
             if "--seed" not in args:
                 args += ["--seed", "1"]
-            argv = build_args(["-q", "-p", "no:randomly", "--report-json", str(report),
-                               "--target", f"{handle.url}/m/{job.name}", *args])
+            mods = modules_for(args, checks)
+            where = ["--pyargs", *mods] if mods else []
+            argv = build_args(["-q", "-p", "no:randomly", *_LEAN, "--report-json", str(report),
+                               "--target", f"{handle.url}/m/{job.name}", *args, *where])
             started = time.monotonic()
             out = io.StringIO()
             with contextlib.redirect_stdout(out):

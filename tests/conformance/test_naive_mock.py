@@ -16,7 +16,8 @@ import pytest
 
 from tests.conformance.killer import Job, Outcome, run_jobs
 
-pytestmark = [pytest.mark.server]
+#: Under pytest-xdist (`--dist loadgroup`, as tox runs): the naive mock's suite run happens once, in one worker.
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("naive-mock")]
 
 #: Areas whose checks live in the family modules.
 FAMILY_AREAS = {"templates", "recordings", "replays", "alerts", "config", "services", "storage", "users", "flux",
