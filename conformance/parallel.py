@@ -47,8 +47,9 @@ def names_conformance(config: pytest.Config) -> bool:
     return False
 
 
-def worker_input(*, seed: int, prefix: str, worker: str, url: str | None, cli: bool) -> dict[str, Any]:
-    return {"seed": seed, "prefix": f"{prefix}{worker}-", "url": url, "cli": cli}
+def worker_input(*, seed: int, prefix: str, worker: str, url: str | None, cli: bool,
+                 unusable: str | None = None) -> dict[str, Any]:
+    return {"seed": seed, "prefix": f"{prefix}{worker}-", "url": url, "cli": cli, "unusable": unusable}
 
 
 def pack(state: Any, stopped: tuple[str, str] | None) -> str:

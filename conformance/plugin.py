@@ -80,6 +80,8 @@ class RunState:
     #: pytest-xdist controller: the merged facts of the workers' suites (URL, version, requests, ...).
     facts: dict[str, Any] | None = None
     workers_told: bool = False
+    #: An xdist worker of a run whose target the controller found unusable: it runs no check.
+    skip_all: bool = False
     guard: Any = None
 
 
@@ -242,6 +244,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.seed = int(shared["seed"])
         guard.of(config).prefix = str(shared["prefix"])
         state.shared_url = shared.get("url")
+        state.skip_all = bool(shared.get("unusable"))
         state.active = state.active or bool(shared.get("cli"))
     state.guard = guard.of(config)
     config.stash[_STATE_KEY] = state
@@ -317,7 +320,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     if session.testsfailed:  # a check module failed to import: that error (exit 6) comes first
         return
-    _check_selection(state, everything, chosen)
+    try:
+        _check_selection(state, everything, chosen)
+    except pytest.UsageError:
+        if not parallel.is_worker(config):
+            raise
+        # An xdist worker cannot end the run with a usage error: it runs nothing, and the controller
+        # reports the message (state.usage_error) with the usage-error verdict.
+        state.skip_all = True
+    if state.skip_all:
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = []
+        return
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
@@ -623,6 +637,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     worker = parallel.is_worker(config) and bool(config.workerinput.get(parallel.KEY))  # type: ignore[attr-defined]
     if parallel.is_controller(config) and state.workers:
         parallel.merge(state, state.guard)
+        if state.usage_error:  # a serial run prints it as pytest's usage error
+            guard._say(config, f"ERROR: {state.usage_error}")
     if not state.active and not worker:
         _stop_mock(state)
         return
@@ -664,6 +680,14 @@ def _stop_mock(state: RunState) -> None:
 
 # -- pytest-xdist (conformance/parallel.py) -----------------------------------------------------------
 @pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: Any) -> None:
+    """Controller: an explicit --target is checked once, before any worker starts (exit 3 if unusable)."""
+    state = _state(config)
+    if (CLI_PRINTS_VERDICT or parallel.names_conformance(config)) and not state.list_checks:
+        state.unusable = guard.check_target(config, exit=False)  # the workers then run nothing
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """Controller: hand each worker the seed, its own prefix and the one target all of them share."""
     config = node.config
@@ -681,7 +705,7 @@ def pytest_configure_node(node: Any) -> None:
                            f"{s.target or 'URL'} --prefix {prefix})")
     node.workerinput[parallel.KEY] = parallel.worker_input(
         seed=s.seed, prefix=prefix, worker=node.gateway.id, url=state.mock.url if state.mock else None,
-        cli=bool(CLI_PRINTS_VERDICT))
+        cli=bool(CLI_PRINTS_VERDICT), unusable=state.unusable)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -721,9 +745,9 @@ def _decide(state: RunState, summary: dict[str, Any], exitstatus: int,
         levels = ("MUST", "SHOULD") if state.fail_on == "should" else ("MUST",)
         regressions = len(_baseline_changes(state).gating(levels))
     usage = None
-    if exitstatus == pytest.ExitCode.USAGE_ERROR:
+    if exitstatus == pytest.ExitCode.USAGE_ERROR or (state.usage_error and state.workers):
         usage = state.usage_error or "usage error (see the message above)"
-    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and not state.unusable:
         usage = "no check selected (-k or -m deselected every check?)"
     return decide(summary, state.results, interrupted=interrupted, unusable=state.unusable, usage_error=usage,
                   internal_error=internal, fail_on_should=state.fail_on == "should",

@@ -117,3 +117,18 @@ def test_parallel_run_equals_serial_with_failures(tmp_path: Path, serve: Any) ->
 def test_parallel_full_quick_suite_equals_serial(tmp_path: Path) -> None:
     serial, parallel, sx, px = _both(tmp_path, ["--quick", "--seed", "11"])
     _same(serial, parallel, sx, px)
+
+
+@pytest.mark.parametrize("args", [["--check", "nonexist.thing"], ["--areas", "ids", "--check", "deletes.*"],
+                                  ["--target", "http://127.0.0.1:9", "--check", "status.*"]],
+                         ids=["unknown-check", "empty-selection", "unusable-target"])
+def test_parallel_run_ends_like_serial_before_any_check(tmp_path: Path, args: list[str]) -> None:
+    """A usage error found while the workers collect, or a target nobody can reach, ends the run with the
+    serial run's verdict, exit status and message, not as a crash of the worker processes."""
+    serial = run_suite(args, tmp_path, timeout=120)
+    parallel = run_suite([*args, "-n", "2"], tmp_path, timeout=120)
+    assert serial.code in (3, 4), serial.stdout[-2000:]
+    assert parallel.code == serial.code, parallel.stdout[-3000:] + parallel.stderr[-2000:]
+    last = [ln for ln in parallel.stdout.splitlines() if ln.strip()][-1]
+    assert last == [ln for ln in serial.stdout.splitlines() if ln.strip()][-1]
+    assert "INTERNALERROR" not in parallel.stdout + parallel.stderr
