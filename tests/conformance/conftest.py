@@ -84,12 +84,8 @@ def serve() -> Iterator[Callable[..., str]]:
         h.stop()
 
 
-#: Kill-report lines handed over by xdist workers (the controller prints them).
-_WORKER_REPORTS: list[str] = []
-
-
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """An xdist worker that ran mutants hands its kill report to the controller."""
+    """An xdist worker that ran mutants hands its kill report to the controller (tests/conftest.py)."""
     from tests.conformance import test_mutants
 
     out = getattr(session.config, "workeroutput", None)
@@ -97,15 +93,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         out["kcf_kill_report"] = test_mutants.kill_report(test_mutants._KILLED)
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    _WORKER_REPORTS.extend((getattr(node, "workeroutput", None) or {}).get("kcf_kill_report") or [])
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Show the mutant kill rate and the uncovered rules whenever mutants ran (without needing -s)."""
     from tests.conformance import test_mutants
 
-    lines = test_mutants.kill_report(test_mutants._KILLED) if test_mutants._KILLED else list(_WORKER_REPORTS)
-    for line in lines:
-        terminalreporter.write_line(line)
+    if test_mutants._KILLED:
+        for line in test_mutants.kill_report(test_mutants._KILLED):
+            terminalreporter.write_line(line)

@@ -23,8 +23,7 @@ from tests.conformance.catalogue import MUTANTS, args_of, check_ids, config_of, 
 from tests.conformance.killer import Job, Outcome, run_jobs
 from tests.conformance.mutants import Mutant
 
-#: Under pytest-xdist (`--dist loadgroup`, as tox runs): the kill runs once, in one worker, for every test of the module.
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("mutants")]
+pytestmark = [pytest.mark.server]
 _KILLED: dict[str, bool] = {}
 _TIMES: dict[str, float] = {}
 

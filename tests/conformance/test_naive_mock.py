@@ -16,8 +16,7 @@ import pytest
 
 from tests.conformance.killer import Job, Outcome, run_jobs
 
-#: Under pytest-xdist (`--dist loadgroup`, as tox runs): the naive mock's suite run happens once, in one worker.
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("naive-mock")]
+pytestmark = [pytest.mark.server]
 
 #: Areas whose checks live in the family modules.
 FAMILY_AREAS = {"templates", "recordings", "replays", "alerts", "config", "services", "storage", "users", "flux",
