@@ -75,10 +75,11 @@ class RunState:
     shared_url: str | None = None
     #: Collection index of each selected check (a controller orders the merged results by it).
     order: dict[str, int] = field(default_factory=dict)
-    #: pytest-xdist controller: what each worker reported when it finished (see `_worker_output`).
+    #: pytest-xdist controller: what each worker reported when it finished (`parallel.pack`).
     workers: list[dict[str, Any]] = field(default_factory=list)
     #: pytest-xdist controller: the merged facts of the workers' suites (URL, version, requests, ...).
     facts: dict[str, Any] | None = None
+    #: pytest-xdist controller: the run prefix line was printed (once, not per worker).
     workers_told: bool = False
     #: An xdist worker of a run whose target the controller found unusable: it runs no check.
     skip_all: bool = False
@@ -239,7 +240,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.collectonly = True
     # Started by our command: a conformance run even if it ends before collection (a signal, say).
     state.active = bool(CLI_PRINTS_VERDICT)
-    shared = (getattr(config, "workerinput", None) or {}).get("kcf")
+    shared = (getattr(config, "workerinput", None) or {}).get(parallel.KEY)
     if shared:  # a pytest-xdist worker: the controller's seed, a prefix of its own, the shared target
         settings.seed = int(shared["seed"])
         guard.of(config).prefix = str(shared["prefix"])
