@@ -9,6 +9,8 @@ U+FFFD. `*??` therefore matches the three-byte `中` (seen on a real Kapacitor 1
 
 from __future__ import annotations
 
+import functools
+
 _RUNE_ERROR = 0xFFFD
 
 
@@ -124,6 +126,7 @@ def _validate_rest(pat: bytes) -> None:
         _match_chunk(chunk, b"")
 
 
+@functools.lru_cache(maxsize=1 << 15)  # a pattern check asks each (pattern, ID) twice: answer and malformedness
 def go_path_match(pattern: str, name: str) -> bool:
     """True/False like Go's path.Match; raises BadPattern where Go returns ErrBadPattern."""
     pat = pattern.encode("utf-8")

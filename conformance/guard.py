@@ -48,6 +48,8 @@ class Guard:
     started: float = field(default_factory=time.monotonic)
     suite: Any = None
     stopped: tuple[str, str] | None = None
+    #: The ping warning already printed (a controller and its workers print it once).
+    ping_warning: str | None = None
 
     def deadline_passed(self, grace: float = 0.0) -> bool:
         return self.max_time is not None and time.monotonic() - self.started > self.max_time + grace
@@ -130,6 +132,30 @@ def _run_state(config: pytest.Config) -> Any:
     return plugin._state(config)
 
 
+def check_target(config: pytest.Config, *, exit: bool = True) -> str | None:
+    """The preflight of an explicit --target, before any check: when it fails, exit 3 (TARGET
+    UNUSABLE), or with `exit=False` (an xdist controller, before its workers start) return the reason."""
+    g = of(config)
+    state = _run_state(config)
+    if g.target is None:
+        return None
+    auth = state.auth.split(":", 1) if state.auth else None
+    try:
+        answer = preflight.probe(g.target, timeout=g.timeout, auth=tuple(auth) if auth else None,
+                                 force=g.force)
+    except preflight.TargetUnusable as exc:
+        reason = f"target unusable: {exc}"
+        state.setup_error = reason
+        if not exit:
+            _say(config, f"kapacitor-conformance: {reason}")
+            return reason
+        pytest.exit(f"kapacitor-conformance: target unusable: {exc}", returncode=EXIT_UNUSABLE)
+    if answer.warning and g.ping_warning is None:
+        g.ping_warning = answer.warning
+        _say(config, f"kapacitor-conformance: WARNING {answer.warning}")
+    return None
+
+
 class _Hooks:
     def __init__(self, guard: Guard) -> None:
         self.guard = guard
@@ -146,15 +172,7 @@ class _Hooks:
                              f"--prefix {g.prefix})")
         if g.target is None or session.config.getoption("collectonly"):
             return
-        auth = state.auth.split(":", 1) if state.auth else None
-        try:
-            answer = preflight.probe(g.target, timeout=g.timeout, auth=tuple(auth) if auth else None,
-                                     force=g.force)
-        except preflight.TargetUnusable as exc:
-            state.setup_error = f"target unusable: {exc}"
-            pytest.exit(f"kapacitor-conformance: target unusable: {exc}", returncode=EXIT_UNUSABLE)
-        if answer.warning:
-            _say(session.config, f"kapacitor-conformance: WARNING {answer.warning}")
+        check_target(session.config)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conformance import about, guard, report, selection
+from conformance import about, guard, parallel, report, selection
 from conformance import compare as comparemod
 from conformance import deviations as devmod
 from conformance.checks import AREAS, OPTIONAL_AREAS, CheckFailure, CheckSpec, id_matches
@@ -70,6 +70,19 @@ class RunState:
     list_format: str = "text"
     last_failed: bool = False
     verdict: Verdict | None = None
+    #: pytest-xdist worker: the URL of the one target every worker shares (the controller's mock).
+    shared_url: str | None = None
+    #: Collection index of each selected check (a controller orders the merged results by it).
+    order: dict[str, int] = field(default_factory=dict)
+    #: pytest-xdist controller: what each worker reported when it finished (`parallel.pack`).
+    workers: list[dict[str, Any]] = field(default_factory=list)
+    #: pytest-xdist controller: the merged facts of the workers' suites (URL, version, requests, ...).
+    facts: dict[str, Any] | None = None
+    #: pytest-xdist controller: the run prefix line was printed (once, not per worker).
+    workers_told: bool = False
+    #: An xdist worker of a run whose target the controller found unusable: it runs no check.
+    skip_all: bool = False
+    guard: Any = None
 
 
 OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -226,6 +239,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.collectonly = True
     # Started by our command: a conformance run even if it ends before collection (a signal, say).
     state.active = bool(CLI_PRINTS_VERDICT)
+    shared = (getattr(config, "workerinput", None) or {}).get(parallel.KEY)
+    if shared:  # a pytest-xdist worker: the controller's seed, a prefix of its own, the shared target
+        settings.seed = int(shared["seed"])
+        guard.of(config).prefix = str(shared["prefix"])
+        state.shared_url = shared.get("url")
+        state.skip_all = bool(shared.get("unusable"))
+        state.active = state.active or bool(shared.get("cli"))
+    state.guard = guard.of(config)
     config.stash[_STATE_KEY] = state
 
 
@@ -299,10 +320,22 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     if session.testsfailed:  # a check module failed to import: that error (exit 6) comes first
         return
-    _check_selection(state, everything, chosen)
+    try:
+        _check_selection(state, everything, chosen)
+    except pytest.UsageError:
+        if not parallel.is_worker(config):
+            raise
+        # An xdist worker cannot end the run with a usage error: it runs nothing, and the controller
+        # reports the message (state.usage_error) with the usage-error verdict.
+        state.skip_all = True
+    if state.skip_all:
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = []
+        return
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+    state.order = {item.nodeid: i for i, item in enumerate(items)}
     if state.list_checks:
         out = selection.render_list(chosen, state.list_format, about.tool_info())
         sys.stdout.write(out + "\n")
@@ -375,7 +408,9 @@ def _start_embedded_mock(version: str | None) -> Any:
 def _build_suite(state: RunState, config: pytest.Config) -> Suite:
     """Start (or reach) the target; TargetUnusable when running the checks would be pointless."""
     s = state.settings
-    if s.target is None:
+    if s.target is None and state.shared_url:
+        url = state.shared_url  # an xdist worker: the controller serves the embedded mock
+    elif s.target is None:
         state.mock = _start_embedded_mock(s.mock_version)
         url = state.mock.url
     else:
@@ -598,16 +633,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.list_checks and state.active and not state.usage_error:
         session.exitstatus = pytest.ExitCode.OK
         return
-    if not state.active:
+    config = session.config
+    worker = parallel.is_worker(config) and bool(config.workerinput.get(parallel.KEY))  # type: ignore[attr-defined]
+    if parallel.is_controller(config) and state.workers:
+        parallel.merge(state, state.guard)
+        if state.usage_error:  # a serial run prints it as pytest's usage error
+            guard._say(config, f"ERROR: {state.usage_error}")
+    if not state.active and not worker:
+        _stop_mock(state)
         return
     if int(exitstatus) == pytest.ExitCode.INTERRUPTED and state.signal is None and session.testsfailed \
             and not any(r.get("outcome") for r in state.results):
         state.collect_errors = session.testsfailed  # "N errors during collection": the suite is broken
     _cleanup(state)
-    if state.mock is not None:
-        with contextlib.suppress(Exception):
-            state.mock.stop()
-        state.mock = None
+    _stop_mock(state)
+    if worker:  # the controller decides the verdict and writes every report
+        config.workeroutput[parallel.KEY] = parallel.pack(state, _stop_reason(config))  # type: ignore[attr-defined]
+        return
     summary = report.summarize(state.results)
     verdict = _decide(state, summary, int(exitstatus), _stop_reason(session.config))
     summary["passed"] = verdict.outcome is Outcome.PASS
@@ -626,6 +668,50 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         report.write_html(report.scrub(doc, secrets_), s.report_html)
     _junit_properties(session.config, verdict, meta)
     session.exitstatus = verdict.code
+
+
+def _stop_mock(state: RunState) -> None:
+    if state.mock is not None:
+        with contextlib.suppress(Exception):
+            state.mock.stop()
+        state.mock = None
+
+
+# -- pytest-xdist (conformance/parallel.py) -----------------------------------------------------------
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: Any) -> None:
+    """Controller: an explicit --target is checked once, before any worker starts (exit 3 if unusable)."""
+    state = _state(config)
+    if (CLI_PRINTS_VERDICT or parallel.names_conformance(config)) and not state.list_checks:
+        state.unusable = guard.check_target(config, exit=False)  # the workers then run nothing
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Controller: hand each worker the seed, its own prefix and the one target all of them share."""
+    config = node.config
+    state = _state(config)
+    if not (CLI_PRINTS_VERDICT or parallel.names_conformance(config)):
+        return
+    s = state.settings
+    if s.target is None and state.mock is None:
+        state.mock = _start_embedded_mock(s.mock_version)
+    prefix = guard.of(config).prefix
+    if not state.workers_told:
+        state.workers_told = True
+        guard._say(config, f"kapacitor-conformance: run prefix {prefix} (every object of this run carries it; "
+                           f"leftovers of a killed run: kapacitor-conformance cleanup --target "
+                           f"{s.target or 'URL'} --prefix {prefix})")
+    node.workerinput[parallel.KEY] = parallel.worker_input(
+        seed=s.seed, prefix=prefix, worker=node.gateway.id, url=state.mock.url if state.mock else None,
+        cli=bool(CLI_PRINTS_VERDICT), unusable=state.unusable)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    out = parallel.unpack(node)
+    if out is not None:
+        _state(node.config).workers.append(out)
 
 
 def _stop_reason(config: pytest.Config) -> tuple[str, str] | None:
@@ -658,9 +744,9 @@ def _decide(state: RunState, summary: dict[str, Any], exitstatus: int,
         levels = ("MUST", "SHOULD") if state.fail_on == "should" else ("MUST",)
         regressions = len(_baseline_changes(state).gating(levels))
     usage = None
-    if exitstatus == pytest.ExitCode.USAGE_ERROR:
+    if exitstatus == pytest.ExitCode.USAGE_ERROR or (state.usage_error and state.workers):
         usage = state.usage_error or "usage error (see the message above)"
-    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and not state.unusable:
         usage = "no check selected (-k or -m deselected every check?)"
     return decide(summary, state.results, interrupted=interrupted, unusable=state.unusable, usage_error=usage,
                   internal_error=internal, fail_on_should=state.fail_on == "should",
@@ -689,6 +775,8 @@ def _secrets(state: RunState) -> list[str]:
             out.append(password)
     if state.suite is not None:
         out.append(state.suite.secret)
+    if state.facts is not None:
+        out += state.facts["secrets"]
     return out
 
 
@@ -709,11 +797,12 @@ def _junit_properties(config: pytest.Config, verdict: Verdict, meta: dict[str, A
 def _meta(state: RunState, exitstatus: int) -> dict[str, Any]:
     s = state.settings
     suite = state.suite
+    facts = state.facts or {}
     return {
         **about.tool_info(),
-        "target": s.target or (suite.url if suite else None),
+        "target": s.target or (suite.url if suite else facts.get("url")),
         "embedded_mock": s.target is None,
-        "version": suite.version_header if suite else None,
+        "version": suite.version_header if suite else facts.get("version"),
         "profile": s.profile,
         "quick": s.quick,
         "read_only": s.read_only,
@@ -723,18 +812,23 @@ def _meta(state: RunState, exitstatus: int) -> dict[str, Any]:
         "checks": list(s.checks),
         "fail_on": state.fail_on,
         "seed": s.seed,
-        "prefix": suite.prefix if suite else None,
-        "requests": suite.client.count if suite else 0,
+        "prefix": suite.prefix if suite else (_run_prefix(state) if facts else None),
+        "requests": suite.client.count if suite else facts.get("requests", 0),
         "started": state.started,
         "duration": round(time.time() - state.started, 2),
         "cleanup_errors": state.cleanup_errors,
-        "target_notes": list(suite.registry.notes) if suite else [],
+        "target_notes": list(suite.registry.notes) if suite else list(facts.get("target_notes", [])),
         "unknown_deviations": state.unknown_deviations,
         "stale_deviations": _stale_deviations(state),
         "interrupted_by": state.signal,
         "pytest_exit": int(exitstatus),
         "setup_error": state.setup_error,
     }
+
+
+def _run_prefix(state: RunState) -> str | None:
+    g = state.guard
+    return g.prefix if g is not None else None
 
 
 def _stale_deviations(state: RunState) -> list[str]:

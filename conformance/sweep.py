@@ -22,6 +22,8 @@ from conformance.target import Client, Exchange
 #: `kcf-202612020542-a1b2c3-`; the older undated form `kcf1a2b3c4d-` is swept only by exact prefix.
 RUN_PREFIX = re.compile(r"^kcf-(\d{12})-[0-9a-f]{6}-")
 LEGACY_PREFIX = re.compile(r"^kcf[0-9a-f]{8}-")
+#: A pytest-xdist worker's prefix: the run prefix plus the worker id (`kcf-...-a1b2c3-gw0-`).
+WORKER_PREFIX = re.compile(RUN_PREFIX.pattern[1:] + r"gw\d{1,4}-")
 _STAMP = "%Y%m%d%H%M"
 #: The template that config round-trips of all runs on one target take turns with (test_config.py).
 CONFIG_LOCK = "kcf-lock-config"
@@ -51,7 +53,8 @@ class Matcher:
     def __post_init__(self) -> None:
         if self.prefix is None and self.before is None:
             raise ValueError("give a run prefix or an age")
-        if self.prefix is not None and not (RUN_PREFIX.fullmatch(self.prefix) or LEGACY_PREFIX.fullmatch(self.prefix)):
+        if self.prefix is not None and not (RUN_PREFIX.fullmatch(self.prefix) or LEGACY_PREFIX.fullmatch(self.prefix)
+                                            or WORKER_PREFIX.fullmatch(self.prefix)):
             raise ValueError(f"{self.prefix!r} is not a run prefix (like kcf-202601311200-a1b2c3-)")
 
     @property

@@ -84,6 +84,15 @@ def serve() -> Iterator[Callable[..., str]]:
         h.stop()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker that ran mutants hands its kill report to the controller (tests/conftest.py)."""
+    from tests.conformance import test_mutants
+
+    out = getattr(session.config, "workeroutput", None)
+    if out is not None and test_mutants._KILLED:
+        out["kcf_kill_report"] = test_mutants.kill_report(test_mutants._KILLED)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Show the mutant kill rate and the uncovered rules whenever mutants ran (without needing -s)."""
     from tests.conformance import test_mutants
