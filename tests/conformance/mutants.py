@@ -1300,6 +1300,23 @@ class CreateAnswersCannedId(Mutant):
         return cap
 
 
+class SuccessUndocumentedStatus(Mutant):
+    name = "success-undocumented-status"
+    rule = ("a create, and a GET of the object it made (where its links lead), answer 203 instead of 200: "
+            "a code the spec never documents")
+    kills = ("schema.stateful",)
+    select = ("schema.stateful",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        p, method = path(environ), environ["REQUEST_METHOD"]
+        item = _ITEM.match(p) or _HANDLER.match(p)
+        create = method == "POST" and (_LISTS.match(p) or p.endswith("/handlers"))
+        if cap.code == 200 and ((method == "GET" and item) or create):
+            cap.status = "203 Non-Authoritative Information"
+        return cap
+
+
 MUTANTS.extend([
     VersionHeaderString, WrongMethod405, WrongMethodServedAsGet, UnknownRoute400, UnknownRouteText, Options204,
     TrailingDataRejected, KeysCaseSensitive, EnumCaseInsensitive, EmptyEnumAsAbsent, EnumNullRejected,
@@ -1311,5 +1328,5 @@ MUTANTS.extend([
     UnknownFieldIgnored, DuplicateCreateOverwrites, DuplicateTemplateOverwrites, BothDbrpsAccepted,
     ImplicitDbrpIgnored, Message15, ErrorKeysSwapped, ErrorCompact, GenericErrorTexts, TemplateIdField15,
     DeletedTopicStillServed, VersionHeaderPlaceholderEverywhere, GetTaskWrongId,
-    CreateAnswersCannedId,
+    CreateAnswersCannedId, SuccessUndocumentedStatus,
 ])

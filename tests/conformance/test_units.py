@@ -234,3 +234,54 @@ def test_fuzzed_requests_avoid_known_crashes() -> None:
         c = _case("recordQuery", "/kapacitor/v1/recordings/query", body={"query": "SELECT 1", "type": typ})
         _sanitize(c, "kcfp-")
         assert c.body["type"] in ("stream", "batch")
+
+
+def _unsupported() -> Exception:
+    from schemathesis.core.errors import UnsupportedSchema
+
+    return UnsupportedSchema.from_reason("a `not` whose complement is not spelled out, below the document root")
+
+
+def test_stateful_exploration_survives_an_invalid_request_schemathesis_cannot_draw() -> None:
+    """A real 1.5.7 run (seed 8008) ended `schema.stateful` with schemathesis' UnsupportedSchema for
+    an invalid task body drawn along a link: a generator limit, not a finding. The sequences are
+    explored again with valid requests only, and that is noted."""
+    from conformance.areas.test_schema import _explore_links
+
+    calls: list[bool] = []
+    notes: list[str] = []
+
+    def explore(positive_only: bool) -> None:
+        calls.append(positive_only)
+        if not positive_only:
+            raise _unsupported()
+
+    _explore_links(explore, [], notes.append)
+    assert calls == [False, True]
+    assert len(notes) == 1 and "valid requests only" in notes[0]
+
+
+def test_stateful_exploration_keeps_a_failure_seen_before_the_generator_gave_up() -> None:
+    from conformance.areas.test_schema import _explore_links
+    from conformance.checks import CheckFailure
+
+    seen = CheckFailure("GET /kapacitor/v1/tasks/{id}: response conforms to the spec", expected="200", actual="418")
+    calls: list[bool] = []
+
+    def explore(positive_only: bool) -> None:
+        calls.append(positive_only)
+        raise _unsupported()
+
+    with pytest.raises(CheckFailure) as info:
+        _explore_links(explore, [seen], lambda _text: None)
+    assert info.value is seen and calls == [False]
+
+
+def test_stateful_exploration_is_skipped_when_not_even_valid_requests_can_be_drawn() -> None:
+    from conformance.areas.test_schema import _explore_links
+
+    def explore(positive_only: bool) -> None:
+        raise _unsupported()
+
+    with pytest.raises(pytest.skip.Exception, match="cannot generate stateful sequences"):
+        _explore_links(explore, [], lambda _text: None)
