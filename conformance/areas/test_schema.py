@@ -241,7 +241,7 @@ _PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 
 def _settings(kap: Kap, quick: int, full: int, **extra: Any) -> settings:
     return settings(max_examples=quick if kap.suite.settings.quick else full, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck), phases=_PHASES, **extra)
+                    suppress_health_check=list(HealthCheck), phases=_PHASES, report_multiple_bugs=False, **extra)
 
 
 def _explore(run: Callable[[], None], first: list[CheckFailure], what: str) -> None:
