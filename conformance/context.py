@@ -418,11 +418,14 @@ class Kap:
         return created
 
     def wait_finished(self, op_id: str, ident: str, *, timeout: float = 15.0, ref: str = "") -> Exchange:
-        """Poll like the Go client: 202 while running, 200 once finished or failed."""
+        """Poll like the Go client: 202 while running, 200 once finished or failed.
+
+        Polls start a few milliseconds apart and back off to 0.25 s: a short recording or replay is
+        seen finished as soon as it is, a long one costs a poll every quarter second."""
         __tracebackhide__ = True
         (name,) = api.path_params(op_id)
         deadline = time.monotonic() + timeout
-        delay = 0.02
+        delay = 0.005
         params: dict[str, Any] = {name: ident}
         while True:
             ex = self.call(op_id, **params)
@@ -433,7 +436,7 @@ class Kap:
                 fail(f"{op_id} {ident!r} finishes", expected=f"200 within {timeout:.0f}s", actual="still 202",
                      ref=ref, exchange=ex)
             time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            delay = min(delay * 1.5, 0.25)
 
     def list_ids(self, family: str, *, query: list[tuple[str, Any]] | None = None, what: str = "",
                  ref: str = "") -> list[str]:

@@ -252,14 +252,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _configure_hypothesis(settings: Settings) -> None:
     try:
-        from hypothesis import HealthCheck, core
+        from hypothesis import HealthCheck, Phase, core
         from hypothesis import settings as hsettings
     except ImportError:  # pragma: no cover - hypothesis is a dependency
         return
+    # No shrinking, no second bug: a target keeps state between examples, so a "smaller" example
+    # does not replay the server state that failed, and the first failing exchange is what the
+    # report shows anyway. Hypothesis then stops at the first failure instead of searching on.
     common: dict[str, Any] = dict(
         deadline=None,
         database=None,
         print_blob=False,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate),
+        report_multiple_bugs=False,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )

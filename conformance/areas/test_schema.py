@@ -241,7 +241,7 @@ _PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 
 def _settings(kap: Kap, quick: int, full: int, **extra: Any) -> settings:
     return settings(max_examples=quick if kap.suite.settings.quick else full, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck), phases=_PHASES, **extra)
+                    suppress_health_check=list(HealthCheck), phases=_PHASES, report_multiple_bugs=False, **extra)
 
 
 def _explore(run: Callable[[], None], first: list[CheckFailure], what: str) -> None:
@@ -277,6 +277,32 @@ def fuzz_mode(request: pytest.FixtureRequest) -> str:
 
 OP_IDS = [op.operation_id for op in spec.operations()]
 
+#: Draws of an operation's cases that may all be discarded before it counts as having nothing to
+#: generate. Negative cases of an operation with nothing schemathesis can negate are all rejected:
+#: hypothesis would draw ~460 of them before giving up. Operations that do yield cases yield one
+#: in ten draws or more, so they never reach this bound and keep every example.
+DRAWS_WITHOUT_A_CASE = 120
+
+
+class _NothingToSend(Exception):
+    """No case came out of `DRAWS_WITHOUT_A_CASE` draws: the same finding as hypothesis' Unsatisfiable."""
+
+
+def _budgeted(strategy: Any, sent: list[int], spent: list[bool]) -> Any:
+    """`strategy`, ending the exploration once it has drawn `DRAWS_WITHOUT_A_CASE` times and no
+    case was sent yet (`sent[0]`, counted by the test); `spent[0]` then tells why it ended."""
+    drawn = [0]
+
+    @st.composite
+    def cases(draw: Any) -> Any:
+        drawn[0] += 1
+        if drawn[0] > DRAWS_WITHOUT_A_CASE and not sent[0]:
+            spent[0] = True
+            raise _NothingToSend
+        return draw(strategy)
+
+    return cases()
+
 
 def _fuzz(kap: Kap, op_id: str, mode: Any, checks: list[Any], ref: str, quick: int, full: int,
           fuzz: str = "safe") -> None:
@@ -294,18 +320,28 @@ def _fuzz(kap: Kap, op_id: str, mode: Any, checks: list[Any], ref: str, quick: i
         checks = checks[:1] + checks[2:]  # everything but content_type_conformance
 
     first: list[CheckFailure] = []
+    sent, spent = [0], [False]
 
-    @given(case=strategy)
+    @given(case=_budgeted(strategy, sent, spent))
     @_settings(kap, quick, full)
     def prop(case: Any) -> None:
+        sent[0] += 1
         _sanitize(case, kap.prefix, fuzz=fuzz)
         ex = _send(kap, case)
         _register(kap, op_id, case, ex)
         _checked(first, lambda: _validate(case, ex, checks, ref))
 
+    def run() -> None:
+        try:
+            prop()
+        except Exception:  # however hypothesis reports the strategy's exception (error, flaky, ...)
+            if spent[0]:
+                raise _NothingToSend from None
+            raise
+
     try:
-        _explore(prop, first, f"{mode.value} cases for {op_id}")
-    except Unsatisfiable:
+        _explore(run, first, f"{mode.value} cases for {op_id}")
+    except (Unsatisfiable, _NothingToSend):
         pytest.skip(f"{op_id} has nothing to generate {mode.value} cases from")
     except UnsupportedSchema as exc:
         pytest.skip(f"schemathesis cannot generate {mode.value} cases for {op_id}: {str(exc).splitlines()[-1]}")
