@@ -1525,8 +1525,38 @@ class InvalidBody422(Mutant):
         return cap
 
 
+class HandlerNotYetVisible(Mutant):
+    """Registers new handlers (and the topic they create) asynchronously: the create answers before
+    either can be found. A GET of a missing topic or handler answers a documented 404, so only a
+    check that follows the create's links sees it."""
+
+    name = "handler-not-yet-visible"
+    rule = "a handler create answers before the handler and its topic are stored: the first request to either answers 404"
+    kills = ("schema.stateful",)
+    select = ("schema.stateful",)
+    pending: set[str]
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__(app)
+        self.pending = set()
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        p = path(environ)
+        if environ["REQUEST_METHOD"] in ("GET", "PUT", "PATCH") and p in self.pending:
+            self.pending.discard(p)
+            return error(404, "no such object")
+        cap = call(self.app, environ)
+        body = cap.json()
+        link = body.get("link") if isinstance(body, dict) else None
+        href = link.get("href") if isinstance(link, dict) else None
+        m = _HANDLER.match(href) if isinstance(href, str) else None
+        if environ["REQUEST_METHOD"] == "POST" and cap.code == 200 and m:
+            self.pending |= {href, f"{V1}/alerts/topics/{m.group(1)}"}
+        return cap
+
+
 MUTANTS.extend([
     DeleteServesCache, DefaultFieldsIdLink, UnknownFieldAlwaysRejected, ContentTypeNoCharset, RequestIdCounter,
     IdQuotedRaw, TaskEnabledByDefault, PreviewLinksPreview, LinksPercentEncoded, NegativeLimitEmpty, EmptyListNull,
-    EmptyListNullSchema, InvalidBody422,
+    EmptyListNullSchema, InvalidBody422, HandlerNotYetVisible,
 ])
