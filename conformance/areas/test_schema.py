@@ -416,9 +416,55 @@ def _explore_links(explore: Callable[[bool], None], first: list[CheckFailure], n
         pytest.skip(f"schemathesis cannot generate stateful sequences: {str(exc).splitlines()[-1]}")
 
 
+class _Trail:
+    """What one stateful scenario did, to judge the links it follows.
+
+    Status codes alone cannot see a create whose link leads nowhere: the 404 is a documented answer
+    of most GETs, PUTs and PATCHes. So one that follows a link from a successful create must find the object,
+    unless a later successful PATCH, PUT or DELETE on its path, a parent or a child path changed it."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, tuple[str, int, int]] = {}  # case id -> (operationId, status, changes seen)
+        self.changes: list[str] = []  # paths of successful PATCH/PUT/DELETE requests, in order
+
+    def record(self, op_id: str, case: Any, ex: Exchange) -> None:
+        if case.method.upper() in ("PATCH", "PUT", "DELETE") and 200 <= ex.status < 300:
+            self.changes.append(case.formatted_path)
+        self.answers[case.id] = (op_id, ex.status, len(self.changes))
+
+    def check_link(self, step: Any, ex: Exchange) -> None:
+        link = step.transition
+        if link is None or step.case.method.upper() not in _READS_AND_EDITS or ex.status != 404:
+            return
+        applied = {name for _, name in step.applied_parameters}
+        if not step.case.path_parameters or set(step.case.path_parameters) - applied:
+            return  # the link did not name the object: some part of its path was generated
+        op_id, status, seen = self.answers.get(link.parent_id, ("", 0, 0))
+        if (op_id not in _CREATES and op_id not in _HANDLER_CREATES) or not 200 <= status < 300:
+            return
+        target = step.case.formatted_path
+        if any(_related(target, p) for p in self.changes[seen:]):
+            return
+        fail(f"{step.case.method.upper()} {target} through the link of {op_id}: the object just created",
+             expected="found (2xx)",
+             actual=f"{ex.status}", ref="spec links", exchange=ex)
+
+
+#: Methods whose 404 through a create's link means the object is missing (a DELETE of a missing
+#: object answers 204 on Kapacitor).
+_READS_AND_EDITS = frozenset({"GET", "PUT", "PATCH"})
+
+
+def _related(a: str, b: str) -> bool:
+    """One path is the other or lies under it (a topic and its handlers)."""
+    a, b = a.rstrip("/") + "/", b.rstrip("/") + "/"
+    return a.startswith(b) or b.startswith(a)
+
+
 @check("schema.stateful", SHOULD, "spec links", mutates=True)
 def test_schema_stateful(kap: Kap, request: pytest.FixtureRequest, world: World) -> None:
-    """Sequences that follow the spec's links (create → get/update/delete) stay conformant."""
+    """Sequences that follow the spec's links (create → get/update/delete) get documented codes, and
+    a GET, PUT or PATCH through a create's link finds what the create made."""
     fuzz = fuzz_mode(request)
     world.disturbed()
     if kap.suite.settings.read_only:
@@ -439,6 +485,10 @@ def test_schema_stateful(kap: Kap, request: pytest.FixtureRequest, world: World)
         base = schema.include(operation_id=allowed).as_state_machine()
 
         class Machine(base):  # type: ignore[misc, valid-type]
+            def __init__(self) -> None:
+                super().__init__()
+                self._trail = _Trail()
+
             def call(self, case: Any, **kwargs: Any) -> Any:
                 op_id = case.operation.definition.raw.get("operationId")
                 _sanitize(case, kap.prefix,
@@ -446,8 +496,15 @@ def test_schema_stateful(kap: Kap, request: pytest.FixtureRequest, world: World)
                 _fresh_ids(kap, op_id, case)
                 ex = _send(kap, case)
                 _register(kap, op_id, case, ex)
+                self._trail.record(op_id, case, ex)
                 self._last_ex = ex
                 return _response(ex)
+
+            def step(self, input: Any) -> Any:
+                output = super().step(input)
+                ex = self._last_ex
+                _checked(first, lambda: self._trail.check_link(input, ex))
+                return output
 
             def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
                 ex = self._last_ex

@@ -1330,3 +1330,250 @@ MUTANTS.extend([
     DeletedTopicStillServed, VersionHeaderPlaceholderEverywhere, GetTaskWrongId,
     CreateAnswersCannedId, SuccessUndocumentedStatus,
 ])
+
+
+class DeleteServesCache(Mutant):
+    """A read cache the DELETE does not invalidate: the item answers GET after its 204."""
+
+    name = "delete-serves-cache"
+    rule = "GET of a deleted task still answers the task (a read cache not invalidated on DELETE)"
+    kills = ("deletes.gone",)
+    select = ("deletes.gone[task]",)
+    cached: dict[str, Captured]
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__(app)
+        self.cached = {}
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        p = path(environ)
+        if _TASK_ITEM.match(p) and environ["REQUEST_METHOD"] == "DELETE":
+            probe = dict(environ, REQUEST_METHOD="GET", QUERY_STRING="", CONTENT_LENGTH="0")
+            probe["wsgi.input"] = io.BytesIO(b"")
+            before = call(self.app, probe)
+            cap = call(self.app, environ)
+            if cap.code == 204 and before.code == 200:
+                self.cached[p] = before
+            return cap
+        if _TASK_ITEM.match(p) and environ["REQUEST_METHOD"] == "GET" and p in self.cached:
+            return self.cached[p]
+        return call(self.app, environ)
+
+
+class DefaultFieldsIdLink(Mutant):
+    name = "default-fields-id-link"
+    rule = "a list without `fields` answers only id and link (as if an empty `fields` selected nothing)"
+    kills = ("fields.defaults",)
+    select = ("fields.defaults[tasks]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if self.is_list(environ) and not any(k == "fields" for k, _ in query(environ)):
+            set_query(environ, [*query(environ), ("fields", "id")])
+        return call(self.app, environ)
+
+
+class UnknownFieldAlwaysRejected(Mutant):
+    """Validates `fields` before listing: the real server only meets a bad field on an item."""
+
+    name = "unknown-field-always-rejected"
+    rule = "an unknown field is a 400 even when no item is listed (validated up front)"
+    kills = ("fields.unsupported",)
+    select = ("fields.unsupported[tasks]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        fields = [(k, v) for k, v in query(environ) if k == "fields"]
+        body = cap.json()
+        if self.is_list(environ) and fields and cap.code == 200 and isinstance(body, dict) \
+                and not any(isinstance(v, list) and v for v in body.values()):
+            probe = dict(environ, QUERY_STRING=urlencode(fields))
+            answer = call(self.app, probe)
+            if answer.code == 400:
+                return answer
+        return cap
+
+
+class ContentTypeNoCharset(Mutant):
+    name = "content-type-no-charset"
+    rule = "successful JSON answers are labelled `application/json` without the charset"
+    kills = ("headers.content-type",)
+    select = ("headers.content-type[listTasks*]", "headers.content-type[getTask*]")
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if cap.code < 400:
+            cap.headers = [(k, "application/json" if k.lower() == "content-type" else v) for k, v in cap.headers]
+        return cap
+
+
+class RequestIdCounter(Mutant):
+    name = "request-id-counter"
+    rule = "Request-Id is a per-process counter, not a UUID"
+    kills = ("headers.request-id",)
+    select = ("headers.request-id[listTasks*]", "headers.request-id[getTask*]")
+    served: int
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__(app)
+        self.served = 0
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        self.served += 1
+        cap.headers = [(k, str(self.served) if k.lower() == "request-id" else v) for k, v in cap.headers]
+        return cap
+
+
+class IdQuotedRaw(Mutant):
+    """Formats the invalid ID with `"%s"` instead of Go's `%q`: control characters go out unescaped."""
+
+    name = "id-quoted-raw"
+    rule = "the invalid-ID error quotes the ID without escaping it"
+    kills = ("ids.message",)
+    select = ("ids.message[*-tasks]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if environ["REQUEST_METHOD"] == "POST" and cap.code == 400 and isinstance(body, dict):
+            def raw(m: re.Match[str]) -> str:
+                try:
+                    return '"' + str(json.loads(m.group(0))) + '"'
+                except ValueError:
+                    return m.group(0)
+
+            for key in ("error", "message"):
+                if isinstance(body.get(key), str):
+                    body[key] = re.sub(r'"(?:[^"\\]|\\.)*"', raw, body[key])
+            cap.set_json(body)
+        return cap
+
+
+class TaskEnabledByDefault(Mutant):
+    name = "task-enabled-by-default"
+    rule = "a task created without `status` starts enabled"
+    kills = ("lifecycle.task-roundtrip",)
+    select = ("lifecycle.task-roundtrip",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] == "POST" and path(environ) == V1 + "/tasks":
+            body, _ = _body_id(environ)
+            if body is not None and "status" not in body:
+                set_body(environ, json.dumps({**body, "status": "enabled"}).encode())
+        return call(self.app, environ)
+
+
+class PreviewLinksPreview(Mutant):
+    name = "preview-links-preview"
+    rule = "answers through /kapacitor/v1preview link to /kapacitor/v1preview paths (links built from the request)"
+    kills = ("links.preview-v1",)
+    select = ("links.preview-v1",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if path(environ).startswith("/kapacitor/v1preview/"):
+            cap.body = cap.body.replace(b'"/kapacitor/v1/', b'"/kapacitor/v1preview/')
+        return cap
+
+
+class LinksPercentEncoded(Mutant):
+    name = "links-percent-encoded"
+    rule = "link hrefs percent-encode non-ASCII ID characters"
+    kills = ("links.unicode-id",)
+    select = ("links.unicode-id",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        from urllib.parse import quote
+
+        cap = call(self.app, environ)
+        body = cap.json()
+        if isinstance(body, dict) and isinstance(body.get("link"), dict) and isinstance(body["link"].get("href"), str):
+            body["link"]["href"] = quote(body["link"]["href"])
+            cap.set_json(body)
+        return cap
+
+
+class NegativeLimitEmpty(Mutant):
+    name = "negative-limit-empty"
+    rule = "a negative limit counts as 0 (an empty page) on every list"
+    kills = ("pagination.negative-limit",)
+    select = ("pagination.negative-limit[tasks]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if self.is_list(environ):
+            set_query(environ, [(k, "0" if k == "limit" and v.startswith("-") else v) for k, v in query(environ)])
+        return call(self.app, environ)
+
+
+class EmptyListNull(Mutant):
+    """A Go re-implementation that encodes a nil slice: an empty window comes out as `null`."""
+
+    name = "empty-list-null"
+    rule = "a list window with no items answers `null` instead of `[]`"
+    kills = ("pagination.past-end",)
+    select = ("pagination.past-end[tasks]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        body = cap.json()
+        if self.is_list(environ) and cap.code == 200 and isinstance(body, dict):
+            body = {k: (None if v == [] else v) for k, v in body.items()}
+            cap.set_json(body)
+        return cap
+
+
+class EmptyListNullSchema(EmptyListNull):
+    name = "empty-list-null-schema"
+    rule = "the task list answers `tasks: null` when nothing matches (the spec's TaskList needs an array)"
+    kills = ("schema.positive",)
+    select = ("schema.positive[listTasks]",)
+
+
+class InvalidBody422(Mutant):
+    name = "invalid-body-422"
+    rule = "a request body the server refuses answers 422 Unprocessable Entity instead of 400"
+    kills = ("schema.negative",)
+    select = ("schema.negative[createTask]",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        cap = call(self.app, environ)
+        if environ["REQUEST_METHOD"] in ("POST", "PATCH", "PUT") and cap.code == 400:
+            cap.status = "422 Unprocessable Entity"
+        return cap
+
+
+class HandlerNotYetVisible(Mutant):
+    """Registers new handlers (and the topic they create) asynchronously: the create answers before
+    either can be found. A GET of a missing topic or handler answers a documented 404, so only a
+    check that follows the create's links sees it."""
+
+    name = "handler-not-yet-visible"
+    rule = "a handler create answers before the handler and its topic are stored: the first request to either answers 404"
+    kills = ("schema.stateful",)
+    select = ("schema.stateful",)
+    pending: set[str]
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__(app)
+        self.pending = set()
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        p = path(environ)
+        if environ["REQUEST_METHOD"] in ("GET", "PUT", "PATCH") and p in self.pending:
+            self.pending.discard(p)
+            return error(404, "no such object")
+        cap = call(self.app, environ)
+        body = cap.json()
+        link = body.get("link") if isinstance(body, dict) else None
+        href = link.get("href") if isinstance(link, dict) else None
+        m = _HANDLER.match(href) if isinstance(href, str) else None
+        if environ["REQUEST_METHOD"] == "POST" and cap.code == 200 and m:
+            self.pending |= {href, f"{V1}/alerts/topics/{m.group(1)}"}
+        return cap
+
+
+MUTANTS.extend([
+    DeleteServesCache, DefaultFieldsIdLink, UnknownFieldAlwaysRejected, ContentTypeNoCharset, RequestIdCounter,
+    IdQuotedRaw, TaskEnabledByDefault, PreviewLinksPreview, LinksPercentEncoded, NegativeLimitEmpty, EmptyListNull,
+    EmptyListNullSchema, InvalidBody422, HandlerNotYetVisible,
+])

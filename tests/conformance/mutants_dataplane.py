@@ -6,10 +6,11 @@ and the narrow selection the suite runs against it.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
-from tests.conformance.mutants import Captured, Mutant, call, path, read_body, set_body
+from tests.conformance.mutants import Captured, Mutant, WSGIApp, call, path, read_body, set_body
 
 _WRITE = re.compile(r"^(/kapacitor/v1)?/write$")
 _TASK = re.compile(r"^/kapacitor/v1/tasks/[^/]+$")
@@ -86,4 +87,38 @@ class DeadmanNeverTicks(Mutant):
         return call(self.app, environ)
 
 
-MUTANTS: list[type[Mutant]] = [DropsLastPoint, MiscountsAlerts, CollectedOffByOne, DeadmanNeverTicks]
+class DisableKeepsCounts(Mutant):
+    """Counters kept on the task instead of on its running pipeline survive a disable."""
+
+    name = "dataplane-disable-keeps-counts"
+    rule = "node-stats carry their counts over a disable and enable instead of starting from zero"
+    kills = ("dataplane.disable-drops-state",)
+    select = ("dataplane.disable-drops-state",)
+    args = ("--allow-writes",)
+    kept: dict[str, dict[str, Any]]
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__(app)
+        self.kept = {}
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        p = path(environ)
+        if environ["REQUEST_METHOD"] == "PATCH" and _TASK.match(p) and b'"disabled"' in read_body(environ):
+            probe = dict(environ, REQUEST_METHOD="GET", QUERY_STRING="", CONTENT_LENGTH="0")
+            probe["wsgi.input"] = io.BytesIO(b"")
+            before = call(self.app, probe).json()
+            self.kept[p] = ((before or {}).get("stats") or {}).get("node-stats") or {}
+        cap = call(self.app, environ)
+        if environ["REQUEST_METHOD"] == "GET" and p in self.kept and cap.code == 200:
+            body = cap.json()
+            nodes = ((body or {}).get("stats") or {}).get("node-stats") or {}
+            for node, stats in nodes.items():
+                for key, value in self.kept[p].get(node, {}).items():
+                    if isinstance(value, int) and isinstance(stats.get(key), int):
+                        stats[key] += value
+            cap.set_json(body)
+        return cap
+
+
+MUTANTS: list[type[Mutant]] = [DropsLastPoint, MiscountsAlerts, CollectedOffByOne, DeadmanNeverTicks,
+                                DisableKeepsCounts]
