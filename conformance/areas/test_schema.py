@@ -420,17 +420,36 @@ class _Trail:
     """What one stateful scenario did, to judge the links it follows.
 
     Status codes alone cannot see a create whose link leads nowhere: the 404 is a documented answer
-    of most GETs, PUTs and PATCHes. So one that follows a link from a successful create must find the object,
-    unless a later successful PATCH, PUT or DELETE on its path, a parent or a child path changed it."""
+    of most GETs, PUTs and PATCHes. So one that follows a link from a successful create to the object
+    itself (the `link.href` the create answered; for a GET, also what holds it, as a handler's topic)
+    must find it, unless a later successful PATCH, PUT or DELETE on its path, a parent or a child path
+    changed it. Other operations a link leads to are not judged: the alert router's PUT and PATCH of
+    `/alerts/topics/{topic}` name no handler and answer 404 on a real server whatever exists."""
 
     def __init__(self) -> None:
         self.answers: dict[str, tuple[str, int, int]] = {}  # case id -> (operationId, status, changes seen)
+        self.hrefs: dict[str, str] = {}  # case id of a successful create -> the `link.href` it answered
         self.changes: list[str] = []  # paths of successful PATCH/PUT/DELETE requests, in order
 
     def record(self, op_id: str, case: Any, ex: Exchange) -> None:
         if case.method.upper() in ("PATCH", "PUT", "DELETE") and 200 <= ex.status < 300:
             self.changes.append(case.formatted_path)
         self.answers[case.id] = (op_id, ex.status, len(self.changes))
+        if 200 <= ex.status < 300 and (op_id in _CREATES or op_id in _HANDLER_CREATES):
+            try:
+                body = ex.json()
+            except ValueError:
+                return
+            link = body.get("link") if isinstance(body, dict) else None
+            href = link.get("href") if isinstance(link, dict) else None
+            if isinstance(href, str) and href:
+                self.hrefs[case.id] = href
+
+    def names_the_object(self, method: str, target: str, href: str) -> bool:
+        """The request addresses the created object (or, for a GET, what holds it)."""
+        if target == href:
+            return True
+        return method == "GET" and href.startswith(target.rstrip("/") + "/")
 
     def check_link(self, step: Any, ex: Exchange) -> None:
         link = step.transition
@@ -443,6 +462,9 @@ class _Trail:
         if (op_id not in _CREATES and op_id not in _HANDLER_CREATES) or not 200 <= status < 300:
             return
         target = step.case.formatted_path
+        href = self.hrefs.get(link.parent_id)
+        if href is None or not self.names_the_object(step.case.method.upper(), target, href):
+            return
         if any(_related(target, p) for p in self.changes[seen:]):
             return
         fail(f"{step.case.method.upper()} {target} through the link of {op_id}: the object just created",

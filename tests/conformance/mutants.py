@@ -1551,24 +1551,27 @@ class HandlerNotYetVisible(Mutant):
     rule = "a handler create answers before the handler and its topic are stored: the first request to either answers 404"
     kills = ("schema.stateful",)
     select = ("schema.stateful",)
-    pending: set[str]
+    #: path -> the methods that would find the object there (the handler: read and edit; its
+    #: topic: read; a PUT or PATCH of the topic path is the router's fallback, 404 anyway)
+    pending: dict[str, frozenset[str]]
 
     def __init__(self, app: WSGIApp) -> None:
         super().__init__(app)
-        self.pending = set()
+        self.pending = {}
 
     def handle(self, environ: dict[str, Any]) -> Captured:
         p = path(environ)
-        if environ["REQUEST_METHOD"] in ("GET", "PUT", "PATCH") and p in self.pending:
-            self.pending.discard(p)
+        if environ["REQUEST_METHOD"] in self.pending.get(p, ()):
+            del self.pending[p]
             return error(404, "no such object")
         cap = call(self.app, environ)
         body = cap.json()
         link = body.get("link") if isinstance(body, dict) else None
         href = link.get("href") if isinstance(link, dict) else None
         m = _HANDLER.match(href) if isinstance(href, str) else None
-        if environ["REQUEST_METHOD"] == "POST" and cap.code == 200 and m:
-            self.pending |= {href, f"{V1}/alerts/topics/{m.group(1)}"}
+        if environ["REQUEST_METHOD"] == "POST" and cap.code == 200 and m and isinstance(href, str):
+            self.pending[href] = frozenset({"GET", "PUT", "PATCH"})
+            self.pending[f"{V1}/alerts/topics/{m.group(1)}"] = frozenset({"GET"})
         return cap
 
 

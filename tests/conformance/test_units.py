@@ -285,3 +285,60 @@ def test_stateful_exploration_is_skipped_when_not_even_valid_requests_can_be_dra
 
     with pytest.raises(pytest.skip.Exception, match="cannot generate stateful sequences"):
         _explore_links(explore, [], lambda _text: None)
+
+
+# ---- schema.stateful: which link-followed 404s are findings ---------------------------------------
+
+def _trail_case(case_id: str, method: str, path: str) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id=case_id, method=method, formatted_path=path, path_parameters={"topic": "t"})
+
+
+def _trail_step(parent: str, method: str, path: str, applied: tuple[str, ...] = ("topic",)) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(transition=SimpleNamespace(parent_id=parent), case=_trail_case("next", method, path),
+                           applied_parameters=[("path", name) for name in applied])
+
+
+def _answer(status: int, body: bytes = b"") -> Exchange:
+    return Exchange("GET", "http://x", [], None, status=status, body=body)
+
+
+def _handler_created() -> Any:
+    from conformance.areas.test_schema import _Trail
+
+    trail = _Trail()
+    href = b'{"link": {"rel": "self", "href": "/kapacitor/v1/alerts/topics/t/handlers/h"}, "id": "h"}'
+    trail.record("createTopicHandler", _trail_case("c1", "POST", "/kapacitor/v1/alerts/topics/t/handlers"),
+                 _answer(200, href))
+    return trail
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/kapacitor/v1/alerts/topics/t/handlers/h"),   # the object itself
+    ("PATCH", "/kapacitor/v1/alerts/topics/t/handlers/h"),
+    ("GET", "/kapacitor/v1/alerts/topics/t"),              # what holds it
+])
+def test_a_404_where_the_create_said_the_object_is_a_finding(method: str, path: str) -> None:
+    from conformance.checks import CheckFailure
+
+    with pytest.raises(CheckFailure, match="the object just created"):
+        _handler_created().check_link(_trail_step("c1", method, path), _answer(404))
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("PUT", "/kapacitor/v1/alerts/topics/t"),     # the router's fallback: names no handler, 404 on a real server
+    ("PATCH", "/kapacitor/v1/alerts/topics/t"),
+    ("GET", "/kapacitor/v1/alerts/topics/other"),
+])
+def test_a_404_of_something_else_a_link_leads_to_is_no_finding(method: str, path: str) -> None:
+    _handler_created().check_link(_trail_step("c1", method, path), _answer(404))
+
+
+def test_a_404_after_the_object_was_changed_is_no_finding() -> None:
+    trail = _handler_created()
+    trail.record("deleteTopicHandler", _trail_case("d1", "DELETE", "/kapacitor/v1/alerts/topics/t/handlers/h"),
+                 _answer(204))
+    trail.check_link(_trail_step("c1", "GET", "/kapacitor/v1/alerts/topics/t/handlers/h"), _answer(404))
