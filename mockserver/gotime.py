@@ -10,6 +10,26 @@ from mockserver.gotext import go_quote
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
+#: Nanoseconds from Go's zero time (January 1, year 1) to the Unix epoch: Go truncates and rounds
+#: times on that absolute clock, which differs from the epoch's for a duration that does not
+#: divide a day (7s windows, say).
+_ABSOLUTE_OFFSET_NS = 62_135_596_800 * 1_000_000_000
+
+
+def go_truncate(t: int, d: int) -> int:
+    """time.Time.Truncate for a Unix-nanosecond time (`d` <= 0 leaves it as it is)."""
+    if d <= 0:
+        return t
+    return t - (t + _ABSOLUTE_OFFSET_NS) % d
+
+
+def go_round(t: int, d: int) -> int:
+    """time.Time.Round for a Unix-nanosecond time: halfway values round up (`d` <= 0: as it is)."""
+    if d <= 0:
+        return t
+    r = (t + _ABSOLUTE_OFFSET_NS) % d
+    return t - r if r + r < d else t + d - r
+
 
 def now_ns() -> int:
     return time.time_ns()

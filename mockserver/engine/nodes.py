@@ -13,6 +13,7 @@ from __future__ import annotations
 import time as _time
 from typing import TYPE_CHECKING, Any
 
+from mockserver.gotime import go_round, go_truncate
 from mockserver.tickscript.graph import PNode
 
 from . import expr
@@ -190,16 +191,11 @@ class FromNode(Node):
                 return
         t = p.time
         if self.truncate:
-            t -= t % self.truncate
+            t = go_truncate(t, self.truncate)
         if self.round:
-            t = _go_round(t, self.round)
+            t = go_round(t, self.round)
         dims = tuple(sorted(p.tags)) if self.all_dims else self.dims
         self.emit(p.copy(time=t, dims=dims, by_name=self.by_name))
-
-
-def _go_round(t: int, d: int) -> int:
-    r = t % d
-    return t - r + d if r + r >= d else t - r
 
 
 class WhereNode(Node):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.gotime import go_round, go_truncate
 from mockserver.tickscript.graph import PNode
 
 from .messages import Message, Point, group_id
@@ -26,22 +27,6 @@ from .nodes import Node, dur_ns, flag
 
 #: The most ticks one observation replays per stats node.
 MAX_TICKS = 1000
-
-#: Seconds from Go's zero time (January 1, year 1) to the Unix epoch: Go rounds and truncates
-#: times on the absolute clock, which matters for intervals that do not divide a day.
-_ABSOLUTE_OFFSET_NS = 62_135_596_800 * 1_000_000_000
-
-
-def go_truncate(t: int, d: int) -> int:
-    """time.Time.Truncate for a Unix-nanosecond time."""
-    return t - (t + _ABSOLUTE_OFFSET_NS) % d
-
-
-def go_round(t: int, d: int) -> int:
-    """time.Time.Round for a Unix-nanosecond time: halfway values round up."""
-    r = (t + _ABSOLUTE_OFFSET_NS) % d
-    return t - r if r + r < d else t + d - r
-
 
 class EdgeGroups:
     """What crossed a node's first out-edge, per group: the counts a stats node reads."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from mockserver.gotime import go_truncate
 from mockserver.tickscript.graph import PNode
 
 from .messages import Batch, BatchPoint, Message, Point
@@ -86,13 +87,13 @@ class _WindowByTime:
             nxt = t + period
             if align:
                 first_period = nxt
-                nxt = _truncate(nxt, every)
+                nxt = go_truncate(nxt, every)
                 if not nxt > first_period:
                     nxt += every
         else:
             nxt = t + every
             if align:
-                nxt = _truncate(nxt, every)
+                nxt = go_truncate(nxt, every)
         self.next_emit = nxt
         self.buf = _TimeBuffer()
 
@@ -110,19 +111,13 @@ class _WindowByTime:
                 msg = self.batch(self.next_emit)
                 self.next_emit = p.time + self.every
                 if self.align:
-                    self.next_emit = _truncate(self.next_emit, self.every)
+                    self.next_emit = go_truncate(self.next_emit, self.every)
             self.buf.insert(p)
         return msg
 
     def batch(self, tmax: int) -> Batch:
         pts = [BatchPoint(p.fields, p.tags, p.time) for p in self.buf.points()]
         return Batch(self.name, self.tags, self.dims, self.by_name, self.group, tmax, pts)
-
-
-def _truncate(t: int, d: int) -> int:
-    if d <= 0:
-        return t
-    return t - t % d
 
 
 class _WindowByCount:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from mockserver.engine.stats import MAX_TICKS, go_round, go_truncate
+from mockserver.engine.stats import MAX_TICKS
+from mockserver.gotime import go_round, go_truncate
 from mockserver.store import MockState
 from mockserver.store.lineprotocol import parse_points
 from tests.mock.test_recordings import Clock, clocked_api

@@ -53,6 +53,16 @@ def test_window_count_and_stats() -> None:
         b'{"series":[{"name":"m","columns":["time","count"],"values":[["1970-01-01T00:00:06Z",3]]}]}')
 
 
+def test_aligned_windows_and_truncation_follow_go_time_not_the_epoch() -> None:
+    """Go truncates on the clock since year 1: for 7s it differs from the epoch's multiples of 7s.
+    The points and the answer are an exchange with a real 1.5.7 (window end 22:13:59, not :56)."""
+    state = _state("stream\n    |from()\n        .measurement('m')\n        .truncate(7s)\n    |window()\n"
+                   "        .period(7s)\n        .every(7s)\n        .align()\n    |count('value')\n    |httpOut('out')\n")
+    _write(state, "".join(f"m value={i} {(1_700_000_000 + i) * SEC}\n" for i in range(0, 40, 3)))
+    assert state.engine.http_out("t", "out") == (
+        b'{"series":[{"name":"m","columns":["time","count"],"values":[["2023-11-14T22:13:59Z",2]]}]}')
+
+
 def test_points_reach_only_tasks_of_their_dbrp_and_measurement() -> None:
     state = _state("stream\n    |from()\n        .measurement('m')\n    |log()\n")
     _write(state, "m v=1 1\nother v=1 2\n")
