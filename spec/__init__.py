@@ -112,3 +112,37 @@ def base_path() -> str:
 def preview_base_path() -> str:
     """The technical-preview mirror of `base_path()` (`x-kapacitor-preview-base-path`)."""
     return str(load_spec()["x-kapacitor-preview-base-path"])
+
+
+@dataclass(frozen=True)
+class Link:
+    """One OpenAPI link of a successful answer: where the answer leads and how to name it there."""
+
+    name: str
+    status: str  # the response code the link belongs to, e.g. "201"
+    operation_id: str  # the operation the link leads to
+    parameters: dict[str, str]  # path parameter -> runtime expression, e.g. "$response.body#/id"
+
+
+def _resolve(doc: dict[str, Any], node: dict[str, Any], section: str) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        resolved: dict[str, Any] = doc["components"][section][ref.rsplit("/", 1)[-1]]
+        return resolved
+    return node
+
+
+def response_links(operation_id: str) -> tuple[Link, ...]:
+    """The links of an operation's 2xx answers, in document order (components resolved)."""
+    doc = load_spec()
+    found: list[Link] = []
+    for status, response in operation(operation_id).raw.get("responses", {}).items():
+        if not str(status).startswith("2"):
+            continue
+        response = _resolve(doc, response, "responses")
+        for name, link in (response.get("links") or {}).items():
+            link = _resolve(doc, link, "links")
+            target = link.get("operationId")
+            if isinstance(target, str):
+                found.append(Link(name, str(status), target, dict(link.get("parameters") or {})))
+    return tuple(found)

@@ -342,3 +342,19 @@ def test_a_404_after_the_object_was_changed_is_no_finding() -> None:
     trail.record("deleteTopicHandler", _trail_case("d1", "DELETE", "/kapacitor/v1/alerts/topics/t/handlers/h"),
                  _answer(204))
     trail.check_link(_trail_step("c1", "GET", "/kapacitor/v1/alerts/topics/t/handlers/h"), _answer(404))
+
+
+@pytest.mark.parametrize(("expression", "value"), [
+    ("$response.body#/id", "h1"),
+    ("$response.body#/link/href", "/x"),
+    ("$response.body#/a~1b", "slash"),
+    ("$request.path.topic", "t"),
+    ("$response.body#/missing", None),
+    ("$response.body#/n", None),       # not a string: cannot name a path segment
+    ("$request.query.limit", None),    # a form the spec's links do not use
+])
+def test_link_runtime_expressions(expression: str, value: str | None) -> None:
+    from conformance.areas.test_schema import _runtime_value
+
+    answer = {"id": "h1", "link": {"href": "/x"}, "a/b": "slash", "n": 3}
+    assert _runtime_value(expression, answer, {"topic": "t"}) == value

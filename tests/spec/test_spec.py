@@ -654,3 +654,16 @@ def test_order_extension_on_every_paginated_list() -> None:
         if order is not None:
             assert order in {"id", "newest-first"}, op.operation_id
             assert ("Newest first" in op.raw["description"]) == (order == "newest-first"), op.operation_id
+
+
+def test_response_links_resolve_components_and_name_real_operations() -> None:
+    from spec import operation, response_links
+
+    links = {link.name: link for link in response_links("createTopicHandler")}
+    assert links["GetTopicHandler"].operation_id == "getTopicHandler"
+    assert links["GetTopicHandler"].parameters == {"topic": "$request.path.topic", "handler": "$response.body#/id"}
+    assert links["GetTopic"].status == "200"
+    for op in operations():
+        for link in response_links(op.operation_id):
+            target = operation(link.operation_id)  # KeyError if a link names no operation
+            assert set(link.parameters) <= set(re.findall(r"{([^}]+)}", target.path)), (op.operation_id, link.name)
