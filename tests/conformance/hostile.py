@@ -101,7 +101,7 @@ class _Proxy(BaseHTTPRequestHandler):
             return
         self.wfile.write(out)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _any
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
 
 
 @contextmanager
@@ -132,7 +132,7 @@ class _Canned(BaseHTTPRequestHandler):
             self.rfile.read(length)
         self.server.answer(self)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _any
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
 
 
 def send(h: BaseHTTPRequestHandler, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
