@@ -5,7 +5,9 @@ object is `finished` or `failed`. Here nothing runs in the background. Each crea
 *run* with a deadline (or, for stream recordings, a filter over written points); every access
 first *settles* the runs that are due, in deadline order, exactly as if they had completed at
 their deadline. So the lifecycle a client observes is the real one, there are no threads to leak,
-and tests can drive it with an injected clock.
+and tests can drive it with an injected clock. A replay of a stream recording runs its task on the
+data plane in the create request, outside the shared lock (the one piece of work here that grows
+with the data, up to `MAX_RECORDED_POINTS`); its run does not finish before that work is done.
 
 Choices where the mock cannot do what the server does:
 * There is no InfluxDB behind the mock, so batch and query recordings, and batch/query replays,
@@ -169,6 +171,11 @@ class _ReplayRun:
     deadline: int
     error: str = ""
     seq: int = 0
+    #: True while the data plane runs the task over the recording, outside the shared lock: the
+    #: run does not finish before that work is done, whatever its deadline.
+    computing: bool = False
+    #: The replayed task's node-stats, once the data plane ran it.
+    node_stats: dict[str, Any] | None = None
 
 
 class _DateIndex:
@@ -259,7 +266,7 @@ class RecordingStore:
         due: list[tuple[int, int, Any]] = [
             (run.deadline, 0, run) for run in self._recording_runs.values() if run.deadline <= now
         ]
-        due.extend((run.deadline, 1, run) for run in self._replay_runs if run.deadline <= now)
+        due.extend((run.deadline, 1, run) for run in self._replay_runs if run.deadline <= now and not run.computing)
         if not due:
             return
         due.sort(key=lambda item: (item[0], item[1], getattr(item[2], "seq", 0)))
@@ -442,6 +449,24 @@ class RecordingStore:
             self._replay_runs = [run for run in self._replay_runs if run.replay.id != replay_id]
 
     def replay_recording(self, req: ReplayRecording) -> Replay:
+        """Start a replay of a recording; the data plane runs the task over a stream recording's
+        points before the answer, as the real server starts the replay at once, but outside the
+        shared lock: other requests go on meanwhile (the replay reads `running` until it is done)."""
+        replay, run, work = self._begin_replay(req)
+        if work is not None:
+            task, points = work
+            try:
+                stats = self.state.engine.replay(task, points, recording_time=replay.recording_time,
+                                                 now=replay.date, replay_id=replay.id)
+            finally:
+                with self.state.lock:
+                    run.computing = False
+            with self.state.lock:
+                run.node_stats = stats
+                self._now()
+        return replay
+
+    def _begin_replay(self, req: ReplayRecording) -> tuple[Replay, _ReplayRun, tuple[Any, Any] | None]:
         with self.state.lock:
             now = self._now()
             replay_id = req.id or self.state.new_id()
@@ -466,7 +491,13 @@ class RecordingStore:
             # replay, the old record stays visible until the new run replaces it.
             if replay_id not in self.replays:
                 self._show_replay(replay)
-            return self._start_replay(replay, now, error, self._real_clock_span(replay, error))
+            self._start_replay(replay, now, error, self._real_clock_span(replay, error))
+            run = self._replay_runs[-1]
+            points = self.recorded_points.get(recording.id) if not error else None
+            if points is None or task.type != "stream":
+                return replay, run, None
+            run.computing = True
+            return replay, run, (task, points)
 
     def replay_batch(self, req: ReplayBatch) -> Replay:
         with self.state.lock:
@@ -549,17 +580,8 @@ class RecordingStore:
             return  # deleted meanwhile: the server's final Replace fails the same way
         done = replace(run.replay, status=FAILED if run.error else FINISHED, error=run.error, date=when, progress=1.0)
         if not run.error:
-            done = replace(done, node_stats=self._replay_stats(run.replay))
+            done = replace(done, node_stats=run.node_stats)
         self._show_replay(done)
-
-    def _replay_stats(self, replay: Replay) -> dict[str, Any] | None:
-        """Run the task over the stream recording's points (clock fast: point time drives it)."""
-        points = self.recorded_points.get(replay.recording)
-        task = self.state.tasks.tasks.get(replay.task)
-        if points is None or task is None or task.type != "stream":
-            return None
-        return self.state.engine.replay(task, points, recording_time=replay.recording_time, now=replay.date,
-                                        replay_id=replay.id)
 
     # ---- backup -------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from tests.mock.test_recordings import (
     STREAM_TICK,
     Clock,
     R,
+    T,
     W,
     clocked_api,
     error_of,
@@ -362,3 +363,44 @@ def test_record_and_replay_on_waitress() -> None:
         assert list_ids(api) == []
     finally:
         handle.stop()
+
+
+def test_a_replay_runs_its_task_outside_the_shared_lock(clock: Clock) -> None:
+    """While the data plane runs a task over a recording, other requests are answered (the global
+    lock is free) and the replay reads `running`, even past its deadline; it finishes with the
+    stats of that run once the work is done."""
+    import threading
+
+    api = clocked_api(clock)
+    make_task(api, "st", STREAM_TICK)
+    assert record_stream(api, "rec", task="st").status == 201
+    write(api, "".join(f"test value={t} {t:010d}\n" for t in range(12)))
+    assert api.get(R + "/rec").json["status"] == "finished"
+
+    engine = api.state.engine
+    real_replay = engine.replay
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_replay(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        assert release.wait(10), "the test never released the replay"
+        return real_replay(*args, **kwargs)
+
+    engine.replay = slow_replay  # type: ignore[method-assign]
+    answers: list[Response] = []
+    worker = threading.Thread(target=lambda: answers.append(replay(api, "rp", task="st", recording="rec")))
+    worker.start()
+    try:
+        assert entered.wait(10)
+        clock.advance(5)  # past the run's deadline
+        assert api.get("/kapacitor/v1/ping").status == 204
+        assert [t["id"] for t in api.get(T + "?fields=id").json["tasks"]] == ["st"]
+        running = api.get(P + "/rp")
+        assert (running.status, running.json["status"]) == (202, "running")
+    finally:
+        release.set()
+        worker.join(10)
+    assert not worker.is_alive() and answers[0].status == 201
+    done = api.get(P + "/rp").json
+    assert (done["status"], done["error"]) == ("finished", "")
+    assert done["stats"]["node-stats"]["stream0"]["collected"] == 11  # the points up to `stop` (10s)
