@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from mockserver import goscan
 from mockserver.errors import MockError
 from mockserver.gotext import quote_json_byte
 
@@ -102,7 +103,7 @@ def _clean(obj: Any) -> Any:
         return {_clean(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_clean(v) for v in obj]
-    if isinstance(obj, _OutOfRange):
+    if isinstance(obj, OutOfRange):
         raise DecodeError(f"json: cannot unmarshal number {obj.text} into Go value of type float64")
     return obj
 
@@ -123,7 +124,7 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
 _MAX_INT_DIGITS = 400
 
 
-class _OutOfRange:
+class OutOfRange:
     """A number literal that does not fit a float64 (reported once the whole body has parsed)."""
 
     __slots__ = ("text",)
@@ -134,19 +135,19 @@ class _OutOfRange:
 
 def _parse_int(text: str) -> Any:
     if len(text) > _MAX_INT_DIGITS:
-        return _OutOfRange(text)
+        return OutOfRange(text)
     value = int(text)
     if len(text) > 300:
         try:
             float(value)
         except OverflowError:
-            return _OutOfRange(text)
+            return OutOfRange(text)
     return value
 
 
 def _parse_float(text: str) -> Any:
     value = float(text)
-    return _OutOfRange(text) if math.isinf(value) else value
+    return OutOfRange(text) if math.isinf(value) else value
 
 
 _decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float)
@@ -172,6 +173,28 @@ def check_depth(text: str) -> None:
 
 def decode_first(body: bytes) -> Any:
     """Decode the first JSON value of `body`; trailing bytes are ignored, as Go's Decoder does."""
+    return _clean(_decode_raw(body))
+
+
+def decode_document(body: bytes) -> Any:
+    """The first JSON value of `body`, for decoding into a Go struct: object keys are cleaned, the
+    values are left as parsed (lone surrogates, `OutOfRange` numbers) for the field that takes them
+    to judge, as Go ignores the values of unknown fields and checks a number against the field's
+    type first. Callers pass each value they keep through `field_value`."""
+    value = _decode_raw(body)
+    if isinstance(value, dict):
+        return {_clean(key): item for key, item in value.items()}
+    return value
+
+
+def field_value(item: Any) -> Any:
+    """A value of `decode_document` taken by a field: cleaned, except a top-level `OutOfRange`,
+    which only the field's type can word (a type error, or a range error naming the field)."""
+    return item if isinstance(item, OutOfRange) else _clean(item)
+
+
+def _decode_raw(body: bytes) -> Any:
+    """`decode_first` before `_clean`: lone surrogates and out-of-range numbers still in place."""
     # Invalid bytes stay visible (surrogateescape): a scanner error names the byte, and `_clean`
     # turns each one inside a string into U+FFFD, one per byte, as Go's decoder does.
     text = body.decode("utf-8", errors="surrogateescape")
@@ -184,14 +207,26 @@ def decode_first(body: bytes) -> Any:
     try:
         value, end = _decoder.raw_decode(text, start)
     except RecursionError:
+        _go_syntax_error(body)
+        check_depth(text[start:])  # valid for Go, deeper than the mock decodes (MAX_DEPTH)
         raise DecodeError("invalid character '[' exceeded max depth") from None
     except json.JSONDecodeError as exc:
+        _go_syntax_error(body)  # Go's own text for what Python refused
         if exc.pos >= n:
             raise DecodeError("unexpected EOF") from None
-        ch = text[exc.pos]
-        raise DecodeError(f"invalid character {go_quote_char(ch)} {_context(exc.msg)}") from None
+        raise DecodeError(f"invalid character {go_quote_char(text[exc.pos])} {_context(exc.msg)}") from None
+    if isinstance(value, (int, float, OutOfRange)) and not isinstance(value, bool):
+        _go_syntax_error(body)  # Python stops `1.x` after the 1; Go's scanner reads on
     check_depth(text[start:end])
-    return _clean(value)
+    return value
+
+
+def _go_syntax_error(body: bytes) -> None:
+    """Raise Go's scanner error for `body`, if its first value has one."""
+    try:
+        goscan.first_value_end(body)
+    except goscan.ScanError as exc:
+        raise DecodeError(str(exc)) from None
 
 
 def go_quote_char(ch: str) -> str:
@@ -218,7 +253,7 @@ def json_kind(value: Any) -> str:
     """The JSON kind Go names in unmarshal errors (`number`, `string`, `array`, ...)."""
     if isinstance(value, bool):
         return "bool"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, OutOfRange)):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -244,7 +279,7 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
     case-insensitively, the last duplicate wins, unknown keys are ignored, `null` leaves a field
     absent. `raw=True` means `body` is an already decoded value.
     """
-    value = body if raw else decode_first(body)
+    value = body if raw else decode_document(body)
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -260,12 +295,49 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
             out.pop(name, None)
             continue
         try:
+            # Go checks a number against the field's type before its range: `1e400` into a string
+            # field is a type error, into a float64 field a range error naming the field.
+            item = _out_of_range(item, fields[name], struct, name) if isinstance(item, OutOfRange) else \
+                _field_clean(item, fields[name], struct, name)
             out[name] = _convert(item, fields[name], struct, name)
         except DecodeError as exc:
             first_error = first_error or exc
     if first_error is not None:
         raise first_error
     return out
+
+
+def _out_of_range(item: OutOfRange, kind: Kind, struct: str, name: str) -> Any:
+    """A number beyond float64 as the value of a known field: what Go's decoder says of it."""
+    if kind in ("float64", "int64", "int", "any"):  # "any": an interface{} holds it as a float64
+        raise DecodeError(f"json: cannot unmarshal number {item.text} into Go struct field {struct}.{name} "
+                          f"of type {'float64' if kind == 'any' else kind}")
+    return item  # the other kinds refuse a number whatever its size
+
+
+def _field_clean(item: Any, kind: Kind, struct: str, name: str) -> Any:
+    """`_clean` for a field's value. A number beyond float64 inside it (a map or slice of
+    interface{}) is reported against the field, as Go's decoder adds the field to its error, unless
+    the value is of the wrong kind for the field: Go refuses it whole without reading inside."""
+    try:
+        return _clean(item)
+    except DecodeError as exc:
+        _convert(_clean(_zeroed(item)), kind, struct, name)  # the value's own kind is judged first
+        text = str(exc)
+        if text.endswith(" into Go value of type float64"):
+            text = text.replace(" into Go value of type float64", f" into Go struct field {struct}.{name} of type float64")
+        raise DecodeError(text) from None
+
+
+def _zeroed(obj: Any) -> Any:
+    """`obj` with every out-of-range number replaced by 0, to judge its shape alone."""
+    if isinstance(obj, OutOfRange):
+        return 0
+    if isinstance(obj, dict):
+        return {k: _zeroed(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_zeroed(v) for v in obj]
+    return obj
 
 
 def _convert(item: Any, kind: Kind, struct: str, name: str) -> Any:

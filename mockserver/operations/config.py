@@ -151,7 +151,7 @@ UPDATE_ACTION = {"set": _object, "delete": _strings, "add": _object, "remove": _
 def decode_update(body: bytes) -> dict[str, Any]:
     """The server's `updateAction` decode; errors carry Go's wording."""
     try:
-        value = gojson.decode_first(body)
+        value = gojson.decode_document(body)
         if value is not None and not isinstance(value, dict):
             raise gojson.DecodeError(
                 f"json: cannot unmarshal {json_kind(value)} into Go value of type config.updateAction"

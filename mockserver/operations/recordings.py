@@ -55,7 +55,8 @@ def go_time(value: Any, struct: str, name: str) -> int:
             return gotime.parse_rfc3339(value)
         except ValueError as exc:
             raise DecodeError(str(exc)) from None
-    raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    raw = value.text if isinstance(value, gojson.OutOfRange) else json.dumps(value, separators=(",", ":"),
+                                                                               ensure_ascii=False)
     raise DecodeError(
         f'parsing time {go_quote(raw)} as "\\"2006-01-02T15:04:05Z07:00\\"": cannot parse {go_quote(raw)} as "\\""'
     )
@@ -82,7 +83,7 @@ def _fold(key: str) -> str:
 
 def decode(body: bytes, struct: str, fields: Mapping[str, Converter]) -> dict[str, Any]:
     """Decode `body` into the named `client.<struct>` fields; raise DecodeError with Go's text."""
-    value = gojson.decode_first(body)
+    value = gojson.decode_document(body)
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -95,7 +96,7 @@ def decode(body: bytes, struct: str, fields: Mapping[str, Converter]) -> dict[st
         if name is None or item is None:
             continue
         try:
-            out[name] = fields[name](item, struct, name)
+            out[name] = fields[name](gojson.field_value(item), struct, name)
         except TypeMismatch as exc:
             saved = saved or exc
     if saved is not None:

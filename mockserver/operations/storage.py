@@ -38,7 +38,7 @@ def list_stores(call: Call) -> Reply:
 
 def _action(body: bytes) -> int:
     """StorageActionOptions.action as the client's StorageAction (0 unset, 1 rebuild)."""
-    value = gojson.decode_first(body)
+    value = gojson.decode_document(body)
     if value is None:
         return 0
     if not isinstance(value, dict):
@@ -49,7 +49,7 @@ def _action(body: bytes) -> int:
     present = False
     for key, item in value.items():
         if key.lower() == "action" and item is not None:  # null is a no-op, the last other value wins
-            action, present = item, True
+            action, present = gojson.field_value(item), True
     if not present:
         return 0
     if not isinstance(action, str):

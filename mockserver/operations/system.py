@@ -191,7 +191,7 @@ def reload_sideload(call: Call) -> Reply:
 @operation("setLogLevel")
 def set_log_level(call: Call) -> Reply:
     try:
-        value = gojson.decode_first(call.body())
+        value = gojson.decode_document(call.body())
         if value is not None and not isinstance(value, dict):
             raise gojson.DecodeError(
                 f"json: cannot unmarshal {gojson.json_kind(value)} into Go value of type client.LogLevelOptions"

@@ -197,7 +197,7 @@ SPEC_FIELDS: dict[str, gojson.Kind] = {
 
 def decode_spec(body: bytes | Any, *, raw: bool = False) -> dict[str, Any]:
     """Decode a HandlerSpec body like `json.NewDecoder(r).Decode(&HandlerSpec{})`; raises DecodeError."""
-    value = body if raw else gojson.decode_first(body)
+    value = body if raw else gojson.decode_document(body)
     if value is not None and not isinstance(value, dict):
         raise gojson.DecodeError(f"json: cannot unmarshal {kind_word(value)} into Go value of type alert.HandlerSpec")
     return gojson.decode_struct(value, SPEC_STRUCT, SPEC_FIELDS, raw=True)

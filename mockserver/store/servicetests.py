@@ -283,7 +283,7 @@ class ServiceTestStore:
     @staticmethod
     def _decode(service: std.Service, body: bytes) -> dict[str, Any]:
         try:
-            value = gojson.decode_first(body)
+            value = gojson.decode_document(body)
             if value is None:
                 return {}
             if not isinstance(value, dict):
