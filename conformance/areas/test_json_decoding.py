@@ -100,3 +100,27 @@ def test_request_type_ignored(kap: Kap, family: str) -> None:
     body = kap.json_ok(ex, 200, ref="behaviour §3.5")
     expect_equal(body.get("type"), "stream", f"type of the created {family[:-1]} (inferred from the script)",
                  ref="behaviour §3.5", exchange=ex)
+
+
+#: Malformed bodies and the words of Go's scanner for them (behaviour §1.7), as a replay create
+#: answers them: it wraps nothing around the decoder's error.
+_SYNTAX = (
+    (b"fx", "invalid character 'x' in literal false (expecting 'a')"),
+    (b"tru", "unexpected EOF"),
+    (b"1.x", "invalid character 'x' after decimal point in numeric literal"),
+    (b'{"task":-}', "invalid character '}' in numeric literal"),
+    (b'{"id":1e400}', "json: cannot unmarshal number into Go struct field CreateReplayOptions.id of type string"),
+)
+
+
+@check("json.syntax-errors", SHOULD, REF)
+def test_syntax_errors(kap: Kap) -> None:
+    """A malformed body fails with Go's scanner words (a byte-level reader: `1.x` is no number, a
+    body cut short is `unexpected EOF`), and a number too large for float64 in a string field is a
+    type error, not a range error."""
+    kap.need("createReplay")
+    for raw, error in _SYNTAX:
+        ex = _post(kap, "createReplay", "replay", raw)  # whatever a target makes of it is cleaned up
+        expect_status(ex, 400, f"create replay with body {raw!r}", ref=REF)
+        body = kap.json_object(ex, 400, f"create replay with body {raw!r}", ref=REF)
+        expect_equal(body.get("error"), error, f"error for body {raw!r}", ref=REF, exchange=ex)

@@ -621,6 +621,29 @@ class TrailingDataRejected(Mutant):
         return call(self.app, environ)
 
 
+class PythonSyntaxErrors(Mutant):
+    """Decodes bodies the way Python's json module does: it names the first byte of a value it
+    could not read, reads `1.x` as the number 1, and knows no `unexpected EOF`."""
+
+    name = "json-python-syntax-errors"
+    rule = "a malformed body fails with the words of a value-level parser, not Go's byte-level scanner"
+    kills = ("json.syntax-errors",)
+    select = ("json.syntax-errors",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        if environ["REQUEST_METHOD"] == "POST" and path(environ) == V1 + "/replays":
+            body, data = _json_body(environ)
+            if body is None and data.strip():
+                try:
+                    json.JSONDecoder().raw_decode(data.decode("utf-8", "replace").lstrip())
+                except json.JSONDecodeError as exc:
+                    where = data.decode("utf-8", "replace").lstrip()[exc.pos:exc.pos + 1] or " "
+                    return error(400, f"invalid character {where!r} looking for beginning of value")
+                else:
+                    return error(400, "json: cannot unmarshal number into Go value of type client.CreateReplayOptions")
+        return call(self.app, environ)
+
+
 class KeysCaseSensitive(Mutant):
     name = "json-keys-case-sensitive"
     rule = "request keys must be spelled in lower case (others are ignored)"
@@ -1576,7 +1599,7 @@ class HandlerNotYetVisible(Mutant):
 
 
 MUTANTS.extend([
-    DeleteServesCache, DefaultFieldsIdLink, UnknownFieldAlwaysRejected, ContentTypeNoCharset, RequestIdCounter,
+    PythonSyntaxErrors, DeleteServesCache, DefaultFieldsIdLink, UnknownFieldAlwaysRejected, ContentTypeNoCharset, RequestIdCounter,
     IdQuotedRaw, TaskEnabledByDefault, PreviewLinksPreview, LinksPercentEncoded, NegativeLimitEmpty, EmptyListNull,
     EmptyListNullSchema, InvalidBody422, HandlerNotYetVisible,
 ])
