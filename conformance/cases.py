@@ -424,6 +424,8 @@ CASES: list[Case] = [
          lambda k, w: {"query": [("task", "a"), ("task", "b")], "read_limit": 4096, "timeout": 5.0},
          message="query params cannot contain duplicate params"),
     Case("reloadSideload.ok", 204, MUST, "api#reload-sideload", lambda k, w: {}, requires=("config-writes",)),
+    # Links InfluxDB subscriptions anew (what the server does at start-up): a server-wide action.
+    Case("linkSubscriptions.ok", 204, SHOULD, "behaviour §13.9", lambda k, w: {}, requires=("config-writes",)),
 ]
 
 

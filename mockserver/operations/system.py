@@ -188,6 +188,13 @@ def reload_sideload(call: Call) -> Reply:
     return Reply(204)
 
 
+@operation("linkSubscriptions")
+def link_subscriptions(call: Call) -> Reply:
+    """The mock has no InfluxDB cluster, so there is nothing to link: the answer of a server whose
+    `[[influxdb]]` sections are all disabled."""
+    return Reply(204)
+
+
 @operation("setLogLevel")
 def set_log_level(call: Call) -> Reply:
     try:

@@ -29,7 +29,7 @@ OLD_CREATES = {"createTask": "task", "createTemplate": "template", "recordStream
                "recordBatch": "recording", "recordQuery": "recording", "createReplay": "replay", "replayBatch": "replay",
                "replayQuery": "replay", "createUser": "user", "createFluxTask": "flux-task"}
 OLD_HANDLER_CREATES = {"createTopicHandler", "createTopicHandlerFallback"}
-OLD_NEVER_FUZZED = {"streamLogs", "pprofProfile", "getTaskHttpOut", "setLogLevel"}
+OLD_NEVER_FUZZED = {"streamLogs", "pprofProfile", "getTaskHttpOut", "setLogLevel", "linkSubscriptions"}
 OLD_NO_PROBE = {"streamLogs", "pprofProfile", "backupStorage", "getTaskHttpOut"}
 OLD_BULK = {"backupStorage"}
 OLD_BASE, OLD_PREVIEW = "/kapacitor/v1", "/kapacitor/v1preview"

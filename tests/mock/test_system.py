@@ -41,6 +41,15 @@ def test_sideload_reload(api_: Api) -> None:
     assert_matches_spec("reloadSideload", 204, resp.body)
 
 
+def test_link_subscriptions_with_no_influxdb(api_: Api) -> None:
+    """A real 1.5.7 with its `[[influxdb]]` section disabled: POST 204 with no body, GET 404."""
+    resp = api_.post(f"{B}/subscriptions", body="ignored")
+    assert (resp.status, resp.body) == (204, b"")
+    assert resp.headers["content-type"] == "application/json; charset=utf-8"
+    assert_matches_spec("linkSubscriptions", 204, resp.body)
+    assert api_.get(f"{B}/subscriptions").status == 404
+
+
 @pytest.mark.parametrize("level", ["debug", "INFO", "Error", "DEBUG"])
 def test_log_level_accepted(api_: Api, level: str) -> None:
     resp = api_.post(f"{B}/loglevel", {"level": level})
@@ -102,6 +111,7 @@ ROUTES_1_5_9 = {
     "/kapacitor/v1/storage/": ["POST"],
     "/kapacitor/v1/storage/backup": ["GET"],
     "/kapacitor/v1/storage/stores": ["GET"],
+    "/kapacitor/v1/subscriptions": ["POST"],
     "/kapacitor/v1/tasks": ["GET", "POST"],
     "/kapacitor/v1/tasks/": ["OPTIONS", "GET", "PATCH", "DELETE"],
     "/kapacitor/v1/templates": ["GET", "POST"],

@@ -102,6 +102,7 @@ DOCUMENTED = [
     # Miscellaneous
     ("GET", V1 + "/ping", "ping"),
     ("POST", V1 + "/sideload/reload", "reloadSideload"),
+    ("POST", V1 + "/subscriptions", "linkSubscriptions"),
     ("GET", V1 + "/debug/vars", "debugVars"),
     ("GET", V1 + "/debug/pprof/", "pprofIndex"),
     ("GET", V1 + "/debug/pprof/{profile}", "pprofProfile"),
@@ -170,6 +171,7 @@ REQUIRED_STATUSES = {
     "pingHead": {204},
     "setLogLevel": {204, 400},
     "reloadSideload": {204, 500},
+    "linkSubscriptions": {204, 500},
     "streamLogs": {200, 400},
     "listFluxTasks": {200, 400},
     "createFluxTask": {201, 400},
