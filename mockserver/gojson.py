@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from mockserver.errors import MockError
 from mockserver.gotext import quote_json_byte
@@ -211,7 +211,49 @@ def _context(msg: str) -> str:
 
 # ---- struct decoding ------------------------------------------------------------------------------
 
-Kind = str | Callable[[Any, str], Any]
+
+class Member(NamedTuple):
+    """One member of a decoded JSON object: its key and value, and the value's text as sent."""
+
+    key: str
+    value: Any
+    #: The value's JSON text exactly as in the body (invalid bytes as surrogate escapes): what Go
+    #: hands a field's own UnmarshalJSON (time.Time quotes it in its errors).
+    raw: str
+
+
+def object_members(body: bytes) -> list[Member]:
+    """The members of the JSON object `body` holds, in order, duplicates kept, as Go's decoder visits
+    them. For a body `decode_first` accepted and found to be an object."""
+    text = body.decode("utf-8", errors="surrogateescape")
+    pos = _skip_ws(text, text.index("{") + 1)
+    members: list[Member] = []
+    while text[pos] != "}":
+        key, pos = _decoder.raw_decode(text, pos)
+        pos = _skip_ws(text, _skip_ws(text, pos) + 1)  # past the colon
+        value, end = _decoder.raw_decode(text, pos)
+        members.append(Member(_clean(key), _clean(value), text[pos:end]))
+        pos = _skip_ws(text, end)
+        if text[pos] == ",":
+            pos = _skip_ws(text, pos + 1)
+    return members
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while text[pos] in _WS:
+        pos += 1
+    return pos
+
+
+class RawText:
+    """A field kind with its own UnmarshalJSON: `convert(value, raw)` also gets the value's text as
+    sent (see Member.raw); decode_struct needs the body's bytes for it."""
+
+    def __init__(self, convert: Callable[[Any, str], Any]) -> None:
+        self.convert = convert
+
+
+Kind = str | Callable[[Any, str], Any] | RawText
 
 
 def json_kind(value: Any) -> str:
@@ -240,7 +282,9 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
     """Decode a JSON object into the named fields, Go style.
 
     `fields` maps the JSON field name to a kind: "string", "bool", "int64", "float64", "any",
-    "[]string", or a callable(value, field) -> converted value raising DecodeError. Keys match
+    "[]string", a callable(value, field) -> converted value raising DecodeError, or a RawText (then
+    `body` must be the bytes, its members are visited in order, duplicates too, and its error stops
+    decoding at once, as Go's does). Keys match
     case-insensitively, the last duplicate wins, unknown keys are ignored, `null` leaves a field
     absent. `raw=True` means `body` is an already decoded value.
     """
@@ -252,15 +296,19 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
     folded = {name.lower(): name for name in fields}
     out: dict[str, Any] = {}
     first_error: DecodeError | None = None
-    for key, item in value.items():
+    for key, item, text in _members(body, value, fields, raw):
         name = folded.get(key.lower())
         if name is None:
             continue
         if item is None:
             out.pop(name, None)
             continue
+        kind = fields[name]
+        if isinstance(kind, RawText):
+            out[name] = kind.convert(item, text)  # the field's own UnmarshalJSON: its error ends decoding
+            continue
         try:
-            out[name] = _convert(item, fields[name], struct, name)
+            out[name] = _convert(item, kind, struct, name)
         except DecodeError as exc:
             first_error = first_error or exc
     if first_error is not None:
@@ -268,7 +316,17 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
     return out
 
 
+def _members(body: Any, value: dict[str, Any], fields: Mapping[str, Kind], raw: bool) -> list[Member]:
+    """The object's members; with their text as sent when a field wants it (RawText)."""
+    if any(isinstance(kind, RawText) for kind in fields.values()):
+        if raw:
+            raise TypeError("a RawText field needs the body's bytes")
+        return object_members(body)
+    return [Member(key, item, "") for key, item in value.items()]
+
+
 def _convert(item: Any, kind: Kind, struct: str, name: str) -> Any:
+    assert not isinstance(kind, RawText)
     if callable(kind):
         return kind(item, f"{struct}.{name}")
     if kind == "any":
