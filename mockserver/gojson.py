@@ -68,8 +68,14 @@ def _go_escape(text: str) -> str:
         for raw, esc in _ESCAPES:
             text = text.replace(raw, esc)
     if _SURROGATE.search(text):
-        text = _SURROGATE.sub("\ufffd", text)
+        text = _SURROGATE.sub(_invalid_bytes, text)
     return text
+
+
+def _invalid_bytes(match: re.Match[str]) -> str:
+    """Go's encoder writes each invalid UTF-8 byte of a string as the escape `\\ufffd`: a surrogate
+    escape U+DC80-U+DCFF stands for one such byte, any other lone surrogate for three (gotext)."""
+    return "\\ufffd" if 0xDC80 <= ord(match.group()) <= 0xDCFF else "\\ufffd" * 3
 
 
 def dumps_pretty(obj: Any) -> bytes:

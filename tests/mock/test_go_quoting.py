@@ -17,6 +17,7 @@ from mockserver.config import MockConfig
 from tests.mock.conftest import Api
 
 R = "/kapacitor/v1/recordings"
+T = "/kapacitor/v1/alerts/topics"
 LAYOUT = 'as "\\"2006-01-02T15:04:05Z07:00\\"": cannot parse'
 
 
@@ -120,3 +121,28 @@ def test_service_test_times(api: Api, service: str, field: str, token: bytes, er
     body = b'{"level":1,"' + field.encode() + b'":' + token + b"}"
     path = "/kapacitor/v1/service-tests/" + service
     assert error_body(api, "POST", path, body) == (400, {"error": "failed to decode JSON body:" + error})
+
+
+# ---- Go's JSON encoder: one `\ufffd` escape per invalid byte ---------------------------------------
+
+SPLIT_RUNE = (
+    b'{\n    "error": "failed to create handler: invalid match expression: parser: unexpected unknown state,'
+    b" last char: '\\\\u0095' line 1 char 1 in \\\"\xc2\x95\xc3\x81c\xc2\xbf\\ufffd\\ufffd\\ufffd\\\". expected:"
+    b' \\"number\\",\\"string\\",\\"duration\\",\\"identifier\\",\\"TRUE\\",\\"FALSE\\",\\"==\\",\\"(\\",\\"-\\",\\"!\\""\n}'
+)
+
+
+def test_a_parse_error_snippet_cut_inside_a_rune(api: Api) -> None:
+    """The snippet is cut at byte offsets: the 3 bytes left of a 4-byte rune are 3 invalid bytes."""
+    body = b'{"id": "h", "match": "\\u0095\\u00c1c\\u00bf\\ud916\\udf4e", "kind": "slack"}'
+    resp = api.request("POST", f"{T}/t/handlers", body=body)
+    assert (resp.status, resp.body) == (500, SPLIT_RUNE)
+
+
+def test_a_tickscript_snippet_cut_on_both_sides(api: Api) -> None:
+    script = "stream|from()  \\u00e9\\u00e9\\u00e9\\u00e9\\u00e9 ^ \\u4e2d\\u4e2d\\u4e2d\\u4e2d"
+    body = b'{"id": "tt", "type": "stream", "dbrps": [{"db": "a", "rp": "b"}], "script": "' + script.encode() + b'"}'
+    resp = api.request("POST", "/kapacitor/v1/tasks", body=body)
+    snippet = b"\\ufffd\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 ^ \xe4\xb8\xad\xe4\xb8\xad\\ufffd\\ufffd"
+    assert resp.status == 400
+    assert b"line 1 char 27 in \\\"" + snippet + b"\\\". expected:" in resp.body
