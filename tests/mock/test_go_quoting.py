@@ -8,12 +8,14 @@ errors, one `\\ufffd` escape per byte in JSON).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from mockserver.app import create_app
 from mockserver.config import MockConfig
+from mockserver.server import serve_in_thread
 from tests.mock.conftest import Api
 
 R = "/kapacitor/v1/recordings"
@@ -121,6 +123,53 @@ def test_service_test_times(api: Api, service: str, field: str, token: bytes, er
     body = b'{"level":1,"' + field.encode() + b'":' + token + b"}"
     path = "/kapacitor/v1/service-tests/" + service
     assert error_body(api, "POST", path, body) == (400, {"error": "failed to decode JSON body:" + error})
+
+
+# ---- invalid UTF-8 in path segments: kept as bytes ------------------------------------------------
+
+@pytest.fixture
+def served() -> Iterator[Api]:
+    """Over a socket: the in-process client decodes `%FF` itself (to U+FFFD) before the app sees it."""
+    app = create_app(MockConfig(kapacitor_version="1.5.7"))
+    handle = serve_in_thread(app)
+    try:
+        yield Api(app, handle.url)
+    finally:
+        handle.stop()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "body"),
+    [
+        ("GET", f"{T}/%FF", 404, b'{\n    "error": "unknown topic: \\"\\\\xff\\""\n}'),
+        ("GET", f"{T}/a%C3%85%FF", 404, b'{\n    "error": "unknown topic: \\"a\xc3\x85\\\\xff\\""\n}'),
+        ("GET", f"{T}/%FF/events", 500, b'{\n    "error": "failed to get topic events: unknown topic \\"\\\\xff\\""\n}'),
+        ("GET", f"{T}/%FF/events/%FE", 404, b'{\n    "error": "unknown event \\"\\\\xfe\\" in topic \\"\\\\xff\\""\n}'),
+        ("GET", f"{T}/%FF/handlers/%FE", 404, b'{\n    "error": "unknown handler: \\"\\\\xfe\\""\n}'),
+        ("GET", f"{T}/a/handlers/%FF%FE", 404, b'{\n    "error": "unknown handler: \\"\\\\xff\\\\xfe\\""\n}'),
+        (
+            "GET",
+            f"{T}/%FF/handlers",
+            200,
+            b'{\n    "link": {\n        "rel": "self",\n        "href": "/kapacitor/v1/alerts/topics/%FF/handlers"\n    },'
+            b'\n    "topic": "\\ufffd",\n    "handlers": []\n}',
+        ),
+        ("GET", "/kapacitor/v1/service-tests/%FF", 404, b'{\n    "error": "service \\"\\\\xff\\" not found"\n}'),
+        ("GET", "/kapacitor/v1/config/%FF", 404, b'{\n    "error": "unknown section: \\ufffd"\n}'),
+        ("GET", "/kapacitor/v1/config/influxdb/%FF", 404, b'{\n    "error": "unknown section/element: influxdb/\\ufffd"\n}'),
+        (
+            "POST",
+            "/kapacitor/v1/config/influxdb/%FF",
+            400,
+            b'{\n    "error": "failed to apply update: invalid update action: invalid element name \\"\\\\xff\\""\n}',
+        ),
+        ("GET", "/kapacitor/v1/tasks/%FF", 404, b'{\n    "error": "no task exists"\n}'),
+        ("GET", f"{T}/%FF//handlers", 301, b'<a href="/kapacitor/v1/alerts/topics/%FF/handlers">Moved Permanently</a>.\n\n'),
+    ],
+)
+def test_invalid_bytes_in_the_path(served: Api, method: str, path: str, status: int, body: bytes) -> None:
+    resp = served.request(method, path, body=b'{"set":{"a":1}}' if method == "POST" else None)
+    assert (resp.status, resp.body) == (status, body)
 
 
 # ---- Go's JSON encoder: one `\ufffd` escape per invalid byte ---------------------------------------
