@@ -172,6 +172,26 @@ def test_invalid_bytes_in_the_path(served: Api, method: str, path: str, status: 
     assert (resp.status, resp.body) == (status, body)
 
 
+# ---- invalid UTF-8 in /write's text errors: the line's bytes as sent -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "answer"),
+    [
+        (b"cpu,h=\xf1\x95\xbd v= 1\n", b"unable to parse 'cpu,h=\xf1\x95\xbd v= 1': missing field value\n"),
+        (
+            b"cpu,h=\xf1\x95\xbd v= 1\n\xff\xfe x=\n",
+            b"unable to parse 'cpu,h=\xf1\x95\xbd v= 1': missing field value\nunable to parse '\xff\xfe x=': missing field value\n",
+        ),
+        (b'c\xffpu v="\xff\n', b"unable to parse 'c\xffpu v=\"\xff': unbalanced quotes\n"),
+        (b"cpu,a=\xff v=1,b=2i 12x\n", b"unable to parse 'cpu,a=\xff v=1,b=2i 12x': bad timestamp\n"),
+    ],
+)
+def test_write_errors_keep_the_bytes(api: Api, lines: bytes, answer: bytes) -> None:
+    resp = api.request("POST", "/kapacitor/v1/write?db=d&rp=r", body=lines)
+    assert (resp.status, resp.body) == (400, answer)
+
+
 # ---- Go's JSON encoder: one `\ufffd` escape per invalid byte ---------------------------------------
 
 SPLIT_RUNE = (
