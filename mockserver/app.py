@@ -21,6 +21,7 @@ import falcon
 from mockserver import auth, gojson, operations
 from mockserver.config import MockConfig
 from mockserver.errors import AuthFailure, HttpError
+from mockserver.gotext import go_bytes
 from mockserver.operations.registry import CONTROL, CONTROL_PREFIX, HANDLERS, Call, Reply
 from mockserver.render import BASE, PREVIEW, error_answer, error_body, go_clean_path
 from mockserver.routing import Router
@@ -55,6 +56,16 @@ def request_id() -> str:
     )
 
 
+
+def request_path(req: falcon.Request) -> str:
+    """The unescaped path as a Go string: PATH_INFO's bytes (tunnelled as latin-1), UTF-8, with an
+    invalid byte kept as a surrogate escape (gotext's convention) where Falcon's `req.path` has
+    U+FFFD, so `%FF` in an ID quotes as `"\\xff"` and encodes as a `\\ufffd` escape, as in Go."""
+    path: str = req.env.get("PATH_INFO") or "/"
+    if path.isascii():
+        return path
+    return path.encode("iso-8859-1").decode("utf-8", "surrogateescape")
+
 class KapacitorSink:
     """Every request enters here; see the module docstring for why Falcon's router is not used."""
 
@@ -76,10 +87,10 @@ class KapacitorSink:
             resp.content_type = "text/plain; charset=utf-8"
             resp.data = self._not_found
             return
-        path = req.path
+        path = request_path(req)
         if ("//" in path or "/." in path) and (cleaned := go_clean_path(path)) != path:
             # Go's url.URL.String() escapes the path (control bytes, spaces, non-ASCII).
-            location = quote(cleaned, safe="/!$&'()*+,;=:@[]-._~") + ("?" + req.query_string if req.query_string else "")
+            location = quote(go_bytes(cleaned), safe="/!$&'()*+,;=:@[]-._~") + ("?" + req.query_string if req.query_string else "")
             resp.status = 301
             resp.set_header("Location", location)
             resp.content_type = "text/html; charset=utf-8"

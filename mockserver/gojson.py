@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from mockserver import goscan
 from mockserver.errors import MockError
@@ -69,8 +69,14 @@ def _go_escape(text: str) -> str:
         for raw, esc in _ESCAPES:
             text = text.replace(raw, esc)
     if _SURROGATE.search(text):
-        text = _SURROGATE.sub("\ufffd", text)
+        text = _SURROGATE.sub(_invalid_bytes, text)
     return text
+
+
+def _invalid_bytes(match: re.Match[str]) -> str:
+    """Go's encoder writes each invalid UTF-8 byte of a string as the escape `\\ufffd`: a surrogate
+    escape U+DC80-U+DCFF stands for one such byte, any other lone surrogate for three (gotext)."""
+    return "\\ufffd" if 0xDC80 <= ord(match.group()) <= 0xDCFF else "\\ufffd" * 3
 
 
 def dumps_pretty(obj: Any) -> bytes:
@@ -246,7 +252,49 @@ def _context(msg: str) -> str:
 
 # ---- struct decoding ------------------------------------------------------------------------------
 
-Kind = str | Callable[[Any, str], Any]
+
+class Member(NamedTuple):
+    """One member of a decoded JSON object: its key and value, and the value's text as sent."""
+
+    key: str
+    value: Any
+    #: The value's JSON text exactly as in the body (invalid bytes as surrogate escapes): what Go
+    #: hands a field's own UnmarshalJSON (time.Time quotes it in its errors).
+    raw: str
+
+
+def object_members(body: bytes) -> list[Member]:
+    """The members of the JSON object `body` holds, in order, duplicates kept, as Go's decoder visits
+    them. For a body `decode_document` accepted and found to be an object; values as it leaves them."""
+    text = body.decode("utf-8", errors="surrogateescape")
+    pos = _skip_ws(text, text.index("{") + 1)
+    members: list[Member] = []
+    while text[pos] != "}":
+        key, pos = _decoder.raw_decode(text, pos)
+        pos = _skip_ws(text, _skip_ws(text, pos) + 1)  # past the colon
+        value, end = _decoder.raw_decode(text, pos)
+        members.append(Member(_clean(key), value, text[pos:end]))  # the value as decode_document leaves it
+        pos = _skip_ws(text, end)
+        if text[pos] == ",":
+            pos = _skip_ws(text, pos + 1)
+    return members
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while text[pos] in _WS:
+        pos += 1
+    return pos
+
+
+class RawText:
+    """A field kind with its own UnmarshalJSON: `convert(value, raw)` also gets the value's text as
+    sent (see Member.raw); decode_struct needs the body's bytes for it."""
+
+    def __init__(self, convert: Callable[[Any, str], Any]) -> None:
+        self.convert = convert
+
+
+Kind = str | Callable[[Any, str], Any] | RawText
 
 
 def json_kind(value: Any) -> str:
@@ -275,7 +323,9 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
     """Decode a JSON object into the named fields, Go style.
 
     `fields` maps the JSON field name to a kind: "string", "bool", "int64", "float64", "any",
-    "[]string", or a callable(value, field) -> converted value raising DecodeError. Keys match
+    "[]string", a callable(value, field) -> converted value raising DecodeError, or a RawText (then
+    `body` must be the bytes, its members are visited in order, duplicates too, and its error stops
+    decoding at once, as Go's does). Keys match
     case-insensitively, the last duplicate wins, unknown keys are ignored, `null` leaves a field
     absent. `raw=True` means `body` is an already decoded value.
     """
@@ -287,19 +337,23 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
     folded = {name.lower(): name for name in fields}
     out: dict[str, Any] = {}
     first_error: DecodeError | None = None
-    for key, item in value.items():
+    for key, item, text in _members(body, value, fields, raw):
         name = folded.get(key.lower())
         if name is None:
             continue
         if item is None:
             out.pop(name, None)
             continue
+        kind = fields[name]
+        if isinstance(kind, RawText):  # the field's own UnmarshalJSON: its error ends decoding
+            out[name] = kind.convert(field_value(item), text)
+            continue
         try:
             # Go checks a number against the field's type before its range: `1e400` into a string
             # field is a type error, into a float64 field a range error naming the field.
-            item = _out_of_range(item, fields[name], struct, name) if isinstance(item, OutOfRange) else \
-                _field_clean(item, fields[name], struct, name)
-            out[name] = _convert(item, fields[name], struct, name)
+            item = _out_of_range(item, kind, struct, name) if isinstance(item, OutOfRange) else \
+                _field_clean(item, kind, struct, name)
+            out[name] = _convert(item, kind, struct, name)
         except DecodeError as exc:
             first_error = first_error or exc
     if first_error is not None:
@@ -340,7 +394,17 @@ def _zeroed(obj: Any) -> Any:
     return obj
 
 
+def _members(body: Any, value: dict[str, Any], fields: Mapping[str, Kind], raw: bool) -> list[Member]:
+    """The object's members; with their text as sent when a field wants it (RawText)."""
+    if any(isinstance(kind, RawText) for kind in fields.values()):
+        if raw:
+            raise TypeError("a RawText field needs the body's bytes")
+        return object_members(body)
+    return [Member(key, item, "") for key, item in value.items()]
+
+
 def _convert(item: Any, kind: Kind, struct: str, name: str) -> Any:
+    assert not isinstance(kind, RawText)
     if callable(kind):
         return kind(item, f"{struct}.{name}")
     if kind == "any":

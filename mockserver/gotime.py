@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from decimal import Decimal
 
-from mockserver.gotext import go_quote
+from mockserver.gotext import go_bytes, go_quote
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -51,40 +50,160 @@ def format_seconds(ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ns // 1_000_000_000))
 
 
-def parse_rfc3339(value: str) -> int:
-    """Parse an RFC 3339 timestamp (Go's time.RFC3339 layout, fraction optional) into ns.
+# ---- time.Parse with the RFC 3339 layout ---------------------------------------------------------
+#
+# A port of Go 1.19's time.Parse for the one layout the server parses, `2006-01-02T15:04:05Z07:00`,
+# bare (time.Parse(time.RFC3339, s)) or between double quotes (time.Time.UnmarshalJSON, which hands
+# the JSON token's raw bytes to Parse). It works on bytes, as Go does, so the errors name the same
+# parts: `cannot parse <rest of the value> as <layout element>` when the text does not fit, `<field>
+# out of range` when it fits but a field does not (the day is checked against the month last).
 
-    Raises ValueError with Go's wording when the text does not fit the layout.
-    """
-    text = value
-    try:
-        if not text or len(text) < 20 or text[10] not in "Tt":
-            raise ValueError
-        date_part, rest = text[:19], text[19:]
-        frac_ns = 0
-        if rest.startswith("."):
-            digits = ""
-            i = 1
-            while i < len(rest) and rest[i].isdigit() and rest[i].isascii():
-                digits += rest[i]
-                i += 1
-            if not digits:
-                raise ValueError
-            frac_ns = int((digits + "000000000")[:9])
-            rest = rest[i:]
-        if rest in ("Z", "z"):
-            offset = 0
+RFC3339 = "2006-01-02T15:04:05Z07:00"
+#: The layout's elements: (element, is a value field); between them the literal separators.
+_LAYOUT = (("2006", True), ("-", False), ("01", True), ("-", False), ("02", True), ("T", False), ("15", True),
+           (":", False), ("04", True), (":", False), ("05", True), ("Z07:00", True))  # fmt: skip
+_QUOTED_LAYOUT = (('"', False), *_LAYOUT, ('"', False))
+_DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365)
+
+
+def time_quote(data: bytes) -> str:
+    """The time package's own quote (Go 1.19): every byte outside printable ASCII as `\\xNN`."""
+    out = ['"']
+    for b in data:
+        if b >= 0x80 or b < 0x20:
+            out.append(f"\\x{b:02x}")
+        elif b in b'"\\':
+            out.append("\\" + chr(b))
         else:
-            if len(rest) != 6 or rest[0] not in "+-" or rest[3] != ":":
-                raise ValueError
-            offset = (int(rest[1:3]) * 3600 + int(rest[4:6]) * 60) * (1 if rest[0] == "+" else -1)
-        dt = datetime.strptime(date_part.replace("t", "T"), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-        return (int(dt.timestamp()) - offset) * 1_000_000_000 + frac_ns
-    except (ValueError, IndexError):
-        raise ValueError(
-            f'parsing time "\\"{value}\\"" as "\\"2006-01-02T15:04:05Z07:00\\"": cannot parse "\\"{value}\\""'
-            ' as "2006"'
-        ) from None
+            out.append(chr(b))
+    out.append('"')
+    return "".join(out)
+
+
+class _Bad(Exception):
+    """The value does not fit the layout element (Go's errBad); `rest` is the value left."""
+
+    def __init__(self, rest: bytes) -> None:
+        self.rest = rest
+
+
+def _getnum(s: bytes, fixed: bool) -> tuple[int, bytes]:
+    if not s[:1].isdigit():
+        raise _Bad(s)
+    if not s[1:2].isdigit():
+        if fixed:
+            raise _Bad(s)
+        return s[0] - 48, s[1:]
+    return (s[0] - 48) * 10 + s[1] - 48, s[2:]
+
+
+def _atoi(s: bytes, rest: bytes) -> int:
+    """Go's time.atoi: an optional sign, then only digits (none at all reads as 0)."""
+    digits = s[1:] if s[:1] in (b"+", b"-") else s
+    if digits and not digits.isdigit():
+        raise _Bad(rest)
+    number = int(digits or b"0")
+    return -number if s[:1] == b"-" else number
+
+
+def _days_in(month: int, year: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS_BEFORE[month] - _DAYS_BEFORE[month - 1]
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date."""
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def _field(element: str, value: bytes, fields: dict[str, int]) -> tuple[bytes, str]:
+    """Parse one value element: (rest of the value, range error or "")."""
+    if element == "2006":
+        if len(value) < 4 or not value[:1].isdigit():
+            raise _Bad(value)
+        digits, value = value[:4], value[4:]
+        if not digits.isdigit():  # Go's atoi: a sign can only come first, and the first is a digit
+            raise _Bad(value)
+        fields["year"] = int(digits)
+        return value, ""
+    if element in ("01", "02", "04", "05", "15"):
+        number, value = _getnum(value, fixed=element != "15")
+        name = {"01": "month", "02": "day", "15": "hour", "04": "minute", "05": "second"}[element]
+        fields[name] = number
+        if element == "01" and not 1 <= number <= 12:
+            return value, "month"
+        if element == "15" and number >= 24:
+            return value, "hour"
+        if element in ("04", "05") and number >= 60:
+            return value, "minute" if element == "04" else "second"
+        if element == "05" and len(value) >= 2 and value[:1] in b".," and value[1:2].isdigit():
+            n = 2
+            while value[n : n + 1].isdigit():
+                n += 1
+            fields["nsec"] = int((value[1:min(n, 10)] + b"000000000")[:9])
+            value = value[n:]
+        return value, ""
+    # Z07:00
+    if value[:1] == b"Z":
+        return value[1:], ""
+    if len(value) < 6 or value[3:4] != b":":
+        raise _Bad(value)
+    sign, hour, minute, value = value[:1], value[1:3], value[4:6], value[6:]
+    offset = (_atoi(hour, value) * 60 + _atoi(minute, value)) * 60
+    if sign not in (b"+", b"-"):
+        raise _Bad(value)
+    fields["offset"] = offset if sign == b"+" else -offset
+    return value, ""
+
+
+def _parse(data: bytes, layout: tuple[tuple[str, bool], ...]) -> int:
+    whole = time_quote(data)
+    layout_text = "".join(element for element, _ in layout)
+    fields = {"year": 0, "month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0, "nsec": 0, "offset": 0}
+    value = data
+    for element, is_field in layout:
+        try:
+            if not is_field:
+                if value[:1] != element.encode():
+                    raise _Bad(value)
+                value = value[1:]
+                continue
+            value, out_of_range = _field(element, value, fields)
+        except _Bad as bad:
+            raise ValueError(
+                f"parsing time {whole} as {time_quote(layout_text.encode())}: cannot parse {time_quote(bad.rest)}"
+                f" as {time_quote(element.encode())}"
+            ) from None
+        if out_of_range:
+            raise ValueError(f"parsing time {whole}: {out_of_range} out of range")
+    if value:
+        raise ValueError(f"parsing time {whole}: extra text: {time_quote(value)}")
+    year, month, day = fields["year"], fields["month"], fields["day"]
+    if not 1 <= day <= _days_in(month, year):
+        raise ValueError(f"parsing time {whole}: day out of range")
+    seconds = _days_from_civil(year, month, day) * 86400 + fields["hour"] * 3600 + fields["minute"] * 60
+    return (seconds + fields["second"] - fields["offset"]) * 1_000_000_000 + fields["nsec"]
+
+
+def parse_rfc3339(value: str) -> int:
+    """time.Parse(time.RFC3339, value) into Unix nanoseconds; ValueError with Go's text.
+
+    `value` is a Go string in gotext's convention (surrogate escapes stand for invalid bytes).
+    """
+    return _parse(go_bytes(value), _LAYOUT)
+
+
+def unmarshal_time(raw: str) -> int | None:
+    """time.Time.UnmarshalJSON of a JSON value's text as sent: None for `null` (no change), else
+    Parse(`"` + RFC3339 + `"`, raw) into Unix nanoseconds; ValueError with Go's text."""
+    if raw == "null":
+        return None
+    return _parse(go_bytes(raw), _QUOTED_LAYOUT)
 
 
 # ---- time.Duration --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import spec
 from mockserver import gojson
 from mockserver.errors import AuthFailure, FluxError, HttpError, KapacitorError, PlainTextError
+from mockserver.gotext import go_bytes
 
 BASE = spec.base_path()
 PREVIEW = spec.preview_base_path()
@@ -83,7 +84,7 @@ def error_answer(exc: HttpError, with_message: bool) -> ErrorAnswer:
     """The one mapping from an error to what the real server answers for it."""
     match exc:
         case PlainTextError():
-            return ErrorAnswer(exc.status, (exc.message + "\n").encode("utf-8"))
+            return ErrorAnswer(exc.status, go_bytes(exc.message + "\n"))  # invalid bytes as sent
         case AuthFailure():
             body = gojson.dumps_compact(error_body(exc.message, with_message)).rstrip(b"\n")
             return ErrorAnswer(exc.status, body)

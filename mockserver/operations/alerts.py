@@ -15,7 +15,7 @@ from urllib.parse import unquote_to_bytes
 
 from mockserver import gojson
 from mockserver.errors import BadRequest, KapacitorError, NotFound
-from mockserver.gotext import go_quote
+from mockserver.gotext import go_bytes, go_quote
 from mockserver.gotime import format_ns, go_duration, parse_go_duration, parse_rfc3339
 from mockserver.operations.registry import Call, Handler, Reply, control, operation
 from mockserver.render import BASE, link, raw_link
@@ -104,7 +104,7 @@ _ENCODED_OK = _PATH_SAFE | frozenset(b"!'()*[]%")
 
 def _escape_path(path: str) -> str:
     """url.PathEscape-like escaping of url.URL.EscapedPath for a decoded path."""
-    return "".join(chr(b) if b in _PATH_SAFE else f"%{b:02X}" for b in path.encode("utf-8", "surrogatepass"))
+    return "".join(chr(b) if b in _PATH_SAFE else f"%{b:02X}" for b in go_bytes(path))
 
 
 def request_uri(call: Call) -> str:
@@ -116,7 +116,7 @@ def request_uri(call: Call) -> str:
     path = _escape_path(call.path)
     if raw_path:
         raw_bytes = raw_path.encode("latin-1", "replace")
-        if all(b in _ENCODED_OK for b in raw_bytes) and unquote_to_bytes(raw_bytes) == call.path.encode("utf-8"):
+        if all(b in _ENCODED_OK for b in raw_bytes) and unquote_to_bytes(raw_bytes) == go_bytes(call.path):
             path = raw_path
     query = call.raw_query
     if query or sep:

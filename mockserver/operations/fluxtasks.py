@@ -167,10 +167,8 @@ def go_time_parse(text: str) -> int:
     """time.Parse(time.RFC3339, s) of a plain string (query parameter or decoded field)."""
     try:
         return parse_rfc3339(text)
-    except ValueError:
-        raise GoError(
-            f'parsing time {go_quote(text)} as "2006-01-02T15:04:05Z07:00": cannot parse {go_quote(text)} as "2006"'
-        ) from None
+    except ValueError as exc:
+        raise GoError(str(exc)) from None
 
 
 def _path_id(call: Call, param: str, missing: str) -> int:

@@ -8,14 +8,12 @@ unmarshaller (times, `type`, `clock`) stop decoding at once and win.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockserver import gojson, gotime
 from mockserver.errors import BadRequest, ServerError, unsupported_field
 from mockserver.gojson import DecodeError, json_kind
-from mockserver.gotext import go_quote
 from mockserver.operations.common import list_fields, paging, path_id
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, link
@@ -25,7 +23,7 @@ RECORDING_FIELDS = ("link", "id", "type", "size", "date", "error", "status", "pr
 
 # ---- Go-style struct decoding -------------------------------------------------------------------
 
-Converter = Callable[[Any, str, str], Any]
+Converter = Callable[[Any, str, str], Any] | gojson.RawText
 
 
 class TypeMismatch(DecodeError):
@@ -48,18 +46,16 @@ def boolean(value: Any, struct: str, name: str) -> bool:
     raise _mismatch(value, struct, name, "bool")
 
 
-def go_time(value: Any, struct: str, name: str) -> int:
-    """`time.Time`'s own UnmarshalJSON: RFC 3339 text, anything else is a parse error (fatal)."""
-    if isinstance(value, str):
-        try:
-            return gotime.parse_rfc3339(value)
-        except ValueError as exc:
-            raise DecodeError(str(exc)) from None
-    raw = value.text if isinstance(value, gojson.OutOfRange) else json.dumps(value, separators=(",", ":"),
-                                                                               ensure_ascii=False)
-    raise DecodeError(
-        f'parsing time {go_quote(raw)} as "\\"2006-01-02T15:04:05Z07:00\\"": cannot parse {go_quote(raw)} as "\\""'
-    )
+def _unmarshal_time(value: Any, raw: str) -> int | None:
+    try:
+        return gotime.unmarshal_time(raw)
+    except ValueError as exc:
+        raise DecodeError(str(exc)) from None
+
+
+#: `time.Time`'s own UnmarshalJSON, given the value's JSON text as sent: Parse(`"`+RFC3339+`"`, text),
+#: whatever kind of value it is; its error is fatal.
+go_time = gojson.RawText(_unmarshal_time)
 
 
 def text_enum(values: tuple[str, ...], go_type: str) -> Converter:
@@ -91,12 +87,16 @@ def decode(body: bytes, struct: str, fields: Mapping[str, Converter]) -> dict[st
     folded = {_fold(name): name for name in fields}
     out: dict[str, Any] = {}
     saved: TypeMismatch | None = None
-    for key, item in value.items():
+    for key, item, raw in gojson.object_members(body):
         name = key if key in fields else folded.get(_fold(key))
         if name is None or item is None:
             continue
+        convert = fields[name]
+        if isinstance(convert, gojson.RawText):
+            out[name] = convert.convert(gojson.field_value(item), raw)
+            continue
         try:
-            out[name] = fields[name](gojson.field_value(item), struct, name)
+            out[name] = convert(gojson.field_value(item), struct, name)
         except TypeMismatch as exc:
             saved = saved or exc
     if saved is not None:
@@ -113,8 +113,8 @@ def decode_request(call: Call, struct: str, fields: Mapping[str, Converter]) -> 
 
 TASK_TYPE = text_enum(("stream", "batch", "invalid"), "client.TaskType")
 
-RECORD_STREAM = {"id": string, "task": string, "stop": go_time}
-RECORD_BATCH = {"id": string, "task": string, "start": go_time, "stop": go_time}
+RECORD_STREAM: dict[str, Converter] = {"id": string, "task": string, "stop": go_time}
+RECORD_BATCH: dict[str, Converter] = {"id": string, "task": string, "start": go_time, "stop": go_time}
 RECORD_QUERY = {"id": string, "query": string, "type": TASK_TYPE, "cluster": string}
 
 

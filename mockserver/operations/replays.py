@@ -7,7 +7,15 @@ from typing import Any
 from mockserver import gojson, gotime
 from mockserver.errors import NotFound
 from mockserver.operations.common import list_fields, paging, path_id
-from mockserver.operations.recordings import boolean, decode_request, go_time, list_document, string, text_enum
+from mockserver.operations.recordings import (
+    Converter,
+    boolean,
+    decode_request,
+    go_time,
+    list_document,
+    string,
+    text_enum,
+)
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.operations.tasks import NODE_STAT_KEYS
 from mockserver.render import BASE, link
@@ -21,7 +29,7 @@ SINGLE_ORDER = (
 
 CLOCK = text_enum(("fast", "real"), "client.Clock")
 CREATE_REPLAY = {"id": string, "recording": string, "task": string, "recording-time": boolean, "clock": CLOCK}
-REPLAY_BATCH = {
+REPLAY_BATCH: dict[str, Converter] = {
     "id": string, "task": string, "start": go_time, "stop": go_time, "recording-time": boolean, "clock": CLOCK,
 }  # fmt: skip
 REPLAY_QUERY = {

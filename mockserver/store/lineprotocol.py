@@ -157,7 +157,7 @@ def _parse(buf: bytes, default_time: int, precision: str, uint_support: bool) ->
         try:
             yield _parse_point(line, default_time, precision, uint_support)
         except LineError as exc:
-            yield f"unable to parse '{line.decode('utf-8', 'replace')}': {exc}"
+            yield f"unable to parse '{line.decode('utf-8', 'surrogateescape')}': {exc}"
 
 
 def _blocks(buf: bytes) -> Iterator[bytes]:
@@ -590,7 +590,7 @@ def _walk_fields(buf: bytes, key_length: int) -> list[tuple[bytes, bytes]]:
             i += 1
         key = buf[:i]
         if i > n - 2:
-            raise LineError(f"invalid value: field-key={key.decode('utf-8', 'replace')}")
+            raise LineError(f"invalid value: field-key={key.decode('utf-8', 'surrogateescape')}")
         buf = buf[i + 1 :]
         j = 0
         n = len(buf)

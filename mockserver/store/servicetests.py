@@ -21,7 +21,7 @@ from mockserver import gojson
 from mockserver.errors import BadRequest, NotFound
 from mockserver.gojson import json_kind
 from mockserver.gotext import go_quote
-from mockserver.gotime import format_ns, parse_rfc3339
+from mockserver.gotime import format_ns, unmarshal_time
 from mockserver.store import service_test_defaults as std
 from mockserver.store.listing import GlobSyntaxError, compile_glob
 from mockserver.store.state import StoreState
@@ -102,14 +102,16 @@ def _qos(item: Any, where: str) -> str:
     return item
 
 
-def _time(item: Any, where: str) -> str:
-    if not isinstance(item, str):
-        raise gojson.DecodeError("Time.UnmarshalJSON: input is not a JSON string")
+def _unmarshal_time(item: Any, raw: str) -> str:
     try:
-        parse_rfc3339(item)
+        unmarshal_time(raw)
     except ValueError as exc:
         raise gojson.DecodeError(str(exc)) from None
-    return item
+    return str(item)
+
+
+#: time.Time's UnmarshalJSON reads the value's text as sent, whatever its kind.
+_time = gojson.RawText(_unmarshal_time)
 
 
 def _duration(item: Any, where: str) -> int:
@@ -291,7 +293,7 @@ class ServiceTestStore:
                     f"json: cannot unmarshal {json_kind(value)} into Go value of type {service.package}.testOptions"
                 )
             fields = {o.name: DECODERS[o.kind] for o in service.options}
-            return gojson.decode_struct(value, "testOptions", fields, raw=True)
+            return gojson.decode_struct(body, "testOptions", fields)
         except gojson.DecodeError as exc:
             raise BadRequest(f"failed to decode JSON body:{exc}") from None
 

@@ -12,7 +12,7 @@ import re
 import sys
 
 from mockserver.errors import MockError
-from mockserver.gotext import go_quote
+from mockserver.gotext import go_bytes, go_quote
 
 from . import ast
 from .durations import DurationError, parse_duration
@@ -151,8 +151,8 @@ class Parser:
             tok_str = self.vals[idx] if typ == ERROR else TOKEN_NAMES[typ]
         else:
             tpos, tok_str = 0, ""
-        data = text.encode("utf-8", "surrogatepass")
-        bpos = len(text[:tpos].encode("utf-8", "surrogatepass"))
+        data = go_bytes(text)
+        bpos = len(go_bytes(text[:tpos]))
         start = max(bpos - 10, 0)
         nl = data.rfind(b"\n", start, bpos)
         if nl != -1:
@@ -161,7 +161,9 @@ class Parser:
         nl = data.find(b"\n", bpos, stop)
         if nl != -1:
             stop = nl
-        snippet = data[start:stop].decode("utf-8", "replace")
+        # The cut is at byte offsets and may split a rune: its bytes stay invalid bytes (surrogate
+        # escapes), which Go's JSON encoder writes as one `\ufffd` escape each.
+        snippet = data[start:stop].decode("utf-8", "surrogateescape")
         line, char = ast.line_char(text, tpos)
         exp = ",".join(_go_quote(TOKEN_NAMES[t]) for t in expected)
         raise ParseError(f'parser: unexpected {tok_str} line {line} char {char} in "{snippet}". expected: {exp}')

@@ -92,3 +92,30 @@ def test_rfc3339_parse() -> None:
     assert parse_rfc3339("2016-11-01T13:00:00.5+01:00") == 1_478_001_600_500_000_000
     with pytest.raises(ValueError):
         parse_rfc3339("2016-11-01")
+
+
+@pytest.mark.parametrize(
+    ("text", "ns"),
+    [
+        ("2016-11-01T2:00:00Z", 1_477_965_600_000_000_000),  # Go reads the hour's one digit
+        ("2016-11-01T12:00:00,25Z", 1_478_001_600_250_000_000),  # a comma separates a fraction too
+        ("2016-11-01T12:00:00.1234567891234Z", 1_478_001_600_123_456_789),  # digits past 9 dropped
+        ("2016-11-01T12:00:00+-1:00", 1_478_005_200_000_000_000),  # the offset's parts may be signed
+        ("2016-11-01T12:00:00-01:30", 1_478_007_000_000_000_000),
+        ("1970-01-01T00:00:00Z", 0),
+        ("0001-01-01T00:00:00Z", -62_135_596_800_000_000_000),
+        ("0000-02-29T00:00:00Z", -62_162_121_600_000_000_000),  # year 0 is a leap year
+    ],
+)
+def test_rfc3339_parse_as_go(text: str, ns: int) -> None:
+    assert parse_rfc3339(text) == ns
+
+
+def test_rfc3339_parse_errors_as_go() -> None:
+    """time.Parse(time.RFC3339, s): a bare layout, and `extra text` after a full match."""
+    with pytest.raises(ValueError) as exc:
+        parse_rfc3339("2016-11-01T12:00:00Zabc")
+    assert str(exc.value) == 'parsing time "2016-11-01T12:00:00Zabc": extra text: "abc"'
+    with pytest.raises(ValueError) as exc:
+        parse_rfc3339("yesterday")
+    assert str(exc.value) == 'parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"'
