@@ -23,14 +23,14 @@ def path_id(call: Call, name: str, what: str) -> str:
 def script_format(call: Call) -> str:
     value = call.first("script-format") or "formatted"
     if value not in SCRIPT_FORMATS:
-        raise BadRequest(f"invalid script-format parameter {go_quote(value)}")
+        raise BadRequest(f"invalid script-format parameter {go_quote(call.first_as_sent('script-format'))}")
     return value
 
 
 def dot_view(call: Call) -> str:
     value = call.first("dot-view") or "attributes"
     if value not in DOT_VIEWS:
-        raise BadRequest(f"invalid dot-view parameter {go_quote(value)}")
+        raise BadRequest(f"invalid dot-view parameter {go_quote(call.first_as_sent('dot-view'))}")
     return value
 
 
@@ -40,8 +40,8 @@ DEFAULT_LIMIT: int = parameter_default("limit")
 
 
 def paging(call: Call) -> tuple[int, int]:
-    offset = parse_int_param("offset", call.first("offset"), DEFAULT_OFFSET)
-    limit = parse_int_param("limit", call.first("limit"), DEFAULT_LIMIT)
+    offset = parse_int_param("offset", call.first_as_sent("offset"), DEFAULT_OFFSET)
+    limit = parse_int_param("limit", call.first_as_sent("limit"), DEFAULT_LIMIT)
     return offset, limit
 
 

@@ -66,6 +66,14 @@ class Call:
         values = self.query.get(name)
         return values[0] if values else default
 
+    def first_as_sent(self, name: str, default: str = "") -> str:
+        """`first`, with invalid UTF-8 kept as bytes (surrogate escapes): for the error texts that
+        quote a parameter, as Go's `%q` shows such bytes as `\xff`. Only for quoting; `first` is
+        what handlers compute with."""
+        raw = self.req.query_string
+        values = parse_qs(raw, keep_blank_values=True, errors="surrogateescape").get(name) if raw else None
+        return values[0] if values else default
+
     def all(self, name: str) -> list[str] | None:
         """Every value of a repeated parameter, or None when absent (`fields`)."""
         return self.query.get(name)

@@ -117,7 +117,7 @@ def delete_user(call: Call) -> Reply:
 
 def _lenient_int(call: Call, name: str, default: int, problems: list[str]) -> int:
     """The list handler reports a bad offset/limit but keeps going with ParseInt's fallback value."""
-    raw = call.first(name)
+    raw = call.first_as_sent(name)
     try:
         return parse_int_param(name, raw, default)
     except BadRequest as exc:

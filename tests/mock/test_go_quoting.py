@@ -215,3 +215,20 @@ def test_a_tickscript_snippet_cut_on_both_sides(api: Api) -> None:
     snippet = b"\\ufffd\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 ^ \xe4\xb8\xad\xe4\xb8\xad\\ufffd\\ufffd"
     assert resp.status == 400
     assert b"line 1 char 27 in \\\"" + snippet + b"\\\". expected:" in resp.body
+
+
+# ---- query parameters quoted in errors keep their bytes too ----------------------------------------
+
+PARSE_INT = 'must be an integer: strconv.ParseInt: parsing {q}: invalid syntax'
+
+
+@pytest.mark.parametrize(("query", "error"), [
+    ("/kapacitor/v1/tasks?limit=%FF",
+     'invalid limit parameter "\\xff" ' + PARSE_INT.format(q='"\\xff"')),
+    ("/kapacitor/v1/templates?offset=%F1%95%BD",
+     'invalid offset parameter "\\xf1\\x95\\xbd" ' + PARSE_INT.format(q='"\\xf1\\x95\\xbd"')),
+    ("/kapacitor/v1/tasks?dot-view=%FF", 'invalid dot-view parameter "\\xff"'),
+    ("/kapacitor/v1/tasks?script-format=a%FF", 'invalid script-format parameter "a\\xff"'),
+])
+def test_query_values_quoted_as_sent(api: Api, query: str, error: str) -> None:
+    assert error_body(api, "GET", query) == (400, {"error": error})
