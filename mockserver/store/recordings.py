@@ -455,15 +455,15 @@ class RecordingStore:
         replay, run, work = self._begin_replay(req)
         if work is not None:
             task, points = work
+            stats: dict[str, Any] | None = None
             try:
                 stats = self.state.engine.replay(task, points, recording_time=replay.recording_time,
                                                  now=replay.date, replay_id=replay.id)
             finally:
-                with self.state.lock:
+                with self.state.lock:  # one step: a settle in between would finish it without stats
+                    run.node_stats = stats
                     run.computing = False
-            with self.state.lock:
-                run.node_stats = stats
-                self._now()
+                    self._now()
         return replay
 
     def _begin_replay(self, req: ReplayRecording) -> tuple[Replay, _ReplayRun, tuple[Any, Any] | None]:
