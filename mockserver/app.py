@@ -56,7 +56,6 @@ def request_id() -> str:
     )
 
 
-
 def request_path(req: falcon.Request) -> str:
     """The unescaped path as a Go string: PATH_INFO's bytes (tunnelled as latin-1), UTF-8, with an
     invalid byte kept as a surrogate escape (gotext's convention) where Falcon's `req.path` has
@@ -65,6 +64,7 @@ def request_path(req: falcon.Request) -> str:
     if path.isascii():
         return path
     return path.encode("iso-8859-1").decode("utf-8", "surrogateescape")
+
 
 class KapacitorSink:
     """Every request enters here; see the module docstring for why Falcon's router is not used."""
