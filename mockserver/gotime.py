@@ -58,7 +58,6 @@ def format_seconds(ns: int) -> str:
 # parts: `cannot parse <rest of the value> as <layout element>` when the text does not fit, `<field>
 # out of range` when it fits but a field does not (the day is checked against the month last).
 
-RFC3339 = "2006-01-02T15:04:05Z07:00"
 #: The layout's elements: (element, is a value field); between them the literal separators.
 _LAYOUT = (("2006", True), ("-", False), ("01", True), ("-", False), ("02", True), ("T", False), ("15", True),
            (":", False), ("04", True), (":", False), ("05", True), ("Z07:00", True))  # fmt: skip
