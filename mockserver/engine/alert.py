@@ -153,7 +153,8 @@ class AlertNode(Node):
             "Name": name,
             "TaskName": self.task.id,
             "Group": group or "nil",
-            "Tags": dict(sorted(tags.items())),  # Go maps: json and range go in key order
+            # Go maps: json and range go in key order
+            "Tags": gotemplate.StringMap(sorted(tags.items())),
             "ServerInfo": self.task.engine.server_info(),
         }
 

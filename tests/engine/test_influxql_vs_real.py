@@ -96,3 +96,11 @@ def test_alert_template_fields_and_tags_are_go_maps_in_key_order() -> None:
     event = state.alerts.event_state("probe", "m:nil")
     assert event is not None
     assert event.details == '{&#34;a&#34;:10,&#34;v&#34;:5}\n {&#34;aa&#34;:&#34;2&#34;,&#34;zz&#34;:&#34;1&#34;}\n'
+
+
+def test_index_of_a_missing_tag_is_the_empty_string() -> None:
+    """Tags is a map[string]string: `index` gives its zero value, not `<no value>`."""
+    state, _ = _run("    |alert()\n        .crit(lambda: \"v\" > 1.0)\n"
+                    "        .id('{{ .TaskName }}-{{ index .Tags \"host\" }}')\n        .topic('probe')\n", "m v=5 1\n")
+    event = state.alerts.event_state("probe", "t-")
+    assert event is not None and event.message == "t- is CRITICAL"
