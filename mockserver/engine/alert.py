@@ -153,7 +153,8 @@ class AlertNode(Node):
             "Name": name,
             "TaskName": self.task.id,
             "Group": group or "nil",
-            "Tags": dict(tags),
+            # Go maps: json and range go in key order
+            "Tags": gotemplate.StringMap(sorted(tags.items())),
             "ServerInfo": self.task.engine.server_info(),
         }
 
@@ -308,7 +309,7 @@ class AlertNode(Node):
     def _event(self, event_id: str, name: str, group: str, tags: dict[str, str], fields: dict[str, Any],
                level: int, t: int, duration: int, row: dict[str, Any]) -> EventState | None:
         info = self._id_info(name, group, tags)
-        info.update({"ID": event_id, "Fields": dict(fields), "Level": LEVELS[level],
+        info.update({"ID": event_id, "Fields": dict(sorted(fields.items())), "Level": LEVELS[level],
                      "Time": gotemplate.GoTime(t), "Duration": gotemplate.GoDuration(duration)})
         try:
             message = gotemplate.execute(self.message_tmpl, info)

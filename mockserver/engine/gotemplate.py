@@ -316,9 +316,16 @@ class _JSONText(str):
     """The `json` function's html.JS result (escaped like any other value in HTML text)."""
 
 
+class StringMap(dict[str, str]):
+    """A Go map[string]string (an alert's Tags): `index` of a missing key is the zero value "",
+    where a map[string]interface{} gives nil ("<no value>")."""
+
+
 def _index(m: Any, keys: tuple[Any, ...]) -> Any:
     for k in keys:
-        if isinstance(m, dict):
+        if isinstance(m, StringMap):
+            m = m.get(k, "")
+        elif isinstance(m, dict):
             m = m.get(k)
         elif isinstance(m, (list, tuple)) and isinstance(k, int):
             m = m[k]

@@ -8,11 +8,11 @@ cumulativeSum, elapsed) emit one value per point from state kept across points.
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import Any
 
 from mockserver.tickscript.graph import PNode
 
+from .gotemplate import go_v
 from .messages import Batch, BatchPoint, Message, Point
 from .nodes import SECOND, Node, dur_ns, flag, setting
 
@@ -39,6 +39,7 @@ def _kind(v: Any) -> str:
     return "invalid"
 
 
+_GO_TYPES = {"int": "int64", "float": "float64", "string": "string", "bool": "bool"}
 _NUMERIC_ONLY = frozenset(("mean", "median", "sum", "spread", "stddev", "percentile", "difference",
                            "movingAverage", "cumulativeSum", "derivative", "max", "min", "top", "bottom"))
 
@@ -50,6 +51,8 @@ def _reduce(method: str, kind: str, vals: list[tuple[int, Any, Any]], args: tupl
     if not vals:
         if method == "count":
             return [(None, 0, None)]
+        if method == "sum":  # the reducer starts from a 0 point: an empty batch sums to 0
+            return [(None, 0 if kind == "int" else 0.0, None)]
         return []
     values = [v for _, v, _ in vals]
     if method == "count":
@@ -69,12 +72,18 @@ def _reduce(method: str, kind: str, vals: list[tuple[int, Any, Any]], args: tupl
     if method == "spread":
         return [(None, max(values) - min(values), None)]
     if method == "stddev":
+        # FloatStddevReduceSlice: fewer than two points give a Nil point, which Kapacitor emits
+        # as 0; the mean is the running one (mean += (v-mean)/count), not sum/n.
         n = len(values)
         if n < 2:
-            return []
-        mean = float(sum(values)) / n
-        var = sum((float(v) - mean) ** 2 for v in values) / (n - 1)
-        return [(None, math.sqrt(var), None)]
+            return [(None, 0.0, None)]
+        mean = 0.0
+        for i, v in enumerate(values, 1):
+            mean += (float(v) - mean) / i
+        var = 0.0
+        for v in values:
+            var += math.pow(float(v) - mean, 2)
+        return [(None, math.sqrt(var / (n - 1)), None)]
     if method == "mode":
         counts: dict[Any, int] = {}
         for v in values:
@@ -104,18 +113,50 @@ def _reduce(method: str, kind: str, vals: list[tuple[int, Any, Any]], args: tupl
             return []
         return [(s[i][0], s[i][1], s[i][2])]
     if method == "distinct":
-        # The reducer keeps each value's first point, then sorts them by time.
+        # The reducer keeps the first point aggregated for each value (arrival order, not the
+        # earliest time), then sorts them by time, equal times by value (floatPoints.Less).
         seen: dict[Any, int] = {}
         for t, v, _tags in vals:
-            if v not in seen or t < seen[v]:
+            if v not in seen:
                 seen[v] = t
-        return [(t, v, None) for v, t in sorted(seen.items(), key=lambda kv: kv[1])]
+        return [(t, v, None) for v, t in sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))]
     if method in ("top", "bottom"):
         n = int(args[0]) if args else 1
+        if len(args) > 1:
+            vals = _unique_by(method, vals, [str(a) for a in args[1:]])
         ordered = sorted(vals, key=lambda x: ((-x[1] if method == "top" else x[1]), x[0]))[:n]
         ordered.sort(key=lambda x: x[0])
         return [(t, v, tags) for t, v, tags in ordered]
     raise ReduceError(f"unsupported influxql function {method}")
+
+
+def _fmt_s(v: Any) -> str:
+    """fmt's %s of an Aux value: strings as they are, other types as %!s(type=value)."""
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return "%!s(<nil>)"
+    return f"%!s({_GO_TYPES.get(_kind(v), 'invalid')}={go_v(v)})"
+
+
+def _unique_by(method: str, vals: list[tuple[int, Any, Any]], names: list[str]) -> list[tuple[int, Any, Any]]:
+    """filter<Type>ByUniqueTags: top/bottom with extra fields or tags keep one point per distinct
+    combination of their values (a field of that name first, else the tag, else ""): the higher
+    (top) or lower (bottom) value, on a tie the earlier time."""
+    best: dict[str, tuple[int, Any, Any]] = {}
+    for item in vals:
+        src = item[2]
+        fields = src.fields if src is not None else {}
+        tags = src.tags if src is not None else {}
+        key = ",".join(_fmt_s(fields[name]) if name in fields else tags.get(name, "") for name in names)
+        cur = best.get(key)
+        if cur is None:
+            best[key] = item
+            continue
+        better = item[1] > cur[1] if method == "top" else item[1] < cur[1]
+        if better or (item[1] == cur[1] and item[0] < cur[0]):
+            best[key] = item
+    return list(best.values())
 
 
 def _greater(a: Any, b: Any) -> bool:
@@ -136,7 +177,7 @@ class InfluxQLNode(Node):
         args = list(pn.ctor_args)
         if self.method == "top" or self.method == "bottom":
             self.field = str(args[1]) if len(args) > 1 else ""
-            self.args: tuple[Any, ...] = (args[0],)
+            self.args: tuple[Any, ...] = (args[0], *args[2:])  # n, then the fields and tags
         else:
             self.field = str(args[0]) if args else ""
             self.args = tuple(args[1:])
@@ -145,10 +186,22 @@ class InfluxQLNode(Node):
         self.provides_batch = pn.provides == "batch"
         #: per group: [time, name, values list] for stream grouping by time; transform state.
         self.stream_state: dict[str, list[Any]] = {}
+        self.transform_state: dict[str, _TransformState] = {}
 
     # ---- helpers
 
-    def _value(self, fields: dict[str, Any]) -> Any:
+    def _value(self, fields: dict[str, Any], kind: str | None = None) -> Any:
+        """The field's value. With `kind` (the reduce context is realized for that type, from an
+        earlier point) a point without the field or with another type is an error, as the typed
+        convert<Kind>Point of influxql.gen.go rejects it."""
+        if kind is not None:
+            if self.field not in fields:
+                raise ReduceError(f"field {self.field} missing from point cannot aggregate")
+            v = fields[self.field]
+            if _kind(v) != kind:
+                raise ReduceError(f"field {self.field} has wrong type: got {_GO_TYPES.get(_kind(v), 'invalid')} "
+                                  f"exp {_GO_TYPES.get(kind, 'invalid')}")
+            return v
         if self.field not in fields:
             raise ReduceError(f'field "{self.field}" missing from point')
         v = fields[self.field]
@@ -199,7 +252,7 @@ class InfluxQLNode(Node):
             kind = None
             for bp in msg.points:
                 try:
-                    v = self._value(bp.fields)
+                    v = self._value(bp.fields, kind)
                 except ReduceError as exc:
                     label = "failed to realize reduce context from fields" if kind is None else \
                         "failed to aggregate point in batch"
@@ -217,55 +270,116 @@ class InfluxQLNode(Node):
         if st is None or st[0] != msg.time:
             if st is not None and st[3]:
                 out = st
-            st = self.stream_state[msg.group] = [msg.time, msg.name, msg, []]
+            st = self.stream_state[msg.group] = [msg.time, msg.name, msg, [], None]
         try:
-            st[3].append((msg.time, self._value(msg.fields), msg))
+            v = self._value(msg.fields, st[4])
+            if st[4] is None:
+                st[4] = _kind(v)
+            st[3].append((msg.time, v, msg))
         except ReduceError as exc:
-            self.error("failed to aggregate point", exc)
+            self.error("failed to realize reduce context from fields" if st[4] is None else
+                       "failed to aggregate point", exc)
         if out is not None:
-            kind = _kind(out[3][0][1])
-            self._emit_result(out[1], out[2], out[0], _reduce(self.method, kind, out[3], self.args))
+            self._emit_result(out[1], out[2], out[0], _reduce(self.method, out[4], out[3], self.args))
 
     def _transform(self, msg: Message) -> None:
         if isinstance(msg, Batch):
-            window = int(self.args[0]) if (self.method == "movingAverage" and self.args) else 1
-            state: list[Any] = [None, deque(maxlen=max(1, window)), None]
+            state = _TransformState(self.method, self.args)  # the reduce context is reset per batch
             pts = []
             for bp in msg.points:
-                r = self._step(state, bp.fields, bp.time)
+                r = self._step(state, bp.fields, bp.time, "failed to aggregate batch point")
                 if r is not None:
-                    pts.append(BatchPoint({self.as_name: r}, msg.tags, bp.time))
+                    pts.append(BatchPoint({self.as_name: r[1]}, msg.tags, r[0]))
             self.emit(Batch(msg.name, msg.tags, msg.dims, msg.by_name, msg.group, msg.time, pts))
             return
-        st = self.stream_state.get(msg.group)
+        st = self.transform_state.get(msg.group)
         if st is None:
-            window = int(self.args[0]) if (self.method == "movingAverage" and self.args) else 1
-            st = self.stream_state[msg.group] = [None, deque(maxlen=max(1, window)), None]
-        r = self._step(st, msg.fields, msg.time)
+            st = self.transform_state[msg.group] = _TransformState(self.method, self.args)
+        r = self._step(st, msg.fields, msg.time, "failed to aggregate point")
         if r is not None:
-            self.emit(Point(msg.name, msg.group_tags(), {self.as_name: r}, msg.time, dims=msg.dims,
+            self.emit(Point(msg.name, msg.group_tags(), {self.as_name: r[1]}, r[0], dims=msg.dims,
                             by_name=msg.by_name, group=msg.group))
 
-    def _step(self, st: list[Any], fields: dict[str, Any], t: int) -> Any:
-        try:
-            v = self._value(fields)
-        except ReduceError as exc:
-            self.error("failed to aggregate point", exc)
-            return None
-        if self.method == "difference":
-            prev, st[0] = st[0], v
-            return None if prev is None else v - prev
-        if self.method == "cumulativeSum":
-            st[0] = v if st[0] is None else st[0] + v
-            return st[0]
-        if self.method == "movingAverage":
-            st[1].append(v)
-            if len(st[1]) < (st[1].maxlen or 1):
+    def _step(self, st: _TransformState, fields: dict[str, Any], t: int, label: str) -> tuple[int, Any] | None:
+        """influxqlStreamingTransformGroup: the first point realizes the reduce context (on error
+        the point is skipped); later points that fail to aggregate are logged, and the reducer is
+        asked to emit all the same (cumulativeSum, movingAverage and elapsed then repeat their
+        last result, at its time)."""
+        if st.kind is None:
+            try:
+                v = self._value(fields)
+            except ReduceError as exc:
+                self.error("failed to realize reduce context from fields", exc)
                 return None
-            return float(sum(st[1])) / len(st[1])
-        # elapsed
-        unit = dur_ns(self.args[0]) if self.args else SECOND
-        prev_t, st[2] = st[2], t
-        if prev_t is None:
+            st.kind = _kind(v)
+            st.aggregate(v, t)
+        else:
+            try:
+                st.aggregate(self._value(fields, st.kind), t)
+            except ReduceError as exc:
+                self.error(label, exc)
+        return st.emit()
+
+
+def _go_div(a: int, b: int) -> int:
+    """Go's integer division: truncated toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+class _TransformState:
+    """The InfluxQL reducers behind the stream transformations (difference, cumulativeSum,
+    movingAverage, elapsed), state for state."""
+
+    def __init__(self, method: str, args: tuple[Any, ...]) -> None:
+        self.method = method
+        self.kind: str | None = None
+        self.prev: tuple[Any, int] | None = None  # None: Nil (or, for difference, read)
+        self.curr: tuple[Any, int] | None = None
+        self.window = max(1, int(args[0])) if (method == "movingAverage" and args) else 1
+        self.buf: list[Any] = []
+        self.pos = 0
+        self.total: Any = 0
+        self.unit = (dur_ns(args[0]) if args else SECOND) or 1
+
+    def aggregate(self, v: Any, t: int) -> None:
+        if self.method == "difference":
+            if self.curr is not None and self.curr[1] == t:
+                return  # a point that does not advance the stream is skipped
+            self.prev, self.curr = self.curr, (v, t)
+        elif self.method == "cumulativeSum":
+            base = self.curr[0] if self.curr is not None else (0 if self.kind == "int" else 0.0)
+            self.curr = (base + v, t)
+        elif self.method == "movingAverage":
+            if len(self.buf) != self.window:
+                self.buf.append(v)
+            else:
+                self.total -= self.buf[self.pos]
+                self.buf[self.pos] = v
+            self.total += v
+            self.curr = (None, t)
+            self.pos += 1
+            if self.pos >= self.window:
+                self.pos = 0
+        else:  # elapsed
+            self.prev, self.curr = self.curr, (v, t)
+
+    def emit(self) -> tuple[int, Any] | None:
+        if self.curr is None:
             return None
-        return (t - prev_t) // (unit or 1)
+        t = self.curr[1]
+        if self.method == "difference":
+            if self.prev is None:
+                return None
+            value = self.curr[0] - self.prev[0]
+            self.prev = None  # marked read
+            return t, value
+        if self.method == "cumulativeSum":
+            return t, self.curr[0]
+        if self.method == "movingAverage":
+            if len(self.buf) != self.window:
+                return None
+            return t, float(self.total) / len(self.buf)
+        if self.prev is None:
+            return None
+        return t, _go_div(t - self.prev[1], self.unit)
