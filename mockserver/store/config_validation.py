@@ -3,6 +3,7 @@ an update: their messages reach clients as `failed validation: <msg>`."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,52 @@ def _v_required_url(label: str = "invalid URL") -> Validator:
     return check
 
 
+#: How much of a certificate file is read to look for PEM data (Go reads it whole).
+_PEM_READ_LIMIT = 1 << 20
+
+
+def _go_file_error(op: str, path: str, exc: OSError) -> str:
+    """An *os.PathError's text: `open x: no such file or directory` (Go's errno strings are lower case)."""
+    text = os.strerror(exc.errno) if exc.errno else str(exc)
+    return f"{op} {path}: {text[:1].lower()}{text[1:]}"
+
+
+def _read_pem_file(path: str) -> tuple[bytes | None, str | None]:
+    """os.ReadFile, bounded: the bytes read, or the Go error text."""
+    try:
+        with open(path, "rb") as fh:
+            try:
+                return fh.read(_PEM_READ_LIMIT), None
+            except OSError as exc:
+                return None, _go_file_error("read", path, exc)
+    except IsADirectoryError as exc:  # Go opens a directory and fails to read it
+        return None, _go_file_error("read", path, exc)
+    except OSError as exc:
+        return None, _go_file_error("open", path, exc)
+
+
+def tls_config_error(ca: str, cert: str, key: str) -> str | None:
+    """The InfluxDB service's getTLSConfig, as its Validate() runs it for every URL: the client key
+    pair must come together and load, the CA file must be readable (its content is not judged).
+    Files are looked up on the mock's own machine, as a server looks them up on its own."""
+    if cert and key:
+        for path, what in ((cert, "certificate"), (key, "key")):
+            data, err = _read_pem_file(path)
+            if err is None and data is not None and b"-----BEGIN" not in data:
+                err = f"tls: failed to find any PEM data in {what} input"
+            if err is not None:
+                return f"Could not load TLS client key/certificate: {err}"
+    elif cert:
+        return "Must provide both key and cert files: only cert file provided."
+    elif key:
+        return "Must provide both key and cert files: only key file provided."
+    if ca:
+        _, err = _read_pem_file(ca)
+        if err is not None:
+            return f"Could not load TLS CA: {err}"
+    return None
+
+
 def _v_influxdb(e: dict[str, Any], legacy: bool) -> str | None:
     if e["name"] == "":
         return "influxdb cluster must be given a name"
@@ -49,6 +96,9 @@ def _v_influxdb(e: dict[str, Any], legacy: bool) -> str | None:
         return "must specify at least one InfluxDB URL"
     for url in e["urls"]:
         err = go_url_error(url)
+        if err:
+            return err
+        err = tls_config_error(e.get("ssl-ca", ""), e.get("ssl-cert", ""), e.get("ssl-key", ""))
         if err:
             return err
     if e["subscription-protocol"] not in ("http", "https", "udp"):

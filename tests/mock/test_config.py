@@ -19,6 +19,7 @@ from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.server import serve_in_thread
 from mockserver.store import MockState
+from tests.mock.conftest import Api
 from tests.mock.spec_check import assert_matches_spec
 
 BASE = "/kapacitor/v1/config"
@@ -757,3 +758,21 @@ def test_over_real_http() -> None:
         conn.close()
     finally:
         handle.stop()
+
+
+@pytest.mark.parametrize(("options", "error"), [
+    ({"ssl-ca": "/nonexistent-ca.pem"}, "Could not load TLS CA: open /nonexistent-ca.pem: no such file or directory"),
+    ({"ssl-ca": "/"}, "Could not load TLS CA: read /: is a directory"),
+    ({"ssl-cert": "/nonexistent.crt", "ssl-key": "/nonexistent.key"},
+     "Could not load TLS client key/certificate: open /nonexistent.crt: no such file or directory"),
+    ({"ssl-cert": "x.crt"}, "Must provide both key and cert files: only cert file provided."),
+    ({"ssl-key": "x.key"}, "Must provide both key and cert files: only key file provided."),
+])
+def test_influxdb_tls_files_are_validated_even_when_disabled(options: dict[str, str], error: str) -> None:
+    """services/influxdb Config.Validate runs getTLSConfig for every URL, enabled or not (as a real
+    1.5.7 answers; the files are looked up on the server's machine)."""
+    api = Api(create_app(MockConfig(kapacitor_version="1.5.7")))
+    resp = api.post("/kapacitor/v1/config/influxdb/default", {"set": options})
+    assert resp.status == 400
+    assert resp.json == {"error": f"failed to override configuration influxdb/default: failed validation: {error}"}
+    assert api.post("/kapacitor/v1/config/influxdb/default", {"set": {"ssl-ca": ""}}).status == 204
