@@ -307,7 +307,9 @@ class ServiceTestStore:
         if name == "kafka":
             found = any(e["id"] == o["cluster"] for e in self._elements("kafka"))
             return None if found else f"unknown cluster {go_quote(o['cluster'])}"
-        if name == "mqtt":
+        if name == "mqtt":  # services/mqtt Service.Alert: the topic is checked before the broker
+            if not o.get("topic"):
+                return "missing MQTT topic"
             broker = o["broker-name"] or self._default_broker()
             found = any(e["enabled"] and e["name"] == broker for e in self._elements("mqtt"))
             return None if found else f"unknown MQTT broker {go_quote(broker)}"

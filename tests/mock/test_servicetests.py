@@ -248,6 +248,7 @@ def test_disabled_services_report_it(client: TestClient, name: str) -> None:
         ("influxdb", {"cluster": "default"}, 'cluster "default" is not enabled or does not exist'),
         ("kubernetes", {"id": "default"}, 'unknown kubernetes cluster "default"'),
         ("mqtt", {"broker-name": "default", "topic": "test"}, 'unknown MQTT broker "default"'),
+        ("mqtt", {}, "missing MQTT topic"),  # the default options: no topic, checked first
         ("swarm", {}, 'unknown swarm cluster ""'),
     ],
 )
