@@ -100,6 +100,12 @@ class DecodeError(MockError):
     """A body Go's decoder rejects; `str()` is Go's error text."""
 
 
+class UnmarshalTypeError(DecodeError):
+    """A value of the wrong kind (or a number out of range) for its field: Go's decoder notes the
+    first one and decodes on; any other error (a field's own UnmarshalText/JSON) ends decoding at
+    once and is the one reported."""
+
+
 def _clean(obj: Any) -> Any:
     """Replace lone surrogates (from `\\ud800` escapes) by U+FFFD as Go's decoder does, and refuse
     numbers outside float64's range as Go's decoder into `interface{}` does."""
@@ -316,18 +322,20 @@ def type_error(value: Any, struct: str, field: str, go_type: str) -> DecodeError
     kind = json_kind(value)
     if kind == "number":
         kind = f"number {value}" if go_type in ("int64", "int") else "number"
-    return DecodeError(f"json: cannot unmarshal {kind} into Go struct field {struct}.{field} of type {go_type}")
+    return UnmarshalTypeError(f"json: cannot unmarshal {kind} into Go struct field {struct}.{field} of type {go_type}")
 
 
 def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *, raw: bool = False) -> dict[str, Any]:
     """Decode a JSON object into the named fields, Go style.
 
     `fields` maps the JSON field name to a kind: "string", "bool", "int64", "float64", "any",
-    "[]string", a callable(value, field) -> converted value raising DecodeError, or a RawText (then
+    "[]string", a callable(value, field) -> converted value, or a RawText (then
     `body` must be the bytes, its members are visited in order, duplicates too, and its error stops
     decoding at once, as Go's does). Keys match
     case-insensitively, the last duplicate wins, unknown keys are ignored, `null` leaves a field
-    absent. `raw=True` means `body` is an already decoded value.
+    absent. `raw=True` means `body` is an already decoded value. A kind's UnmarshalTypeError is
+    noted and decoding goes on (the first one is raised at the end); any other DecodeError (an
+    UnmarshalText of its own: an unknown enum value, a bad time) is raised at once, as Go does.
     """
     value = body if raw else decode_document(body)
     if value is None:
@@ -354,7 +362,7 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
             item = _out_of_range(item, kind, struct, name) if isinstance(item, OutOfRange) else \
                 _field_clean(item, kind, struct, name)
             out[name] = _convert(item, kind, struct, name)
-        except DecodeError as exc:
+        except UnmarshalTypeError as exc:
             first_error = first_error or exc
     if first_error is not None:
         raise first_error
@@ -364,8 +372,8 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
 def _out_of_range(item: OutOfRange, kind: Kind, struct: str, name: str) -> Any:
     """A number beyond float64 as the value of a known field: what Go's decoder says of it."""
     if kind in ("float64", "int64", "int", "any"):  # "any": an interface{} holds it as a float64
-        raise DecodeError(f"json: cannot unmarshal number {item.text} into Go struct field {struct}.{name} "
-                          f"of type {'float64' if kind == 'any' else kind}")
+        raise UnmarshalTypeError(f"json: cannot unmarshal number {item.text} into Go struct field {struct}.{name} "
+                                 f"of type {'float64' if kind == 'any' else kind}")
     return item  # the other kinds refuse a number whatever its size
 
 
@@ -380,7 +388,7 @@ def _field_clean(item: Any, kind: Kind, struct: str, name: str) -> Any:
         text = str(exc)
         if text.endswith(" into Go value of type float64"):
             text = text.replace(" into Go value of type float64", f" into Go struct field {struct}.{name} of type float64")
-        raise DecodeError(text) from None
+        raise UnmarshalTypeError(text) from None
 
 
 def _zeroed(obj: Any) -> Any:

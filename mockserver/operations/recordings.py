@@ -26,7 +26,7 @@ RECORDING_FIELDS = ("link", "id", "type", "size", "date", "error", "status", "pr
 Converter = Callable[[Any, str, str], Any] | gojson.RawText
 
 
-class TypeMismatch(DecodeError):
+class TypeMismatch(gojson.UnmarshalTypeError):
     """A JSON value of the wrong kind for a field: Go notes it and keeps decoding."""
 
 

@@ -171,7 +171,7 @@ def _check_finite(value: Any) -> None:
         except OverflowError:
             finite = False
         if not finite:
-            raise gojson.DecodeError(
+            raise gojson.UnmarshalTypeError(
                 f"json: cannot unmarshal number into Go struct field {SPEC_STRUCT}.options of type float64"
             )
     if isinstance(value, list):

@@ -119,7 +119,7 @@ def _duration(item: Any, where: str) -> int:
         return item
     if isinstance(item, (int, float)) and not isinstance(item, bool):
         struct, name = _split(where)
-        raise gojson.DecodeError(
+        raise gojson.UnmarshalTypeError(
             f"json: cannot unmarshal number {item!r} into Go struct field {struct}.{name} of type time.Duration"
         )
     raise gojson.type_error(item, *_split(where), "time.Duration")

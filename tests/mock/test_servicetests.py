@@ -330,3 +330,18 @@ def test_over_real_http() -> None:
         conn.close()
     finally:
         handle.stop()
+
+
+@pytest.mark.parametrize(("name", "body", "error"), [
+    # a wrong kind is noted and decoding goes on; the level's own UnmarshalText error ends it and wins
+    ("pagerduty", '{"incident-key": false, "description": "warning", "level": "warning"}',
+     "unknown alert level 'warning'"),
+    # two wrong kinds: the first one is reported
+    ("httppost", '{"endpoint": "", "headers": true, "timeout": 1.5}',
+     "json: cannot unmarshal bool into Go struct field testOptions.headers of type map[string]string"),
+])
+def test_decode_errors_as_gos_decoder_orders_them(name: str, body: str, error: str) -> None:
+    """As a real 1.5.7 answers: Go saves an UnmarshalTypeError and decodes on, but returns any other
+    error at once, and that one is reported."""
+    resp = make_client("1.5.7").simulate_post(f"{BASE}/{name}", body=body)
+    assert (resp.status_code, resp.json) == (400, {"error": f"failed to decode JSON body:{error}"})
