@@ -427,7 +427,7 @@ class AlertStore:
         outside the lock on a copy; the commit fails with ConcurrentChange if `old` was replaced."""
         library = library_for(self._version)
         try:
-            ops = decode_patch(body, library.operation_type)
+            ops = decode_patch(body, library)
         except gojson.DecodeError as exc:
             raise BadRequest(f"invalid patch json: {exc}") from None
         try:

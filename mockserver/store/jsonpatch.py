@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import json
+import json.decoder
+import json.scanner
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -75,11 +77,47 @@ class _NilRaw:
 
 NIL_RAW = _NilRaw()
 _raw_decoder = json.JSONDecoder(parse_int=RawNumber, parse_float=RawNumber)
+
+
+class RawString(str):
+    """A string value of a patch that keeps its JSON text as sent (with its escapes): the 2016
+    revision compares scalars byte for byte, so `"\\/"` does not equal the stored `"/"`."""
+
+    text: str
+
+    def __new__(cls, value: str, text: str) -> RawString:
+        self = super().__new__(cls, value)
+        self.text = text
+        return self
+
+
+def _parse_raw_string(s: str, end: int, strict: bool) -> tuple[RawString, int]:
+    value, stop = json.decoder.scanstring(s, end, strict)  # type: ignore[attr-defined]
+    return RawString(value, s[end - 1 : stop]), stop
+
+
+class _RawStringDecoder(json.JSONDecoder):
+    """Like `_raw_decoder`, string values as RawString (the pure-Python scanner, which calls
+    `parse_string`; patches nest at most gojson.MAX_DEPTH levels)."""
+
+    def __init__(self) -> None:
+        super().__init__(parse_int=RawNumber, parse_float=RawNumber)
+        self.parse_string = _parse_raw_string
+        self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]
+
+
+_raw_string_decoder = _RawStringDecoder()
+
+
+def json_text(value: str) -> str:
+    """A string's JSON text as the library holds it: as sent, or as Go's encoder wrote it."""
+    return value.text if isinstance(value, RawString) else gojson.dumps_compact(value).decode("utf-8")[:-1]
 _MISSING = "missing value"
 
 
-def _unmarshal(body: bytes) -> Any:
-    """`json.Unmarshal` of a whole document (syntax errors anywhere, trailing data rejected)."""
+def _unmarshal(body: bytes, raw_strings: bool = False) -> Any:
+    """`json.Unmarshal` of a whole document (syntax errors anywhere, trailing data rejected);
+    `raw_strings` keeps the JSON text of string values (RawString)."""
     text = body.decode("utf-8", errors="replace")
     if not text.strip(" \t\r\n"):
         raise gojson.DecodeError("unexpected end of JSON input")
@@ -89,7 +127,7 @@ def _unmarshal(body: bytes) -> Any:
         msg = str(exc)
         raise gojson.DecodeError("unexpected end of JSON input" if msg in ("EOF", "unexpected EOF") else msg) from None
     start = len(text) - len(text.lstrip(" \t\r\n"))
-    value, end = _raw_decoder.raw_decode(text, start)
+    value, end = (_raw_string_decoder if raw_strings else _raw_decoder).raw_decode(text, start)
     rest = text[end:].lstrip(" \t\r\n")
     if rest:
         raise gojson.DecodeError(f"invalid character {gojson.go_quote_char(rest[0])} after top-level value")
@@ -99,7 +137,8 @@ def _unmarshal(body: bytes) -> Any:
 def _clean(value: Any) -> Any:
     """Lone surrogates from `\\ud800` escapes become U+FFFD, as Go decodes them."""
     if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        clean = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return RawString(clean, value.text) if isinstance(value, RawString) else clean
     if isinstance(value, list):
         return [_clean(v) for v in value]
     if isinstance(value, dict):
@@ -112,10 +151,11 @@ def kind_word(value: Any) -> str:
     return "number" if isinstance(value, RawNumber) else gojson.json_kind(value)
 
 
-def decode_patch(body: bytes, operation_type: str = "jsonpatch.Operation") -> list[dict[str, Any]]:
-    """jsonpatch.DecodePatch; raises DecodeError with the text the server prefixes `invalid patch json: `.
-    `operation_type` is the Go type of one operation, named when an item is not an object."""
-    value = _unmarshal(body)
+def decode_patch(body: bytes, library: PatchLibrary | None = None) -> list[dict[str, Any]]:
+    """jsonpatch.DecodePatch of `library` (v4.9.0 by default); raises DecodeError with the text the
+    server prefixes `invalid patch json: `."""
+    library = library or V4_9_0
+    value = _unmarshal(body, library.raw_strings)
     if value is None:
         return []
     if not isinstance(value, list):
@@ -129,7 +169,7 @@ def decode_patch(body: bytes, operation_type: str = "jsonpatch.Operation") -> li
             ops.append(item)
         else:
             first = first or gojson.DecodeError(
-                f"json: cannot unmarshal {kind_word(item)} into Go value of type {operation_type}"
+                f"json: cannot unmarshal {kind_word(item)} into Go value of type {library.operation_type}"
             )
     if first is not None:
         raise first
@@ -157,6 +197,8 @@ def from_raw(value: Any) -> Any:
                 f"json: cannot unmarshal number {value.text} into Go struct field {SPEC_STRUCT}.options of type float64"
             )
         return int(value.text) if value.text.lstrip("-").isdigit() else f
+    if isinstance(value, RawString):
+        return str(value)
     if isinstance(value, list):
         return [from_raw(v) for v in value]
     if isinstance(value, dict):
@@ -539,6 +581,8 @@ def _equal_2016(n: Any, o: Any) -> bool:
         if not isinstance(o, list) or len(n) != len(o):
             return False
         return all(_equal_2016(v, ov) for v, ov in zip(n, o, strict=True))
+    if isinstance(n, str) and isinstance(o, str):
+        return json_text(n) == json_text(o)
     return type(n) is type(o) and n == o
 
 
@@ -602,10 +646,12 @@ class PatchLibrary:
     #: The Go type of one operation, named in decode errors.
     operation_type: str
     apply: Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]
+    #: Whether `apply` needs the JSON text of string values (RawString).
+    raw_strings: bool = False
 
 
 V4_9_0 = PatchLibrary("v4.9.0", "jsonpatch.Operation", apply_patch)
-REV_30AFEC6 = PatchLibrary("30afec6a1650", "jsonpatch.operation", apply_patch_2016)
+REV_30AFEC6 = PatchLibrary("30afec6a1650", "jsonpatch.operation", apply_patch_2016, raw_strings=True)
 
 
 def library_for(version: tuple[int, int, int]) -> PatchLibrary:
