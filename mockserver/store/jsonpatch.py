@@ -112,6 +112,8 @@ _raw_string_decoder = _RawStringDecoder()
 def json_text(value: str) -> str:
     """A string's JSON text as the library holds it: as sent, or as Go's encoder wrote it."""
     return value.text if isinstance(value, RawString) else gojson.dumps_compact(value).decode("utf-8")[:-1]
+
+
 _MISSING = "missing value"
 
 
@@ -602,11 +604,15 @@ def apply_patch_2016(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str
         value = op.get("value", _ABSENT)
         node = None if value is _ABSENT else NIL_RAW if value is None else value
         if kind == "add":
-            path, con, key = _locate_2016(doc, op, "path", "jsonpatch add operation does not apply: doc is missing path")
+            path, con, key = _locate_2016(
+                doc, op, "path", "jsonpatch add operation does not apply: doc is missing path"
+            )
             budget.insert(path, node)
             _add_2016(con, key, node)
         elif kind == "remove":
-            _, con, key = _locate_2016(doc, op, "path", "jsonpatch remove operation does not apply: doc is missing path")
+            _, con, key = _locate_2016(
+                doc, op, "path", "jsonpatch remove operation does not apply: doc is missing path"
+            )
             _remove_2016(con, key)
         elif kind == "replace":
             path, con, key = _locate_2016(
@@ -615,7 +621,9 @@ def apply_patch_2016(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str
             budget.insert(path, node)
             _set_2016(con, key, node, budget)
         elif kind == "move":
-            _, con, key = _locate_2016(doc, op, "from", "jsonpatch move operation does not apply: doc is missing from path")
+            _, con, key = _locate_2016(
+                doc, op, "from", "jsonpatch move operation does not apply: doc is missing from path"
+            )
             val = _get_2016(con, key)
             _remove_2016(con, key)
             path, con, key = _locate_2016(
