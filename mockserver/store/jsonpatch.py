@@ -650,7 +650,6 @@ def apply_patch_2016(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str
 class PatchLibrary:
     """One revision of evanphx/json-patch, as a Kapacitor release links it."""
 
-    revision: str
     #: The Go type of one operation, named in decode errors.
     operation_type: str
     apply: Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]
@@ -658,8 +657,8 @@ class PatchLibrary:
     raw_strings: bool = False
 
 
-V4_9_0 = PatchLibrary("v4.9.0", "jsonpatch.Operation", apply_patch)
-REV_30AFEC6 = PatchLibrary("30afec6a1650", "jsonpatch.operation", apply_patch_2016, raw_strings=True)
+V4_9_0 = PatchLibrary("jsonpatch.Operation", apply_patch)
+REV_30AFEC6 = PatchLibrary("jsonpatch.operation", apply_patch_2016, raw_strings=True)
 
 
 def library_for(version: tuple[int, int, int]) -> PatchLibrary:

@@ -166,7 +166,7 @@ def test_failed_patches_answer_as_1_5_7(make_api: Any, body: Any, message: str) 
     ],
 )
 def test_patches_that_pass_on_1_5_7(make_api: Any, ops: list[dict[str, Any]]) -> None:
-    api, resp = patched(make_api, ops)
+    _, resp = patched(make_api, ops)
     check(resp, "patchTopicHandler", 200)
 
 
