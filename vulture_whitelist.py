@@ -25,6 +25,8 @@ _.keep_blank_qs_values  # falcon.RequestOptions
 _.default_media_type  # falcon.ResponseOptions
 keepalive.task_class  # waitress server attribute
 _.iterencode  # json.JSONEncoder override, called by json.dumps
+_.parse_string  # json.JSONDecoder attribute, read by json.scanner.py_make_scanner
+_.scan_once  # json.JSONDecoder attribute, called by raw_decode
 
 # -- parameters a caller fixes
 nextitem  # pytest_runtest_protocol hook argument

@@ -48,7 +48,8 @@ KNOWN_CRASHERS: tuple[Crasher, ...] = (
             "the connection is dropped: the patch library panics",
             "vendored evanphx/json-patch in 1.5"),
     Crasher("json-patch-missing-value",
-            "a JSON Patch `test` (also `add`/`replace`) operation on a handler without `value`",
+            "a JSON Patch `test` (also `add`/`replace`) operation on a handler without `value` or with "
+            "`\"value\": null` (1.5 also panics on `\"op\": null`)",
             "the connection is dropped: the patch library dereferences the missing value (seen on 1.5.7 "
             "for a `test` whose path names an existing key)",
             "vendored evanphx/json-patch Patch.test in 1.5"),
@@ -91,13 +92,15 @@ def defuse(op_id: str, path: str, case: Any) -> None:
         case.body = body = _no_aggregate(body)
         if isinstance(body, list):
             for op in body:
+                if isinstance(op, dict) and "op" in op and op["op"] is None:
+                    op["op"] = "none"  # a null `op` is dereferenced
                 if isinstance(op, dict) and op.get("op") in _PATCH_OPS:
                     keys = ("path", "from") if op["op"] in ("move", "copy") else ("path",)
                     for key in keys:
                         if not (isinstance(op.get(key), str) and "/" in op[key]):
                             op[key] = "/" + (op[key] if isinstance(op.get(key), str) else json.dumps(op.get(key)))
-                    if op["op"] in ("add", "replace", "test") and "value" not in op:
-                        op["value"] = None
+                    if op["op"] in ("add", "replace", "test") and op.get("value") is None:
+                        op["value"] = ""  # 1.5 panics on a null one too: in `test`, or when walked through
     query = case.query
     if isinstance(query, dict) and ("offset" in query or "limit" in query):
         _safe_window(query)

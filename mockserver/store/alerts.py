@@ -32,10 +32,10 @@ from mockserver.store.jsonpatch import (
     SPEC_STRUCT,
     PatchError,
     PatchPanic,
-    apply_patch,
     decode_patch,
     from_raw,
     kind_word,
+    library_for,
     to_raw,
 )
 from mockserver.store.listing import GlobSyntaxError, SortedIndex, compile_glob
@@ -425,12 +425,13 @@ class AlertStore:
     def patch_handler(self, old: HandlerSpec, body: bytes) -> HandlerSpec:
         """PATCH after the existence check, in the server's order of failures. The patch runs
         outside the lock on a copy; the commit fails with ConcurrentChange if `old` was replaced."""
+        library = library_for(self._version)
         try:
-            ops = decode_patch(body)
+            ops = decode_patch(body, library)
         except gojson.DecodeError as exc:
             raise BadRequest(f"invalid patch json: {exc}") from None
         try:
-            patched = apply_patch(to_raw(old.marshal()), ops)
+            patched = library.apply(to_raw(old.marshal()), ops)
         except PatchError as exc:
             raise BadRequest(f"failed to apply patch: {exc}") from None
         except PatchPanic as exc:

@@ -85,3 +85,13 @@ def test_patch_ops_get_a_value() -> None:
     case = _case("patchTopicHandler", "/kapacitor/v1/alerts/topics/{topic}/handlers/{handler}", body)
     crashers.defuse("patchTopicHandler", case.operation.path, case)
     assert [("value" in op) for op in case.body] == [True, True, False]
+
+
+def test_patch_ops_never_keep_a_null_value_or_op() -> None:
+    """A real 1.5.7 drops the connection for a `test` with `"value": null` against a stored value,
+    for a walk through a value a patch set to null, and for `"op": null`."""
+    body = [{"op": "test", "path": "/kind", "value": None}, {"op": "add", "path": "/x", "value": None},
+            {"op": None, "path": "/x"}]
+    case = _case("patchTopicHandler", "/kapacitor/v1/alerts/topics/{topic}/handlers/{handler}", body)
+    crashers.defuse("patchTopicHandler", case.operation.path, case)
+    assert [op.get("value") for op in case.body] == ["", "", None] and case.body[2]["op"] is not None

@@ -8,6 +8,7 @@ patch while holding the state's lock.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import hashlib
 import hmac
@@ -272,13 +273,13 @@ def test_patches_run_outside_the_lock(mock: Api, monkeypatch: pytest.MonkeyPatch
 
     assert mock.post(f"{V1}/alerts/topics/t/handlers", HANDLER).status == 200
     seen: list[bool] = []
-    real = alerts.apply_patch
+    real = alerts.library_for
 
     def spy(doc: Any, ops: Any) -> Any:
         seen.append(lock_is_free(mock.state.lock))
-        return real(doc, ops)
+        return real((1, 8, 3)).apply(doc, ops)
 
-    monkeypatch.setattr(alerts, "apply_patch", spy)
+    monkeypatch.setattr(alerts, "library_for", lambda version: dataclasses.replace(real(version), apply=spy))
     resp = mock.patch(
         f"{V1}/alerts/topics/t/handlers/h", [{"op": "replace", "path": "/options/path", "value": "/tmp/b"}]
     )
@@ -289,7 +290,7 @@ def test_a_patch_retries_when_the_handler_changed_meanwhile(mock: Api, monkeypat
     from mockserver.store import alerts
 
     assert mock.post(f"{V1}/alerts/topics/t/handlers", HANDLER).status == 200
-    real = alerts.apply_patch
+    real = alerts.library_for
     raced: list[int] = []
 
     def racing(doc: Any, ops: Any) -> Any:
@@ -297,9 +298,9 @@ def test_a_patch_retries_when_the_handler_changed_meanwhile(mock: Api, monkeypat
             raced.append(
                 mock.put(f"{V1}/alerts/topics/t/handlers/h", {**HANDLER, "options": {"path": "/tmp/put"}}).status
             )
-        return real(doc, ops)
+        return real((1, 8, 3)).apply(doc, ops)
 
-    monkeypatch.setattr(alerts, "apply_patch", racing)
+    monkeypatch.setattr(alerts, "library_for", lambda version: dataclasses.replace(real(version), apply=racing))
     resp = mock.patch(f"{V1}/alerts/topics/t/handlers/h", [{"op": "add", "path": "/match", "value": "\"x\" == 'y'"}])
     assert raced == [200]
     assert resp.status == 200
