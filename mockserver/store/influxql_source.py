@@ -121,3 +121,73 @@ def _sources_error(query: str, index: int, version: tuple[int, ...]) -> str | No
             break
         index += 1
     return None if sources == 1 and qualified else NOT_QUALIFIED
+
+
+def _unquote(segment: str) -> str:
+    if segment.startswith('"'):
+        return re.sub(r"\\(.)", r"\1", segment[1:-1])
+    return segment
+
+
+def query_dbrps(query: str) -> list[tuple[str, str]] | None:
+    """The (database, retention policy) of each measurement a batch query reads (kapacitor's
+    Query.DBRPs: "" for a part not written), or None where this reader cannot tell: the task
+    master checks them against the task's dbrps before the first query."""
+    if len(query) > MAX_QUERY:
+        return None
+    start = _SPACE.match(query).end()  # type: ignore[union-attr]
+    word = _WORD.match(query, start)
+    if word is None or word.group().upper() != "SELECT":
+        return None
+    index = _after_from(query, word.end())
+    if index is None:
+        return None
+    dbrps: list[tuple[str, str]] = []
+    while True:
+        index = _SPACE.match(query, index).end()  # type: ignore[union-attr]
+        segments: list[str] = []
+        while True:
+            if _REGEX.match(query, index) is not None:
+                return None  # a regex source: left to the real parser's rules
+            found = _QUOTED.match(query, index) or _WORD.match(query, index)
+            if found is not None:
+                if found.group()[0] != '"' and found.group().upper() in KEYWORDS:
+                    return None
+                segments.append(_unquote(found.group()))
+                index = found.end()
+            elif query.startswith(".", index):
+                segments.append("")
+            else:
+                break
+            if len(segments) == 3 or not query.startswith(".", index):
+                break
+            index += 1
+        if not segments:
+            return None
+        names = [""] * (3 - len(segments)) + segments
+        dbrps.append((names[0], names[1]))
+        index = _SPACE.match(query, index).end()  # type: ignore[union-attr]
+        if not query.startswith(",", index):
+            return dbrps
+        index += 1
+
+
+def _after_from(query: str, index: int) -> int | None:
+    """Where the FROM clause's sources start (after a FROM outside parentheses), or None."""
+    depth = 0
+    while index < len(query):
+        char = query[index]
+        if char in "\"'":
+            found = (_QUOTED if char == '"' else _STRING).match(query, index)
+            if found is None:
+                return None
+            index = found.end()
+        elif char in "()":
+            depth, index = depth + (1 if char == "(" else -1), index + 1
+        elif (word := _WORD.match(query, index)) is not None:
+            index = word.end()
+            if depth == 0 and word.group().upper() == "FROM":
+                return index
+        else:
+            index += 1
+    return None

@@ -42,7 +42,7 @@ from mockserver.store.influxql_source import query_error
 from mockserver.store.lineprotocol import Point
 from mockserver.store.listing import GlobSyntaxError, compile_glob
 from mockserver.store.state import StoreState
-from mockserver.store.tasks import start_error
+from mockserver.store.tasks import batch_dbrps_error, start_error
 from mockserver.tickscript.dot import node_names
 from spec.ids import ID_PATTERN, is_valid_id
 
@@ -337,7 +337,7 @@ class RecordingStore:
             # The server builds the task (compiling its lambdas) before it checks its type; either
             # failure comes before the archive exists, and a missing file's size is -1.
             pipeline = task.analysis().pipeline
-            error = start_error(pipeline) if pipeline is not None else ""
+            error = start_error(pipeline, task.dbrps) if pipeline is not None else ""
             if not error and task.type != "batch":
                 error = "wrong task type"
             run = _RecordingRun(
@@ -508,7 +508,15 @@ class RecordingStore:
             task = self._load_task(req)
             if task.type == "stream":
                 raise BadRequest(f"cannot replay batch against stream task: {req.task}")
-            return self._create_replay(self._new_replay(replay_id, task, "", req, now), now)
+            replay = self._new_replay(replay_id, task, "", req, now)
+            pipeline = task.analysis().pipeline
+            refused = batch_dbrps_error(pipeline, task.dbrps) if pipeline is not None else ""
+            if not refused:
+                return self._create_replay(replay, now)
+            if replay.id in self.replays:
+                raise replay_exists()
+            self._show_replay(replay)
+            return self._start_replay(replay, now, f"running replay: {refused}")
 
     def replay_query(self, req: ReplayQuery) -> Replay:
         with self.state.lock:

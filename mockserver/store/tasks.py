@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from mockserver.errors import (
 from mockserver.gotext import go_quote as _q
 from mockserver.gotime import now_ns
 from mockserver.store.cache import Cached, RenderCache
+from mockserver.store.influxql_source import query_dbrps
 from mockserver.store.listing import SortedIndex
 from mockserver.tickscript.typecheck import StartupError, check_pipeline
 from spec.ids import is_valid_id
@@ -203,13 +204,28 @@ class Analysis:
         return script if self.program is None else tickscript.format_program(self.program)
 
 
-def start_error(pipeline: Any) -> str:
-    """What starting the task answers (`TaskMaster.StartTask`): "" or the 500 text. Lambdas are
-    compiled with the real static type rules; batch tasks start (the mock has no InfluxDB to miss)."""
+def start_error(pipeline: Any, dbrps: Iterable[tuple[str, ...]] | None = None) -> str:
+    """What starting the task answers (`TaskMaster.StartTask`, then `StartBatching`): "" or the
+    500 text. Lambdas are compiled with the real static type rules, then a batch task's queries are
+    checked against its dbrps; batch tasks then start (the mock has no InfluxDB to miss)."""
     try:
         check_pipeline(pipeline)
     except StartupError as exc:
         return str(exc)
+    return batch_dbrps_error(pipeline, dbrps) if dbrps is not None else ""
+
+
+def batch_dbrps_error(pipeline: Any, dbrps: Iterable[tuple[str, ...]]) -> str:
+    """task.go checkDBRPs: a batch task's queries may only read the task's own dbrps ("" if so)."""
+    if pipeline.kind != "batch":
+        return ""
+    allowed = {(d[0], d[1]) for d in dbrps}
+    for node in pipeline.sorted():
+        if node.gotype != "QueryNode" or not node.ctor_args:
+            continue
+        for db, rp in query_dbrps(str(node.ctor_args[0])) or ():
+            if (db, rp) not in allowed:
+                return f"batch query is not allowed to request data from {_q(db)}.{_q(rp)}"
     return ""
 
 
@@ -278,7 +294,7 @@ class TaskStore:
                 raise BadRequest("cannot specify dbrp in both implicitly and explicitly")
             now = self._clock()
             # The task is stored first, then started; a failed start leaves it stored and enabled.
-            failure = start_error(pipeline) if status == "enabled" else ""
+            failure = start_error(pipeline, implicit or explicit) if status == "enabled" else ""
             task = Task(
                 id=task_id,
                 template_id=template_id,
@@ -351,7 +367,7 @@ class TaskStore:
             # Started again only on enabling, or on renaming an enabled task (service.go); other
             # changes to an enabled task leave the running one (and any start error) as it is.
             starts = status == "enabled" and (old.status != "enabled" or new_id != old.id)
-            failure = start_error(pipeline) if starts else ""
+            failure = start_error(pipeline, dbrps) if starts else ""
             task = replace(
                 old,
                 error=failure if starts else old.error,
@@ -472,7 +488,7 @@ class TaskStore:
                     if pipeline is None:
                         task.start_failed = True
                     else:
-                        task.error = start_error(pipeline)
+                        task.error = start_error(pipeline, task.dbrps)
                         task.start_failed = bool(task.error)
                 self.tasks[task.id] = task
                 self.task_index.add(task.id)
