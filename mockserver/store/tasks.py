@@ -45,9 +45,10 @@ def _parse(script: str) -> Any:
         raise invalid_tickscript(exc) from None
 
 
-def _build(program: Any, task_vars: dict[str, tickscript.Var] | None, *, template: bool = False) -> Any:
+def _build(program: Any, task_vars: dict[str, tickscript.Var] | None, *, template: bool = False,
+           kind: str | None = None) -> Any:
     try:
-        return tickscript.build(program, task_vars, template=template)
+        return tickscript.build(program, task_vars, template=template, kind=kind)
     except tickscript.TickscriptError as exc:
         raise invalid_tickscript(exc) from None
 
@@ -531,10 +532,12 @@ class TaskStore:
             if old is None:
                 raise NotFound("template does not exist, cannot update")
             new_id = req.id or old.id
-            template_type = req.type or old.type
+            # The type is the template's own unless the update names one; the script is evaluated
+            # as that type (a stream script in a batch template: `name "stream" is undefined`).
+            template_type = req.type if req.type in ("stream", "batch") else old.type
             script = req.script or old.script
             program = _parse(script)
-            pipeline = _build(program, None, template=True)
+            pipeline = _build(program, None, template=True, kind=template_type)
             now = self._clock()
             template = Template(
                 id=new_id,

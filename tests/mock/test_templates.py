@@ -157,3 +157,17 @@ def test_template_script_format(api: Api, script_format: str) -> None:
         assert got == raw
     else:
         assert got == "var x = 5\n\nstream\n    |from()\n        .measurement('test')\n"
+
+
+def test_an_update_evaluates_the_script_as_the_templates_type(api: Api) -> None:
+    """handleUpdateTemplate keeps the template's type unless the update names one, and evaluates
+    the new script as that type (as a real 1.5.7 answers)."""
+    batch = "var x float\nbatch|query('SELECT mean(v) FROM \"db\".\"rp\".\"cpu\"').period(1m).every(1m)"
+    assert api.post("/kapacitor/v1/templates", {"id": "tb", "script": batch}).status == 200
+    resp = api.patch("/kapacitor/v1/templates/tb", {"script": "stream|from()"})
+    assert (resp.status, resp.json["error"]) == (
+        400, 'invalid TICKscript: name "stream" is undefined. Names in scope: time,batch')
+    assert api.get("/kapacitor/v1/templates/tb").json["script"].startswith("var x float")
+    # naming the type makes the stream script valid
+    resp = api.patch("/kapacitor/v1/templates/tb", {"script": "stream|from()", "type": "stream"})
+    assert (resp.status, resp.json["type"]) == (200, "stream")
