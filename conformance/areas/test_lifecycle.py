@@ -196,3 +196,16 @@ def test_implicit_dbrp(kap: Kap) -> None:
     body = kap.json_ok(ex, 200, "create task with an implicit dbrp and no dbrps", ref="behaviour §3.5")
     expect_equal(body.get("dbrps"), [{"db": kap.suite.db, "rp": "autogen"}], "dbrps from the script",
                  ref="behaviour §3.5", exchange=ex)
+
+
+@check("lifecycle.batch-dbrps", SHOULD, "behaviour §3.9", mutates=True)
+def test_batch_query_outside_dbrps(kap: Kap) -> None:
+    """A batch task whose query reads a database the task's dbrps do not list does not start:
+    enabling it answers 500 `batch query is not allowed to request data from "<db>"."<rp>"`."""
+    db = kap.suite.db
+    task = kap.create_task(kap.uid("lbd-"), batch=True, dbrps=[{"db": db + "-other", "rp": "autogen"}])
+    ex = kap.call("updateTask", id=task["id"], json={"status": "enabled"})
+    kap.error(ex, 500, f'batch query is not allowed to request data from "{db}"."autogen"',
+              what="enable a batch task that queries outside its dbrps", ref="behaviour §3.9")
+    got = kap.json_object(kap.call("getTask", id=task["id"]), 200, "GET the task", ref="behaviour §3.9")
+    expect_equal(got.get("executing"), False, "the task after its refused start: executing", ref="behaviour §3.9")

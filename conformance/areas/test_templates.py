@@ -6,7 +6,7 @@ from typing import Any
 
 from conformance import api
 from conformance.checks import MUST, SHOULD, check, expect, expect_equal, expect_status
-from conformance.context import Kap, stream_script, template_script
+from conformance.context import Kap, batch_script, stream_script, template_script
 
 REF = "api#define-a-template"
 
@@ -163,3 +163,16 @@ def test_template_list_vars(kap: Kap) -> None:
                  ref="behaviour §2.3", exchange=ex)
     expect_equal(items[0].get("vars", {}).get("measurement", {}).get("value"), "m", "template list: vars value",
                  ref="behaviour §2.3", exchange=ex)
+
+
+@check("templates.update-keeps-type", SHOULD, "behaviour §4.5", mutates=True)
+def test_template_update_keeps_type(kap: Kap) -> None:
+    """An update that names no type builds the new script as the template's own type: a stream
+    script in a batch template is refused (400) and the template is unchanged."""
+    tid = kap.create_template(kap.uid("tuk-"), script=batch_script(kap.suite.db))["id"]
+    ex = kap.call("updateTemplate", id=tid, json={"script": template_script()})
+    kap.error(ex, 400, lambda text: text.startswith('invalid TICKscript: name "stream" is undefined. Names in scope: '),
+              what="PATCH a batch template with a stream script", ref="behaviour §4.5")
+    got = _get(kap, "getTemplate", tid, **{"script-format": "raw"})
+    expect_equal((got.get("type"), got.get("script")), ("batch", batch_script(kap.suite.db)),
+                 "template after the refused update: type, script", ref="behaviour §4.5")

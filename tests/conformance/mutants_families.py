@@ -1266,8 +1266,42 @@ class TemplateRenameTasksStay(Family):
         return cap
 
 
+class TemplateUpdateInfersType(Family):
+    """Builds an updated template's script as whatever type the script is, as a create does."""
+
+    name = "template-update-infers-type"
+    rule = "a template update takes the new script's type instead of building it as the template's own"
+    kills = ("templates.update-keeps-type",)
+    select = ("templates.update-keeps-type",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        m = _TEMPLATE.match(path(environ))
+        req = json_body(environ) if m and method(environ) == "PATCH" else None
+        cap = call(self.app, environ)
+        if m and isinstance(req, dict) and cap.code == 400 and "is undefined. Names in scope" in cap.body.decode():
+            kind = "stream" if "stream" in str(req.get("script", "")) else "batch"
+            return call(self.app, sub(environ, "PATCH", path(environ), {**req, "type": kind}))
+        return cap
+
+
+class BatchDbrpsUnchecked(Family):
+    """Starts batch tasks whatever databases their queries read."""
+
+    name = "batch-dbrps-unchecked"
+    rule = "a batch task whose query reads outside its dbrps starts"
+    kills = ("lifecycle.batch-dbrps",)
+    select = ("lifecycle.batch-dbrps",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        m = _TASK.match(path(environ))
+        cap = call(self.app, environ)
+        if m and method(environ) == "PATCH" and cap.code == 500 and b"batch query is not allowed" in cap.body:
+            return call(self.app, sub(environ, "GET", path(environ)))
+        return cap
+
+
 MUTANTS: list[type[Mutant]] = [
-    TemplateVarsDropped, TemplateTypeFromRequest, TaskTemplateVarsLost, MissingVarMessage, UnknownTemplate404,
+    TemplateUpdateInfersType, BatchDbrpsUnchecked, TemplateVarsDropped, TemplateTypeFromRequest, TaskTemplateVarsLost, MissingVarMessage, UnknownTemplate404,
     TemplateNotPropagated, TemplateRenameKeepsOld, TemplateRenameOverwrites, TemplateDeleteCascades,
     TemplateListAlwaysVars,
     RecordingTypeAlwaysStream, RecordingProgressStuck, RecordingSizeText, StreamRecordingDoneAtOnce,
