@@ -8,8 +8,9 @@ clients (Go's client, `requests.Session`) pay a reconnect each time. The real se
 connection.
 
 The same task writes the header block in Go's order (the handler's headers sorted by name, then the
-ones net/http adds: Connection, Transfer-Encoding, Date, Content-Length), so a transcript of the
-mock reads line for line like one of the server.
+ones net/http adds: Date, Content-Length, Connection, Transfer-Encoding; checked on a real 1.5.7),
+so a transcript of the mock reads line for line like one of the server. An answer to HTTP/1.0
+carries no `Connection: close`: Go closes such a connection without saying so.
 
 `install(server)` swaps the channel class of a server made by `waitress.create_server` for one
 whose task skips that close on HTTP/1.1; everything else (a client's `Connection: close`,
@@ -50,18 +51,22 @@ class KeepAliveTask(WSGITask):  # type: ignore[misc]
         finally:
             if keep:
                 self.close_on_finish = False
-        return go_header_order(header)
+        return go_header_order(header, http10=self.version == "1.0")
 
 
-#: Headers net/http writes itself, after the handler's sorted ones, in this order (server.go extraHeader).
-_GO_TRAILING = (b"connection", b"transfer-encoding", b"date", b"content-length")
+#: Headers net/http writes itself, after the handler's sorted ones, in this order (server.go
+#: extraHeader.Write: date, content length, then connection and transfer encoding).
+_GO_TRAILING = (b"date", b"content-length", b"connection", b"transfer-encoding")
 
 
-def go_header_order(header: bytes) -> bytes:
+def go_header_order(header: bytes, *, http10: bool = False) -> bytes:
     """Reorder waitress's alphabetical header block the way Go writes it: the handler's headers
-    sorted by name, then Connection, Transfer-Encoding, Date, Content-Length."""
+    sorted by name, then Date, Content-Length, Connection, Transfer-Encoding; for an HTTP/1.0
+    request without `Connection: close` from Go (it closes without saying so)."""
     lines = header[:-4].split(b"\r\n")
     first, rest = lines[0], lines[1:]
+    if http10:
+        rest = [line for line in rest if line.lower() != b"connection: close"]
     own = [line for line in rest if line.split(b":", 1)[0].lower() not in _GO_TRAILING]
     tail = sorted(
         (line for line in rest if line.split(b":", 1)[0].lower() in _GO_TRAILING),
