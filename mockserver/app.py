@@ -8,6 +8,7 @@ dispatches through `routing.Router`, whose table comes from the spec.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import logging
 import random
@@ -202,9 +203,13 @@ class MockApp(falcon.App[falcon.Request, falcon.Response]):
     mock_config: MockConfig
 
     def __call__(self, env: dict[str, Any], start_response: Any) -> Any:
-        """Two framing details of Go's net/http that Falcon does not have: repeated headers stay
-        separate lines (v1preview's version header), and a JSON body longer than the 2048-byte
-        response buffer goes out chunked, without Content-Length (the handlers never set one)."""
+        """Three details of Go's net/http and Kapacitor's handler chain that Falcon does not have:
+        repeated headers stay separate lines (v1preview's version header); a JSON body longer than
+        the 2048-byte response buffer goes out chunked, without Content-Length (the handlers never
+        set one); and with `Accept-Encoding: gzip` every answer of a route behind `gzipFilter` is
+        compressed with `Content-Encoding: gzip`, 204s and errors included."""
+        if _gzip_wanted(env):
+            return self._gzipped(env, start_response)
         chunked = False
 
         def go_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -224,6 +229,54 @@ class MockApp(falcon.App[falcon.Request, falcon.Response]):
 
         body = super().__call__(env, go_start_response)
         return _Unsized(body) if chunked else body
+
+    def _gzipped(self, env: dict[str, Any], start_response: Any) -> Any:
+        """httpd.gzipFilter: the whole answer compressed; Content-Length is the compressed size,
+        or the answer is chunked when that passes the 2048-byte buffer. A redirect of the path
+        cleaner and a streaming body (never behind the filter) are passed on as they are."""
+        box: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            box["status"], box["headers"] = status, _split_repeated(headers)
+            return lambda data: None
+
+        result = super().__call__(env, capture)
+        status: str = box["status"]
+        headers: list[tuple[str, str]] = box["headers"]
+        if status.startswith("301") or not isinstance(result, list):
+            start_response(status, headers)
+            return result
+        data = b"".join(result)
+        headers = [(n, v) for n, v in headers if n.lower() != "content-length"]
+        headers.append(("Content-Encoding", "gzip"))
+        if status[:3] in ("204", "304") or env.get("REQUEST_METHOD") == "HEAD":
+            start_response(status, headers)
+            return [b""]
+        packed = gzip.compress(data, compresslevel=6, mtime=0)
+        if str(env.get("PATH_INFO") or "").startswith(PREVIEW + "/"):
+            # The preview route runs the whole v1 chain inside its own: compressed twice behind one
+            # Content-Encoding (behaviour §1.1).
+            packed = gzip.compress(packed, compresslevel=6, mtime=0)
+        if len(packed) <= GO_RESPONSE_BUFFER:
+            headers.append(("Content-Length", str(len(packed))))
+            start_response(status, headers)
+            return [packed]
+        start_response(status, headers)
+        return _Unsized([packed])
+
+
+#: Routes registered with `NoGzip` (storage backup, the preview log stream, Flux tasks), the CORS preflight
+#: (answered before the handler chain) and the mock's own control routes are never compressed.
+_NO_GZIP = (BASE + "/storage/backup", PREVIEW + "/storage/backup", PREVIEW + "/logs", BASE + "/api/v2/",
+            PREVIEW + "/api/v2/", CONTROL_PREFIX)
+
+
+def _gzip_wanted(env: dict[str, Any]) -> bool:
+    """`strings.Contains(r.Header.Get("Accept-Encoding"), "gzip")` on a route behind the filter."""
+    if "gzip" not in env.get("HTTP_ACCEPT_ENCODING", "") or env.get("REQUEST_METHOD") == "OPTIONS":
+        return False
+    path = str(env.get("PATH_INFO") or "")
+    return not any(path == p or path.startswith(p.rstrip("/") + "/") for p in _NO_GZIP)
 
 
 _REPEATED = frozenset({"x-kapacitor-version"})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import zlib
 
 import pytest
 
@@ -78,3 +80,42 @@ def _content_type(kap: Kap, world: World, case: Case) -> None:
     expect(ctype == "application/json;charset=utf-8", f"{case.op} ({case.condition}): Content-Type",
            expected="application/json; charset=utf-8", actual=ex.header("Content-Type") or "(absent)",
            ref="behaviour §1.3", exchange=ex)
+
+
+#: The most a compressed answer of this check may inflate to: its answers are a few hundred bytes.
+_GUNZIP_LIMIT = 1 << 20
+
+
+def _gunzip(data: bytes) -> bytes | None:
+    """The gzip member `data` holds, bounded; None when it is not gzip or inflates past the limit."""
+    try:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = inflater.decompress(data, _GUNZIP_LIMIT)
+    except zlib.error:
+        return None
+    return out if not inflater.unconsumed_tail else None
+
+
+@check("headers.gzip", SHOULD, "behaviour §1.5")
+def test_gzip(kap: Kap) -> None:
+    """With `Accept-Encoding: gzip` answers are compressed (`Content-Encoding: gzip`), 204s included."""
+    kap.need("ping", "listTasks")
+    gz = {"Accept-Encoding": "gzip"}
+    ex = kap.call("ping", headers=gz)
+    expect(ex.status == 204 and ex.header("Content-Encoding") == "gzip", "GET ping accepting gzip: "
+           "204 with Content-Encoding", expected="204, Content-Encoding: gzip",
+           actual=f"{ex.status}, Content-Encoding: {ex.header('Content-Encoding') or '(absent)'}",
+           ref="behaviour §1.5", exchange=ex)
+    ex = kap.call("listTasks", query=[("pattern", kap.prefix + "*")], headers=gz)
+    expect(ex.status == 200 and ex.header("Content-Encoding") == "gzip", "GET tasks accepting gzip: "
+           "200 with Content-Encoding", expected="200, Content-Encoding: gzip",
+           actual=f"{ex.status}, Content-Encoding: {ex.header('Content-Encoding') or '(absent)'}",
+           ref="behaviour §1.5", exchange=ex)
+    plain = _gunzip(ex.body)
+    try:
+        body = json.loads(plain) if plain is not None else None
+    except ValueError:
+        body = None
+    expect(isinstance(body, dict) and isinstance(body.get("tasks"), list), "GET tasks accepting gzip: the "
+           "body is a gzip stream of the task list", expected='gzip of {"tasks": [...]}', actual=ex.body[:60],
+           ref="behaviour §1.5", exchange=ex)

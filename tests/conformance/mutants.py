@@ -644,6 +644,19 @@ class PythonSyntaxErrors(Mutant):
         return call(self.app, environ)
 
 
+class GzipIgnored(Mutant):
+    """Never compresses: `Accept-Encoding` is dropped before the handlers see it."""
+
+    name = "gzip-ignored"
+    rule = "answers are not compressed when the client accepts gzip"
+    kills = ("headers.gzip",)
+    select = ("headers.gzip",)
+
+    def handle(self, environ: dict[str, Any]) -> Captured:
+        environ.pop("HTTP_ACCEPT_ENCODING", None)
+        return call(self.app, environ)
+
+
 class KeysCaseSensitive(Mutant):
     name = "json-keys-case-sensitive"
     rule = "request keys must be spelled in lower case (others are ignored)"
@@ -1599,7 +1612,7 @@ class HandlerNotYetVisible(Mutant):
 
 
 MUTANTS.extend([
-    PythonSyntaxErrors, DeleteServesCache, DefaultFieldsIdLink, UnknownFieldAlwaysRejected, ContentTypeNoCharset, RequestIdCounter,
+    PythonSyntaxErrors, GzipIgnored, DeleteServesCache, DefaultFieldsIdLink, UnknownFieldAlwaysRejected, ContentTypeNoCharset, RequestIdCounter,
     IdQuotedRaw, TaskEnabledByDefault, PreviewLinksPreview, LinksPercentEncoded, NegativeLimitEmpty, EmptyListNull,
     EmptyListNullSchema, InvalidBody422, HandlerNotYetVisible,
 ])
