@@ -11,6 +11,7 @@ the statement and its FROM clause, not the whole grammar: a statement it cannot 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 NOT_QUALIFIED = "could not determine database and retention policy. Is the query fully qualified?"
 #: The statements ParseStatement dispatches on, in its error's order.
@@ -60,39 +61,55 @@ def query_error(query: str, version: tuple[int, ...]) -> str | None:
 
 
 def _from_clause_error(query: str, index: int, version: tuple[int, ...]) -> str | None:
+    found, fields_only = _find_from(query, index)
+    if found is not None:
+        return _sources_error(query, found, version)
+    return f"found EOF, expected FROM at {_position(query, len(query))}" if fields_only else None
+
+
+def _find_from(query: str, index: int) -> tuple[int | None, bool]:
+    """Where the sources of a FROM outside parentheses start (None without one), and, without one,
+    whether the statement held only plain fields (a SELECT that misses its FROM)."""
     depth = 0
-    plain = True  # only fields so far: a SELECT ending here misses its FROM
+    plain = True
     while index < len(query):
         char = query[index]
-        if char.isspace():
-            index += 1
-        elif char in "\"'":
+        if char in "\"'":
             found = (_QUOTED if char == '"' else _STRING).match(query, index)
             if found is None:
-                return None
+                return None, False
             index = found.end()
-        elif char == "(":
-            depth, index = depth + 1, index + 1
-        elif char == ")":
-            depth, index = depth - 1, index + 1
+        elif char in "()":
+            depth, index = depth + (1 if char == "(" else -1), index + 1
         elif (word := _WORD.match(query, index)) is not None:
             index = word.end()
             if depth == 0 and word.group().upper() == "FROM":
-                return _sources_error(query, index, version)
+                return index, False
             plain = plain and word.group().upper() not in KEYWORDS
         else:
             index += 1
-    return f"found EOF, expected FROM at {_position(query, len(query))}" if plain and depth == 0 else None
+    return None, plain and depth == 0
 
 
-def _sources_error(query: str, index: int, version: tuple[int, ...]) -> str | None:
-    sources = 0
-    qualified = False
+class _Source(NamedTuple):
+    """One source of a FROM clause: its name segments as written, whether a regex ends it, and
+    where a subquery starts instead (-1 for a measurement)."""
+
+    segments: tuple[str, ...]
+    regex: bool = False
+    subquery_at: int = -1
+
+
+def _read_sources(query: str, index: int) -> list[_Source] | None:
+    """The sources of the FROM clause starting at `index`, up to and including a subquery; None
+    where this reader cannot tell (a keyword, something that is no source): left to the real
+    parser's rules."""
+    sources: list[_Source] = []
     while True:
         index = _SPACE.match(query, index).end()  # type: ignore[union-attr]
         if query.startswith("(", index):
-            # 1.5's InfluxQL has no subqueries (parseSource); later parsers accept them.
-            return f"found (, expected identifier at {_position(query, index)}" if version < (1, 6) else None
+            sources.append(_Source((), subquery_at=index))
+            return sources
         segments: list[str] = []
         regex = False
         while True:
@@ -112,15 +129,25 @@ def _sources_error(query: str, index: int, version: tuple[int, ...]) -> str | No
                 break
             index += 1
         if not segments and not regex:
-            return None  # not a source this reader knows: leave it to the real parser's rules
-        names = segments if not regex else [*segments, "/"]
-        sources += 1
-        qualified = len(names) == 3 and names[0] not in ("", '""') and names[1] not in ("", '""')
+            return None
+        sources.append(_Source(tuple(segments), regex))
         index = _SPACE.match(query, index).end()  # type: ignore[union-attr]
         if not query.startswith(",", index):
-            break
+            return sources
         index += 1
-    return None if sources == 1 and qualified else NOT_QUALIFIED
+
+
+def _sources_error(query: str, index: int, version: tuple[int, ...]) -> str | None:
+    sources = _read_sources(query, index)
+    if sources is None:
+        return None
+    if sources[-1].subquery_at >= 0:
+        # 1.5's InfluxQL has no subqueries (parseSource); later parsers accept them.
+        at = _position(query, sources[-1].subquery_at)
+        return f"found (, expected identifier at {at}" if version < (1, 6) else None
+    names = [*sources[0].segments, *(["/"] if sources[0].regex else [])]
+    qualified = len(names) == 3 and names[0] not in ("", '""') and names[1] not in ("", '""')
+    return None if len(sources) == 1 and qualified else NOT_QUALIFIED
 
 
 def _unquote(segment: str) -> str:
@@ -139,55 +166,12 @@ def query_dbrps(query: str) -> list[tuple[str, str]] | None:
     word = _WORD.match(query, start)
     if word is None or word.group().upper() != "SELECT":
         return None
-    index = _after_from(query, word.end())
-    if index is None:
-        return None
+    index, _ = _find_from(query, word.end())
+    sources = _read_sources(query, index) if index is not None else None
+    if sources is None or any(src.regex or src.subquery_at >= 0 for src in sources):
+        return None  # a regex or a subquery: left to the real parser's rules
     dbrps: list[tuple[str, str]] = []
-    while True:
-        index = _SPACE.match(query, index).end()  # type: ignore[union-attr]
-        segments: list[str] = []
-        while True:
-            if _REGEX.match(query, index) is not None:
-                return None  # a regex source: left to the real parser's rules
-            found = _QUOTED.match(query, index) or _WORD.match(query, index)
-            if found is not None:
-                if found.group()[0] != '"' and found.group().upper() in KEYWORDS:
-                    return None
-                segments.append(_unquote(found.group()))
-                index = found.end()
-            elif query.startswith(".", index):
-                segments.append("")
-            else:
-                break
-            if len(segments) == 3 or not query.startswith(".", index):
-                break
-            index += 1
-        if not segments:
-            return None
-        names = [""] * (3 - len(segments)) + segments
+    for src in sources:
+        names = [""] * (3 - len(src.segments)) + [_unquote(segment) for segment in src.segments]
         dbrps.append((names[0], names[1]))
-        index = _SPACE.match(query, index).end()  # type: ignore[union-attr]
-        if not query.startswith(",", index):
-            return dbrps
-        index += 1
-
-
-def _after_from(query: str, index: int) -> int | None:
-    """Where the FROM clause's sources start (after a FROM outside parentheses), or None."""
-    depth = 0
-    while index < len(query):
-        char = query[index]
-        if char in "\"'":
-            found = (_QUOTED if char == '"' else _STRING).match(query, index)
-            if found is None:
-                return None
-            index = found.end()
-        elif char in "()":
-            depth, index = depth + (1 if char == "(" else -1), index + 1
-        elif (word := _WORD.match(query, index)) is not None:
-            index = word.end()
-            if depth == 0 and word.group().upper() == "FROM":
-                return index
-        else:
-            index += 1
-    return None
+    return dbrps
