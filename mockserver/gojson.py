@@ -325,7 +325,8 @@ def type_error(value: Any, struct: str, field: str, go_type: str) -> DecodeError
     return UnmarshalTypeError(f"json: cannot unmarshal {kind} into Go struct field {struct}.{field} of type {go_type}")
 
 
-def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *, raw: bool = False) -> dict[str, Any]:
+def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *, raw: bool = False,
+                  go_type: str | None = None) -> dict[str, Any]:
     """Decode a JSON object into the named fields, Go style.
 
     `fields` maps the JSON field name to a kind: "string", "bool", "int64", "float64", "any",
@@ -333,7 +334,8 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
     `body` must be the bytes, its members are visited in order, duplicates too, and its error stops
     decoding at once, as Go's does). Keys match
     case-insensitively, the last duplicate wins, unknown keys are ignored, `null` leaves a field
-    absent. `raw=True` means `body` is an already decoded value. A kind's UnmarshalTypeError is
+    absent. `raw=True` means `body` is an already decoded value. `go_type` is the type a body that
+    is no object is refused as (`client.LogLevelOptions`; `struct` by default). A kind's UnmarshalTypeError is
     noted and decoding goes on (the first one is raised at the end); any other DecodeError (an
     UnmarshalText of its own: an unknown enum value, a bad time) is raised at once, as Go does.
     """
@@ -341,7 +343,7 @@ def decode_struct(body: bytes | Any, struct: str, fields: Mapping[str, Kind], *,
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise DecodeError(f"json: cannot unmarshal {json_kind(value)} into Go value of type {struct}")
+        raise DecodeError(f"json: cannot unmarshal {json_kind(value)} into Go value of type {go_type or struct}")
     folded = {name.lower(): name for name in fields}
     out: dict[str, Any] = {}
     first_error: DecodeError | None = None

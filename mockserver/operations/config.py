@@ -11,7 +11,6 @@ from typing import Any
 
 from mockserver import gojson
 from mockserver.errors import BadRequest, Forbidden
-from mockserver.gojson import json_kind
 from mockserver.gotime import go_duration
 from mockserver.operations.registry import Call, Reply, operation
 from mockserver.render import BASE, go_path_join
@@ -151,12 +150,7 @@ UPDATE_ACTION = {"set": _object, "delete": _strings, "add": _object, "remove": _
 def decode_update(body: bytes) -> dict[str, Any]:
     """The server's `updateAction` decode; errors carry Go's wording."""
     try:
-        value = gojson.decode_document(body)
-        if value is not None and not isinstance(value, dict):
-            raise gojson.DecodeError(
-                f"json: cannot unmarshal {json_kind(value)} into Go value of type config.updateAction"
-            )
-        return gojson.decode_struct(value, "updateAction", UPDATE_ACTION, raw=True)
+        return gojson.decode_struct(body, "updateAction", UPDATE_ACTION, go_type="config.updateAction")
     except gojson.DecodeError as exc:
         raise BadRequest(f"failed to decode JSON:{exc}") from None
 

@@ -198,12 +198,8 @@ def link_subscriptions(call: Call) -> Reply:
 @operation("setLogLevel")
 def set_log_level(call: Call) -> Reply:
     try:
-        value = gojson.decode_document(call.body())
-        if value is not None and not isinstance(value, dict):
-            raise gojson.DecodeError(
-                f"json: cannot unmarshal {gojson.json_kind(value)} into Go value of type client.LogLevelOptions"
-            )
-        req = gojson.decode_struct(value, "LogLevelOptions", {"level": "string"}, raw=True)
+        req = gojson.decode_struct(call.body(), "LogLevelOptions", {"level": "string"},
+                                   go_type="client.LogLevelOptions")
     except gojson.DecodeError as exc:
         raise BadRequest(f"invalid json: {exc}") from None
     level = req.get("level", "").upper()

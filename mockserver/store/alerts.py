@@ -34,7 +34,6 @@ from mockserver.store.jsonpatch import (
     PatchPanic,
     decode_patch,
     from_raw,
-    kind_word,
     library_for,
     to_raw,
 )
@@ -197,10 +196,7 @@ SPEC_FIELDS: dict[str, gojson.Kind] = {
 
 def decode_spec(body: bytes | Any, *, raw: bool = False) -> dict[str, Any]:
     """Decode a HandlerSpec body like `json.NewDecoder(r).Decode(&HandlerSpec{})`; raises DecodeError."""
-    value = body if raw else gojson.decode_document(body)
-    if value is not None and not isinstance(value, dict):
-        raise gojson.DecodeError(f"json: cannot unmarshal {kind_word(value)} into Go value of type alert.HandlerSpec")
-    return gojson.decode_struct(value, SPEC_STRUCT, SPEC_FIELDS, raw=True)
+    return gojson.decode_struct(body, SPEC_STRUCT, SPEC_FIELDS, raw=raw, go_type="alert.HandlerSpec")
 
 
 def validate_spec(spec: HandlerSpec) -> None:

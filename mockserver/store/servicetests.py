@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from mockserver import gojson
 from mockserver.errors import BadRequest, NotFound
-from mockserver.gojson import json_kind
 from mockserver.gotext import go_quote
 from mockserver.gotime import format_ns, unmarshal_time
 from mockserver.store import service_test_defaults as std
@@ -285,15 +284,8 @@ class ServiceTestStore:
     @staticmethod
     def _decode(service: std.Service, body: bytes) -> dict[str, Any]:
         try:
-            value = gojson.decode_document(body)
-            if value is None:
-                return {}
-            if not isinstance(value, dict):
-                raise gojson.DecodeError(
-                    f"json: cannot unmarshal {json_kind(value)} into Go value of type {service.package}.testOptions"
-                )
             fields = {o.name: DECODERS[o.kind] for o in service.options}
-            return gojson.decode_struct(body, "testOptions", fields)
+            return gojson.decode_struct(body, "testOptions", fields, go_type=f"{service.package}.testOptions")
         except gojson.DecodeError as exc:
             raise BadRequest(f"failed to decode JSON body:{exc}") from None
 
