@@ -52,6 +52,7 @@ class Call:
     params: dict[str, str]
     path: str
     _query: dict[str, list[str]] | None = field(default=None, repr=False)
+    _query_as_sent: dict[str, list[str]] | None = field(default=None, repr=False)
     _body: bytes | None = field(default=None, repr=False)
 
     @property
@@ -70,8 +71,10 @@ class Call:
         """`first`, with invalid UTF-8 kept as bytes (surrogate escapes): for the error texts that
         quote a parameter, as Go's `%q` shows such bytes as `\xff`. Only for quoting; `first` is
         what handlers compute with."""
-        raw = self.req.query_string
-        values = parse_qs(raw, keep_blank_values=True, errors="surrogateescape").get(name) if raw else None
+        if self._query_as_sent is None:
+            raw = self.req.query_string
+            self._query_as_sent = parse_qs(raw, keep_blank_values=True, errors="surrogateescape") if raw else {}
+        values = self._query_as_sent.get(name)
         return values[0] if values else default
 
     def all(self, name: str) -> list[str] | None:
